@@ -1,0 +1,192 @@
+/**
+ * THE contract between the UI (main thread) and everything that computes (worker, Node CLI).
+ * The UI imports this module with `import type` only and talks through src/worker-client.ts.
+ * Nothing here imports onnxruntime or touches the DOM.
+ */
+
+/** An RGBA image as the browser produces it (ImageData layout), 8 bits per channel. */
+export interface RgbaImage {
+  width: number;
+  height: number;
+  /** width * height * 4 bytes, row-major RGBA. */
+  data: Uint8ClampedArray;
+}
+
+/** Per-channel (R, G, B) mean and std in the model's [-1, 1] space. */
+export interface ColorStyle {
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+export type TaskName = 'blind' | 'colorization' | 'inpainting' | 'reference' | 'old-photo' | 'custom';
+
+/**
+ * Which properties ("classifiers") guide the sampler, each with its weight. A property that is
+ * absent or has weight 0 contributes nothing. Presets (workers/engine/presets.ts) fill this in.
+ */
+export interface PropertyWeights {
+  /** sum over mask==0 of (y - x0)^2 */
+  unmasked?: number;
+  /** sum (gray(y) - gray(x0))^2 */
+  lightness?: number;
+  /** sum (x0 - sg(AdaIN(x0, style)))^2 */
+  color?: number;
+  /** sum (restorer(x_t, y, t) - x0)^2 */
+  smooth?: number;
+  /** sum (E(x0) - E(ref))^2 ('mse') or -cos(E(x0), E(ref)) ('cosine') */
+  identity?: number;
+  /** old-photo composite: lightness of x0 toward lightness of the restorer output, outside the mask */
+  restorerLightness?: number;
+}
+
+/** How the guidance gradient moves the sample (spec section 2). */
+export type UpdateRule =
+  | 'mean-shift' // mean' = mean - variance * g * s
+  | 'dynamic-global' // x -= g * s * ||x_t - x|| / ||g||
+  | 'dynamic-channel'; // the same with one coefficient per RGB channel
+
+export interface GuidanceSettings {
+  task: TaskName;
+  weights: PropertyWeights;
+  /** guidance scale s */
+  scale: number;
+  update: UpdateRule;
+  /** zero the gradient inside the mask (mask = 1 where pixels are missing) */
+  zeroGradInMask: boolean;
+  /** colour style for the colour-statistics property; default style 0 */
+  style?: ColorStyle;
+  identityLoss?: 'mse' | 'cosine';
+  /** N gradient steps per timestep inside the window */
+  gradSteps: number;
+  /** window as fractions of the full schedule: repeat when sEnd*T < t_original < sStart*T */
+  sStart: number;
+  sEnd: number;
+}
+
+export interface SamplerSettings {
+  kind: 'ddpm' | 'ddim';
+  /** 'ddpm100' style strided respacing or a plain count spread evenly; 1000 = no respacing */
+  steps: number | `ddpm${number}`;
+  /** DDIM only */
+  eta?: number;
+  seed: number;
+}
+
+export interface RestoreRequest {
+  /** An aligned face crop at the model's resolution (the UI aligns; the engine checks the size). */
+  image: RgbaImage;
+  /** Same size as image; a pixel counts as missing where its red channel > 0 (white = missing). */
+  mask?: RgbaImage;
+  /** Identity references, aligned crops at any size (resized to the embedding's input). */
+  references?: RgbaImage[];
+  guidance: GuidanceSettings;
+  sampler: SamplerSettings;
+  /** number of variants, each with seed + i */
+  variants?: number;
+  /** send an x0_hat preview every k steps (0 = never) */
+  previewEvery?: number;
+  /** preview edge length in pixels */
+  previewSize?: number;
+}
+
+export interface RestoreResult {
+  images: RgbaImage[];
+  /** the restorer's smooth estimate at the last step, when the restorer was used */
+  restorerEstimate?: RgbaImage;
+  stats: RunStats;
+}
+
+export interface RunStats {
+  backend: BackendKind;
+  steps: number;
+  priorCalls: number;
+  totalMs: number;
+  /** per-phase wall time in ms (prior, restorer, guidance, update, identity) */
+  phaseMs: Record<string, number>;
+  /** bytes read back from the GPU during the run, excluding the final result */
+  readbackBytesBetweenSteps: number;
+  /** largest single readback between steps, in elements */
+  largestReadbackBetweenSteps: number;
+}
+
+export type BackendKind = 'webgpu' | 'wasm' | 'cpu';
+
+export interface Capabilities {
+  webgpu: boolean;
+  shaderF16: boolean;
+  adapter?: string;
+  maxBufferSize?: number;
+  /** the backend the engine will use */
+  backend: BackendKind;
+  /** why WebGPU is not used, in words a person understands */
+  fallbackReason?: string;
+  threads: number;
+}
+
+/** Progress events: one callback, a discriminated union (transformers.js style). */
+export type ProgressEvent =
+  | { status: 'download'; file: string; loaded: number; total: number }
+  | { status: 'load'; role: string; file: string }
+  | { status: 'ready'; modelSet: string; backend: BackendKind }
+  | {
+      status: 'step';
+      variant: number;
+      step: number;
+      total: number;
+      elapsedMs: number;
+      etaMs: number;
+      /** small x0_hat preview */
+      preview?: RgbaImage;
+    }
+  | { status: 'done'; elapsedMs: number }
+  | { status: 'cancelled' };
+
+export type ProgressCallback = (event: ProgressEvent) => void;
+
+/** Where a model set comes from. */
+export type ModelSource =
+  | { kind: 'bundled'; name?: string }
+  | { kind: 'url'; manifestUrl: string }
+  | { kind: 'files'; files: { name: string; data: ArrayBuffer }[] }
+  | { kind: 'manifest-object'; manifest: unknown; baseUrl: string };
+
+export interface LoadedModelSetInfo {
+  name: string;
+  version: string;
+  resolution: number;
+  roles: string[];
+  licence: string;
+  totalBytes: number;
+  backend: BackendKind;
+  /** the alignment template: five landmarks (x, y) in the model's crop pixels */
+  template: [number, number][];
+}
+
+export type EngineErrorCode =
+  | 'no-webgpu'
+  | 'gpu-out-of-memory'
+  | 'device-lost'
+  | 'invalid-model'
+  | 'model-load-failed'
+  | 'bad-input'
+  | 'cancelled'
+  | 'no-model'
+  | 'internal';
+
+/** Serialisable error payload (comlink transfers Error poorly, so errors carry a code). */
+export interface EngineErrorInfo {
+  code: EngineErrorCode;
+  message: string;
+  /** what the person can do next */
+  hint?: string;
+}
+
+/** The worker's API, exposed with comlink. */
+export interface EngineApi {
+  capabilities(): Promise<Capabilities>;
+  loadModels(source: ModelSource, onProgress?: ProgressCallback): Promise<LoadedModelSetInfo>;
+  /** runId lets cancel() find the run; the client wraps this with an AbortSignal */
+  restore(runId: string, request: RestoreRequest, onProgress?: ProgressCallback): Promise<RestoreResult>;
+  cancel(runId: string): Promise<void>;
+  dispose(): Promise<void>;
+}
