@@ -181,9 +181,37 @@ export interface EngineErrorInfo {
   hint?: string;
 }
 
+/** A face found in a photo: box and five landmarks in the photo's pixels. */
+export interface DetectedFace {
+  box: { x: number; y: number; width: number; height: number };
+  /** left eye, right eye, nose tip, left mouth corner, right mouth corner (as seen in the image) */
+  landmarks: [number, number][];
+  score: number;
+}
+
+/** 2x3 affine matrix [a, b, c, d, e, f]: x' = a*x + b*y + c, y' = d*x + e*y + f. */
+export type Affine = [number, number, number, number, number, number];
+
+export interface AlignedFace {
+  /** the crop at the model's resolution, in the model's alignment template */
+  crop: RgbaImage;
+  /** photo -> crop */
+  transform: Affine;
+  /** crop -> photo */
+  inverse: Affine;
+}
+
 /** The worker's API, exposed with comlink. */
 export interface EngineApi {
   capabilities(): Promise<Capabilities>;
+  /** faces in a whole photo (needs a model set with a face-detector role) */
+  detectFaces(photo: RgbaImage): Promise<DetectedFace[]>;
+  /** warp a face into the loaded model set's alignment template */
+  alignFace(photo: RgbaImage, face: DetectedFace): Promise<AlignedFace>;
+  /** paste restored crops back into the photo with a feathered mask */
+  pasteBack(photo: RgbaImage, pieces: { crop: RgbaImage; inverse: Affine }[]): Promise<RgbaImage>;
+  /** automatic scratch mask for old photos (white = scratch), same size as the input */
+  detectScratches(image: RgbaImage): Promise<RgbaImage>;
   loadModels(source: ModelSource, onProgress?: ProgressCallback): Promise<LoadedModelSetInfo>;
   /** runId lets cancel() find the run; the client wraps this with an AbortSignal */
   restore(runId: string, request: RestoreRequest, onProgress?: ProgressCallback): Promise<RestoreResult>;
