@@ -9,8 +9,10 @@ export interface LoadedPhoto {
   name: string;
   /** the original file, kept for history (so a reload can paste back into the full photo) */
   file: Blob;
-  /** full resolution, used for the final composite */
-  original: RgbaImage;
+  /** full resolution (decoded, EXIF orientation applied), read back only for the final composite */
+  bitmap: ImageBitmap;
+  width: number;
+  height: number;
   /** downscaled copy (longest side <= WORK_MAX_SIDE) used for detection and display */
   working: RgbaImage;
   /** working = original * scale (scale <= 1) */

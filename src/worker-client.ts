@@ -1,0 +1,197 @@
+/**
+ * The only place that touches the engine worker. Wraps it with comlink, gives every long call an
+ * AbortSignal, and replaces the worker when a cancelled run does not stop in time (or it crashes).
+ */
+import * as Comlink from 'comlink';
+import type {
+  AlignedFace,
+  Affine,
+  Capabilities,
+  DetectedFace,
+  EngineApi,
+  LoadedModelSetInfo,
+  ModelSource,
+  ProgressCallback,
+  RestoreRequest,
+  RestoreResult,
+  RgbaImage,
+} from '../workers/api';
+import { makeError, toAppError, AppErrorException } from './features/errors/errors';
+
+/** How long a cancelled run may take to stop before the worker is replaced. */
+export const CANCEL_GRACE_MS = 3000;
+
+type Listener = (reason: 'cancel-timeout' | 'crash') => void;
+
+function newRunId(): string {
+  return typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `run-${Date.now()}-${Math.random()}`;
+}
+
+function abortError(): AppErrorException {
+  return new AppErrorException(makeError('cancelled'));
+}
+
+/** Rejects as soon as the signal aborts (the worker call itself may still be running). */
+function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(abortError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof AppErrorException ? e : new AppErrorException(toAppError(e)));
+      },
+    );
+  });
+}
+
+export class EngineClient {
+  private worker: Worker | undefined;
+  private api: Comlink.Remote<EngineApi> | undefined;
+  /** the last model source that loaded, re-loaded into a replacement worker */
+  private lastSource: ModelSource | undefined;
+  private reloading: Promise<unknown> | undefined;
+  private listeners = new Set<Listener>();
+  private crashReject = new Set<(e: unknown) => void>();
+
+  /** Called when the worker is replaced, so the UI can tell the person. */
+  onRestart(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private remote(): Comlink.Remote<EngineApi> {
+    if (!this.api) {
+      const worker = new Worker(new URL('../workers/restore.worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'pgdiff-engine',
+      });
+      worker.addEventListener('error', (ev) => {
+        // an uncaught error at the top level of the worker (e.g. a failed import) kills every call
+        ev.preventDefault();
+        this.failPending(makeError('worker-crashed', ev.message || 'The engine worker failed to start.'));
+      });
+      this.worker = worker;
+      this.api = Comlink.wrap<EngineApi>(worker);
+    }
+    return this.api;
+  }
+
+  private failPending(err: ReturnType<typeof makeError>): void {
+    for (const reject of this.crashReject) reject(new AppErrorException(err));
+    this.crashReject.clear();
+  }
+
+  /** Wrap a worker call so a worker crash rejects it instead of hanging forever. */
+  private call<T>(fn: (api: Comlink.Remote<EngineApi>) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const api = this.remote();
+    const p = new Promise<T>((resolve, reject) => {
+      this.crashReject.add(reject);
+      const wait = this.reloading ?? Promise.resolve();
+      wait
+        .catch(() => undefined)
+        .then(() => fn(api))
+        .then(resolve, reject)
+        .finally(() => this.crashReject.delete(reject));
+    });
+    return raceAbort(p, signal);
+  }
+
+  /** Terminate the worker and start a fresh one (re-loading the last model set). */
+  restart(reason: 'cancel-timeout' | 'crash'): void {
+    this.failPending(makeError(reason === 'crash' ? 'worker-crashed' : 'cancelled'));
+    if (this.api) this.api[Comlink.releaseProxy]();
+    this.worker?.terminate();
+    this.worker = undefined;
+    this.api = undefined;
+    const source = this.lastSource;
+    if (source) {
+      const api = this.remote();
+      this.reloading = api.loadModels(source).finally(() => {
+        this.reloading = undefined;
+      });
+    }
+    for (const l of this.listeners) l(reason);
+  }
+
+  capabilities(signal?: AbortSignal): Promise<Capabilities> {
+    return this.call((api) => api.capabilities(), signal);
+  }
+
+  detectFaces(photo: RgbaImage, signal?: AbortSignal): Promise<DetectedFace[]> {
+    return this.call((api) => api.detectFaces(photo), signal);
+  }
+
+  alignFace(photo: RgbaImage, face: DetectedFace, signal?: AbortSignal): Promise<AlignedFace> {
+    return this.call((api) => api.alignFace(photo, face), signal);
+  }
+
+  pasteBack(photo: RgbaImage, pieces: { crop: RgbaImage; inverse: Affine }[], signal?: AbortSignal): Promise<RgbaImage> {
+    return this.call((api) => api.pasteBack(photo, pieces), signal);
+  }
+
+  detectScratches(image: RgbaImage, signal?: AbortSignal): Promise<RgbaImage> {
+    return this.call((api) => api.detectScratches(image), signal);
+  }
+
+  async loadModels(source: ModelSource, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<LoadedModelSetInfo> {
+    const cb = onProgress ? Comlink.proxy(onProgress) : undefined;
+    const info = await this.call((api) => api.loadModels(source, cb), signal);
+    this.lastSource = source;
+    return info;
+  }
+
+  /**
+   * Run one restoration. Aborting the signal asks the worker to cancel; if it has not stopped within
+   * CANCEL_GRACE_MS the worker is replaced. Either way the promise rejects with code 'cancelled'.
+   */
+  restore(request: RestoreRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<RestoreResult> {
+    if (signal?.aborted) return Promise.reject(abortError());
+    const runId = newRunId();
+    const cb = onProgress ? Comlink.proxy(onProgress) : undefined;
+    const api = this.remote();
+    const run = this.call((a) => a.restore(runId, request, cb));
+    if (!signal) return run;
+    return new Promise<RestoreResult>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => {
+        api.cancel(runId).catch(() => undefined);
+        timer = setTimeout(() => {
+          // the worker did not stop in time: replace it
+          this.restart('cancel-timeout');
+          reject(abortError());
+        }, CANCEL_GRACE_MS);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      run.then(
+        (r) => {
+          signal.removeEventListener('abort', onAbort);
+          if (timer) clearTimeout(timer);
+          if (signal.aborted) reject(abortError());
+          else resolve(r);
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          if (timer) clearTimeout(timer);
+          reject(signal.aborted ? abortError() : e instanceof AppErrorException ? e : new AppErrorException(toAppError(e)));
+        },
+      );
+    });
+  }
+
+  dispose(): void {
+    this.api?.dispose().catch(() => undefined);
+    this.worker?.terminate();
+    this.worker = undefined;
+    this.api = undefined;
+  }
+}
+
+/** The app's one engine client. */
+export const engine = new EngineClient();
