@@ -1,0 +1,220 @@
+import type { ColorStyle, PropertyWeights, UpdateRule } from '../../api';
+import { GraphBuilder } from './builder';
+import { aaBilinearMatrix, transpose } from './resize';
+
+/** What one request's guidance needs; decides which graph inputs exist. */
+export interface GuidancePlan {
+  H: number;
+  W: number;
+  weights: Required<PropertyWeights>;
+  update: UpdateRule;
+  sampler: 'ddpm' | 'ddim';
+  hasMask: boolean;
+  zeroGradInMask: boolean;
+  style: ColorStyle;
+  /** identity embedding input size (0 = no identity term) */
+  idSize: number;
+  /** whether the prior's output carries the learned-range v channels */
+  learnedRange: boolean;
+  priorChannels: number;
+  /** also output the raw gradient (tests and --dump-steps) */
+  emitGrad: boolean;
+}
+
+export function needsY(p: GuidancePlan): boolean {
+  return p.weights.unmasked > 0 || p.weights.lightness > 0;
+}
+export function needsRestorer(p: GuidancePlan): boolean {
+  return p.weights.smooth > 0 || p.weights.restorerLightness > 0;
+}
+export function needsIdentity(p: GuidancePlan): boolean {
+  return p.idSize > 0 && p.weights.identity !== 0;
+}
+export function needsKeep(p: GuidancePlan): boolean {
+  return p.hasMask && (p.weights.unmasked > 0 || p.weights.restorerLightness > 0 || p.zeroGradInMask);
+}
+
+/**
+ * Posterior graph: from x_t and the prior output to x0_hat (clipped), the posterior mean and the
+ * log-variance (learned range or fixed), plus x0_hat resized for the identity network.
+ * coef = [sqrt(1/abar), sqrt(1/abar - 1), c1, c2, minLog, maxLog].
+ */
+export function buildPosteriorGraph(p: GuidancePlan): Uint8Array {
+  const g = new GraphBuilder('posterior');
+  const img = [1, 3, p.H, p.W];
+  const x = g.input('x', img);
+  const out = g.input('out', [1, p.priorChannels, p.H, p.W]);
+  const coef = g.input('coef', [6]);
+  const eps = p.priorChannels === 3 ? out : g.sliceC(out, 0, 3);
+  const x0raw = g.sub(g.mul(g.pick(coef, 0), x), g.mul(g.pick(coef, 1), eps));
+  const x0 = g.clip(x0raw, -1, 1);
+  const mean = g.add(g.mul(g.pick(coef, 2), x0), g.mul(g.pick(coef, 3), x));
+  let logvar: string;
+  const minLog = g.pick(coef, 4);
+  const maxLog = g.pick(coef, 5);
+  if (p.learnedRange) {
+    const v = g.sliceC(out, 3, 6);
+    const frac = g.scale(g.add(v, g.constF(1)), 0.5);
+    logvar = g.add(g.mul(frac, maxLog), g.mul(g.sub(g.constF(1), frac), minLog));
+  } else {
+    // fixed variance: broadcast the scalar so the next graph's input has a fixed shape
+    logvar = g.add(g.mul(x, g.constF(0)), minLog);
+  }
+  g.output(x0, 'x0', img);
+  g.output(mean, 'mean', img);
+  g.output(logvar, 'logvar', img);
+  if (needsIdentity(p)) {
+    const s = p.idSize;
+    const ry = g.constF(aaBilinearMatrix(p.H, s), [s, p.H]);
+    const rxT = g.constF(transpose(aaBilinearMatrix(p.W, s), s, p.W), [p.W, s]);
+    g.output(g.matmul(g.matmul(ry, x0), rxT), 'x0id', [1, 3, s, s]);
+  }
+  return g.build();
+}
+
+/** Per-channel gray = mean of RGB, shape (1,1,H,W). */
+function gray(g: GraphBuilder, t: string): string {
+  return g.scale(g.sum(t, [1]), 1 / 3);
+}
+
+/**
+ * Guidance + update graph: the gradient of the weighted property losses w.r.t. x0_hat, then the
+ * update rule, giving x_{t-1}. params = [s, nonzero, sqrt(1/abar), sqrt(1/abar-1), sqrt(1-abar),
+ * sqrt(abar_prev), sqrt(1-abar_prev-sigma^2), sigma] (the last six for DDIM).
+ */
+export function buildGuidanceGraph(p: GuidancePlan): Uint8Array {
+  const g = new GraphBuilder('guidance');
+  const img = [1, 3, p.H, p.W];
+  const x0 = g.input('x0', img);
+  const mean = g.input('mean', img);
+  const logvar = g.input('logvar', img);
+  const x = g.input('x', img);
+  const noise = g.input('noise', img);
+  const params = g.input('params', [8]);
+  const y = needsY(p) ? g.input('y', img) : '';
+  const keep = needsKeep(p) ? g.input('keep', img) : '';
+  const f = needsRestorer(p) ? g.clip(g.input('f', img), -1, 1) : '';
+  const w = p.weights;
+  const parts: string[] = [];
+
+  // Each property contributes d(loss)/d(x0_hat); losses are sums of squares (spec section 3).
+  if (w.unmasked > 0) {
+    let d = g.sub(x0, y);
+    if (keep) d = g.mul(d, keep);
+    parts.push(g.scale(d, 2 * w.unmasked));
+  }
+  if (w.lightness > 0) {
+    // loss sums the broadcast gray over 3 channels: d/dx0_c = 3 * 2(gx-gy) / 3
+    parts.push(g.scale(g.sub(gray(g, x0), gray(g, y)), 2 * w.lightness));
+  }
+  if (w.restorerLightness > 0) {
+    const d = g.sub(gray(g, x0), gray(g, f));
+    if (keep) {
+      // the masked sum runs over each channel's own mask: d/dx0_c = (2/3)(gx-gf) * sum_c keep_c
+      parts.push(g.scale(g.mul(d, g.sum(keep, [1])), (2 / 3) * w.restorerLightness));
+    } else {
+      parts.push(g.scale(d, 2 * w.restorerLightness));
+    }
+  }
+  if (w.color > 0) {
+    const n = p.H * p.W;
+    const mu = g.mean(x0, [2, 3], n);
+    const centred = g.sub(x0, mu);
+    // unbiased variance + 1e-5, as the reference's AdaIN (calc_mean_std)
+    const variance = g.add(g.scale(g.sumSq(centred, [2, 3]), 1 / (n - 1)), g.constF(1e-5));
+    const std = g.sqrt(variance);
+    const styleStd = g.constF(p.style.std, [1, 3, 1, 1]);
+    const styleMean = g.constF(p.style.mean, [1, 3, 1, 1]);
+    const adain = g.clip(g.add(g.mul(g.div(centred, std), styleStd), styleMean), -1, 1);
+    parts.push(g.scale(g.sub(x0, adain), 2 * w.color));
+  }
+  if (w.smooth > 0) parts.push(g.scale(g.sub(x0, f), 2 * w.smooth));
+  if (needsIdentity(p)) {
+    const s = p.idSize;
+    const gid = g.input('gid', [1, 3, s, s]);
+    const ryT = g.constF(transpose(aaBilinearMatrix(p.H, s), s, p.H), [p.H, s]);
+    const rx = g.constF(aaBilinearMatrix(p.W, s), [s, p.W]);
+    parts.push(g.matmul(g.matmul(ryT, gid), rx));
+  }
+  let grad = parts.length === 0 ? g.mul(x0, g.constF(0)) : (parts[0] as string);
+  for (const part of parts.slice(1)) grad = g.add(grad, part);
+  if (p.zeroGradInMask && keep) grad = g.mul(grad, keep);
+
+  const s = g.pick(params, 0);
+  const nonzero = g.pick(params, 1);
+  let next: string;
+  if (p.sampler === 'ddim') {
+    // score conditioning: eps' = eps + sqrt(1-abar) * s * g, then the DDIM update
+    const sra = g.pick(params, 2);
+    const srm1 = g.pick(params, 3);
+    const eps = g.div(g.sub(g.mul(sra, x), x0), srm1);
+    const epsG = g.add(eps, g.mul(g.mul(g.pick(params, 4), s), grad));
+    const x0g = g.sub(g.mul(sra, x), g.mul(srm1, epsG));
+    const epsBack = g.div(g.sub(g.mul(sra, x), x0g), srm1);
+    const meanPred = g.add(g.mul(x0g, g.pick(params, 5)), g.mul(g.pick(params, 6), epsBack));
+    next = g.add(meanPred, g.mul(g.mul(nonzero, g.pick(params, 7)), noise));
+  } else {
+    const sigmaNoise = g.mul(g.mul(nonzero, g.exp(g.scale(logvar, 0.5))), noise);
+    if (p.update === 'mean-shift') {
+      const shifted = g.sub(mean, g.mul(g.mul(g.exp(logvar), grad), s));
+      next = g.add(shifted, sigmaNoise);
+    } else {
+      const sample = g.add(mean, sigmaNoise);
+      const diff = g.sub(x, sample);
+      const axes = p.update === 'dynamic-channel' ? [0, 2, 3] : [0, 1, 2, 3];
+      const nd = g.sqrt(g.sumSq(diff, axes));
+      const ng = g.sqrt(g.sumSq(grad, axes));
+      const zero = g.constF(0);
+      const isZero = g.op('Equal', [ng, zero]);
+      // ||g|| = 0 gives coefficient 0 instead of the reference's NaN
+      const safe = g.where(isZero, g.constF(1), ng);
+      const coef = g.where(isZero, zero, g.mul(g.div(nd, safe), s));
+      next = g.sub(sample, g.mul(grad, coef));
+    }
+  }
+  g.output(next, 'next', img);
+  if (p.emitGrad) g.output(grad, 'grad', img);
+  return g.build();
+}
+
+/** Cotangent of the identity loss w.r.t. the embedding (weighted). */
+export function buildIdentityCotangentGraph(dim: number, weight: number, loss: 'mse' | 'cosine'): Uint8Array {
+  const g = new GraphBuilder('identity_cotangent');
+  const e = g.input('e', [1, dim]);
+  const r = g.input('r', [1, dim]);
+  let v: string;
+  if (loss === 'mse') {
+    v = g.scale(g.sub(e, r), 2 * weight);
+  } else {
+    // L = -w * (e.r) / (|e||r|); dL/de = -w * (r / (|e||r|) - (e.r) e / (|e|^3 |r|))
+    const ee = g.sum(g.mul(e, e), [1]);
+    const rr = g.sum(g.mul(r, r), [1]);
+    const er = g.sum(g.mul(e, r), [1]);
+    const ne = g.sqrt(ee);
+    const nr = g.sqrt(rr);
+    const denom = g.op('Max', [g.mul(ne, nr), g.constF(1e-6)]);
+    const t1 = g.div(r, denom);
+    const t2 = g.mul(e, g.div(er, g.mul(denom, ee)));
+    v = g.scale(g.sub(t1, t2), -weight);
+  }
+  g.output(v, 'v', [1, dim]);
+  return g.build();
+}
+
+/** x0_hat -> a small preview (antialiased), so only a few kilobytes cross to the CPU. */
+export function buildPreviewGraph(H: number, W: number, size: number): Uint8Array {
+  const g = new GraphBuilder('preview');
+  const x = g.input('x', [1, 3, H, W]);
+  const ry = g.constF(aaBilinearMatrix(H, size), [size, H]);
+  const rxT = g.constF(transpose(aaBilinearMatrix(W, size), size, W), [W, size]);
+  g.output(g.matmul(g.matmul(ry, x), rxT), 'preview', [1, 3, size, size]);
+  return g.build();
+}
+
+/** A 1-element reduction used as a GPU fence when timing phases. */
+export function buildFenceGraph(H: number, W: number): Uint8Array {
+  const g = new GraphBuilder('fence');
+  const x = g.input('x', [1, 3, H, W]);
+  g.output(g.sum(x, [0, 1, 2, 3], false), 'sum', []);
+  return g.build();
+}

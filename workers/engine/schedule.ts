@@ -1,0 +1,150 @@
+/**
+ * Noise schedules, respacing and the per-step coefficients, in float64 like guided-diffusion
+ * (the coefficients are rounded to float32 only when they are fed to the graphs, as the reference's
+ * `_extract_into_tensor` does).
+ */
+
+export type ScheduleName = 'linear' | 'cosine';
+export type VarianceType = 'learned-range' | 'fixed-large' | 'fixed-small';
+
+export function betasFor(name: ScheduleName, T: number): Float64Array {
+  const betas = new Float64Array(T);
+  if (name === 'linear') {
+    const scale = 1000 / T;
+    const start = scale * 0.0001;
+    const end = scale * 0.02;
+    // np.linspace(start, end, T, dtype=float64): i * step + start, last element set to `end`
+    const step = T > 1 ? (end - start) / (T - 1) : 0;
+    for (let i = 0; i < T; i++) betas[i] = i * step + start;
+    // numpy's linspace sets the last element exactly to `end`
+    betas[T - 1] = end;
+    return betas;
+  }
+  const alphaBar = (t: number) => Math.cos(((t + 0.008) / 1.008) * Math.PI * 0.5) ** 2;
+  for (let i = 0; i < T; i++) betas[i] = Math.min(1 - alphaBar((i + 1) / T) / alphaBar(i / T), 0.999);
+  return betas;
+}
+
+/**
+ * guided-diffusion's space_timesteps: "ddimN" / "ddpmN" keeps range(0, T, stride) for the stride that
+ * gives exactly N steps; otherwise comma-separated counts per equal section, spread evenly.
+ */
+export function spaceTimesteps(T: number, spec: string | number): number[] {
+  let sectionCounts: number[];
+  if (typeof spec === 'string') {
+    if (spec.startsWith('ddpm') || spec.startsWith('ddim')) {
+      const desired = Number(spec.slice(4));
+      if (!Number.isInteger(desired) || desired < 1) throw new RangeError(`bad respacing "${spec}"`);
+      for (let stride = 1; stride < T; stride++) {
+        const kept: number[] = [];
+        for (let t = 0; t < T; t += stride) kept.push(t);
+        if (kept.length === desired) return kept;
+      }
+      throw new RangeError(`cannot create exactly ${desired} steps with an integer stride over ${T}`);
+    }
+    sectionCounts = spec.split(',').map((s) => Number(s.trim()));
+  } else {
+    sectionCounts = [spec];
+  }
+  if (sectionCounts.some((c) => !Number.isInteger(c) || c < 1)) throw new RangeError(`bad respacing "${spec}"`);
+  const sizePer = Math.floor(T / sectionCounts.length);
+  const extra = T % sectionCounts.length;
+  let startIdx = 0;
+  const all: number[] = [];
+  sectionCounts.forEach((count, i) => {
+    const size = sizePer + (i < extra ? 1 : 0);
+    if (size < count) throw new RangeError(`cannot divide section of ${size} steps into ${count}`);
+    const fracStride = count <= 1 ? 1 : (size - 1) / (count - 1);
+    let cur = 0;
+    const taken: number[] = [];
+    for (let k = 0; k < count; k++) {
+      taken.push(startIdx + roundHalfEven(cur));
+      cur += fracStride;
+    }
+    all.push(...taken);
+    startIdx += size;
+  });
+  return Array.from(new Set(all)).sort((a, b) => a - b);
+}
+
+/** Python's round(): halves go to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Coefficients of one (respaced) diffusion process, all float64, indexed by respaced step. */
+export interface Diffusion {
+  /** original timestep index for each respaced step (what the models are called with) */
+  timesteps: number[];
+  betas: Float64Array;
+  alphasCumprod: Float64Array;
+  alphasCumprodPrev: Float64Array;
+  sqrtRecipAlphasCumprod: Float64Array;
+  sqrtRecipm1AlphasCumprod: Float64Array;
+  posteriorVariance: Float64Array;
+  posteriorLogVarianceClipped: Float64Array;
+  posteriorMeanCoef1: Float64Array;
+  posteriorMeanCoef2: Float64Array;
+}
+
+export function makeDiffusion(schedule: ScheduleName, T: number, respacing: string | number): Diffusion {
+  const base = betasFor(schedule, T);
+  const kept = spaceTimesteps(T, respacing);
+  const keptSet = new Set(kept);
+  // SpacedDiffusion: new betas from the kept alpha-bars
+  const betas: number[] = [];
+  let lastAlphaCumprod = 1;
+  let acp = 1;
+  for (let i = 0; i < T; i++) {
+    acp *= 1 - (base[i] as number);
+    if (keptSet.has(i)) {
+      betas.push(1 - acp / lastAlphaCumprod);
+      lastAlphaCumprod = acp;
+    }
+  }
+  return fromBetas(Float64Array.from(betas), kept);
+}
+
+export function fromBetas(betas: Float64Array, timesteps: number[]): Diffusion {
+  const n = betas.length;
+  const ac = new Float64Array(n);
+  let p = 1;
+  for (let i = 0; i < n; i++) {
+    p *= 1 - (betas[i] as number);
+    ac[i] = p;
+  }
+  const acPrev = new Float64Array(n);
+  for (let i = 0; i < n; i++) acPrev[i] = i === 0 ? 1 : (ac[i - 1] as number);
+  const f = (fn: (i: number) => number) => Float64Array.from({ length: n }, (_, i) => fn(i));
+  const postVar = f((i) => ((betas[i] as number) * (1 - (acPrev[i] as number))) / (1 - (ac[i] as number)));
+  return {
+    timesteps,
+    betas,
+    alphasCumprod: ac,
+    alphasCumprodPrev: acPrev,
+    sqrtRecipAlphasCumprod: f((i) => Math.sqrt(1 / (ac[i] as number))),
+    sqrtRecipm1AlphasCumprod: f((i) => Math.sqrt(1 / (ac[i] as number) - 1)),
+    posteriorVariance: postVar,
+    // log of the posterior variance, clipped because it is 0 at the start of the chain
+    posteriorLogVarianceClipped: f((i) => Math.log(n > 1 && i === 0 ? (postVar[1] as number) : (postVar[i] as number))),
+    posteriorMeanCoef1: f((i) => ((betas[i] as number) * Math.sqrt(acPrev[i] as number)) / (1 - (ac[i] as number))),
+    posteriorMeanCoef2: f(
+      (i) => ((1 - (acPrev[i] as number)) * Math.sqrt(1 - (betas[i] as number))) / (1 - (ac[i] as number)),
+    ),
+  };
+}
+
+/** min/max log-variance for step i (learned range interpolates between them; fixed uses one). */
+export function logVarianceBounds(d: Diffusion, i: number, variance: VarianceType): { minLog: number; maxLog: number } {
+  if (variance === 'learned-range') {
+    return { minLog: d.posteriorLogVarianceClipped[i] as number, maxLog: Math.log(d.betas[i] as number) };
+  }
+  if (variance === 'fixed-small') {
+    const v = d.posteriorLogVarianceClipped[i] as number;
+    return { minLog: v, maxLog: v };
+  }
+  // fixed-large: posterior variance at step 1, then the betas
+  const v = i === 0 ? Math.log(d.posteriorVariance.length > 1 ? (d.posteriorVariance[1] as number) : (d.betas[0] as number)) : Math.log(d.betas[i] as number);
+  return { minLog: v, maxLog: v };
+}
