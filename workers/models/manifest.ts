@@ -299,7 +299,8 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
           checkSpatial(c, e.outputs, `models[${i}].outputs`, resolution);
         }
         if (e.role === 'prior' && diffusion?.variance) {
-          const ch = e.outputs[0]?.shape[1];
+          const out0 = e.outputs[0];
+          const ch = out0?.shape.length === 4 ? out0.shape[1] : undefined;
           const want = diffusion.variance === 'learned-range' ? 6 : 3;
           if (typeof ch === 'number' && ch > 0 && ch !== want && !(want === 3 && ch === 6))
             c.fail(`models[${i}].outputs[0].shape[1]`, `expected ${want} channels for diffusion.variance "${diffusion.variance}", got ${ch}`);
