@@ -1,0 +1,77 @@
+import type { Capabilities } from '../api';
+import { createOrtBackend, type Backend, type OrtLike } from './backend';
+
+/**
+ * onnxruntime-web in the worker: WebGPU when the adapter works, else WASM (same numbers, slower).
+ * The WebGPU build ("onnxruntime-web/webgpu") carries the WASM CPU provider too, so one import
+ * serves both.
+ */
+type OrtWeb = typeof import('onnxruntime-web/webgpu');
+
+let ortPromise: Promise<OrtWeb> | null = null;
+export function loadOrt(): Promise<OrtWeb> {
+  ortPromise ??= import('onnxruntime-web/webgpu');
+  return ortPromise;
+}
+
+interface GpuLike {
+  requestAdapter(opts?: { powerPreference?: string }): Promise<{
+    features: { has(f: string): boolean };
+    limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+    info?: { vendor?: string; architecture?: string; description?: string; device?: string };
+  } | null>;
+}
+
+export interface WebRuntime {
+  backend: Backend;
+  capabilities: Capabilities;
+  limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  ort: OrtWeb;
+}
+
+function threadCount(): number {
+  const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
+  // multithreaded WASM needs SharedArrayBuffer, i.e. a cross-origin-isolated page
+  return g.crossOriginIsolated ? Math.max(1, Math.min(4, g.navigator?.hardwareConcurrency ?? 1)) : 1;
+}
+
+export async function probeWebGpu(): Promise<{ ok: boolean; reason?: string; shaderF16: boolean; adapter?: string; limits?: WebRuntime['limits'] }> {
+  const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  if (!gpu) return { ok: false, shaderF16: false, reason: 'This browser does not offer WebGPU (navigator.gpu is missing).' };
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return { ok: false, shaderF16: false, reason: 'WebGPU is present but no GPU adapter is available (blocklisted or disabled).' };
+    const info = adapter.info;
+    return {
+      ok: true,
+      shaderF16: adapter.features.has('shader-f16'),
+      adapter: [info?.vendor, info?.architecture, info?.description || info?.device].filter(Boolean).join(' ') || 'unknown adapter',
+      limits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize },
+    };
+  } catch (err) {
+    return { ok: false, shaderF16: false, reason: `Requesting a WebGPU adapter failed: ${(err as Error).message}` };
+  }
+}
+
+export async function createWebRuntime(prefer: 'webgpu' | 'wasm' = 'webgpu'): Promise<WebRuntime> {
+  const ort = await loadOrt();
+  const threads = threadCount();
+  ort.env.wasm.numThreads = threads;
+  const probe = prefer === 'webgpu' ? await probeWebGpu() : { ok: false, shaderF16: false, reason: 'WASM was requested.' };
+  const useGpu = probe.ok;
+  const backend = createOrtBackend(ort as unknown as OrtLike, {
+    kind: useGpu ? 'webgpu' : 'wasm',
+    executionProviders: useGpu ? ['webgpu', 'wasm'] : ['wasm'],
+    gpuOutputs: useGpu,
+  });
+  const capabilities: Capabilities = {
+    webgpu: probe.ok,
+    shaderF16: probe.shaderF16,
+    backend: backend.kind,
+    threads,
+    ...(probe.adapter ? { adapter: probe.adapter } : {}),
+    ...(probe.limits ? { maxBufferSize: probe.limits.maxBufferSize } : {}),
+    ...(!useGpu && probe.reason ? { fallbackReason: probe.reason } : {}),
+  };
+  return { backend, capabilities, ort, ...(probe.limits ? { limits: probe.limits } : {}) };
+}
