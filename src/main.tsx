@@ -1,5 +1,16 @@
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { App } from './app/App';
+import { installTestApi } from './test-api';
+import './app/app.css';
 
-// Placeholder shell; the app issue replaces this with src/app/App.tsx.
+installTestApi();
+
 const root = document.getElementById('root');
-if (root) createRoot(root).render(<main data-testid="app-root">PGDiff Restore</main>);
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+}

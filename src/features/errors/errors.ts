@@ -161,3 +161,11 @@ export class AppErrorException extends Error {
     this.name = 'AppErrorException';
   }
 }
+
+/** An AppError as EngineErrorInfo (UI-only codes become 'internal'), for slices that hold engine errors. */
+export function toEngineInfo(err: AppError): EngineErrorInfo {
+  const code = ENGINE_CODES.has(err.code) ? (err.code as EngineErrorCode) : 'internal';
+  const info: EngineErrorInfo = { code, message: err.message };
+  if (err.hint) info.hint = err.hint;
+  return info;
+}

@@ -1,0 +1,112 @@
+import { useEffect, useState } from 'react';
+import { useAppStore } from '../../store';
+import { ImageCanvas } from '../../app/ImageCanvas';
+import { ErrorNotice } from '../errors/ErrorNotice';
+import { toAppError } from '../errors/errors';
+import type { AppError } from '../errors/errors';
+import { describeSettings } from '../history/history-model';
+import { formatDuration } from '../run/run-math';
+import { BeforeAfter } from './BeforeAfter';
+import { downloadCrop, downloadFullPhoto } from './results-actions';
+
+export function ResultsPanel() {
+  const run = useAppStore((s) => s.currentRun);
+  const [face, setFace] = useState(0);
+  const [chosen, setChosen] = useState<number[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<AppError | undefined>();
+  useEffect(() => {
+    setFace(0);
+    setChosen([]);
+    setError(undefined);
+  }, [run?.id]);
+  if (!run) return null;
+  const f = run.faces[face] ?? run.faces[0];
+  if (!f) return null;
+  const variant = chosen[face] ?? 0;
+  const output = f.outputs[variant] ?? f.outputs[0];
+  if (!output) return null;
+  const choose = (v: number) => {
+    const next = [...chosen];
+    next[face] = v;
+    setChosen(next);
+  };
+  const full = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await downloadFullPhoto(run, run.faces.map((_, i) => chosen[i] ?? 0));
+    } catch (e) {
+      setError(toAppError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="panel panel--wide" aria-labelledby="results-title" data-testid="results-panel" data-run-id={run.id}>
+      <h2 id="results-title" className="panel__title">
+        Result
+      </h2>
+      <p className="muted small" data-testid="results-summary">
+        {run.photoName} · {describeSettings(run.settings, run.steps)} · {formatDuration(run.totalMs)} on{' '}
+        {run.backend.toUpperCase()} · model {run.modelName}
+      </p>
+      {run.faces.length > 1 && (
+        <div className="tabs" role="group" aria-label="Faces">
+          {run.faces.map((_, i) => (
+            <button
+              key={i}
+              type="button"
+              className="button button--quiet"
+              aria-pressed={i === face}
+              onClick={() => setFace(i)}
+              data-testid={`result-face-${i}`}
+            >
+              Face {i + 1}
+            </button>
+          ))}
+        </div>
+      )}
+      <div className="results-grid">
+        <BeforeAfter before={f.input} after={output} label={`Face ${face + 1}`} />
+        <div className="results-side">
+          {f.outputs.length > 1 && (
+            <fieldset className="variants" data-testid="variants">
+              <legend>Variants: pick the one you like</legend>
+              <ul className="thumb-row">
+                {f.outputs.map((o, v) => (
+                  <li key={v}>
+                    <button
+                      type="button"
+                      className="face-thumb"
+                      aria-pressed={v === variant}
+                      onClick={() => choose(v)}
+                      data-testid={`variant-${v}`}
+                    >
+                      <ImageCanvas image={o} label={`Variant ${v + 1}`} className="face-thumb__image face-thumb__image--large" />
+                      <span className="face-thumb__label">Variant {v + 1}</span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </fieldset>
+          )}
+          <div className="download-row">
+            <button
+              type="button"
+              className="button button--primary"
+              onClick={() => void downloadCrop(run, face, variant)}
+              data-testid="download-crop"
+            >
+              Download face (PNG)
+            </button>
+            <button type="button" className="button" onClick={() => void full()} disabled={busy} data-testid="download-full">
+              {busy ? 'Composing…' : 'Download full photo (PNG)'}
+            </button>
+          </div>
+          {error && <ErrorNotice error={error} testId="results-error" onDismiss={() => setError(undefined)} />}
+        </div>
+      </div>
+    </section>
+  );
+}
