@@ -375,30 +375,24 @@ def file_entry(out: Path, name: str, dtype: str) -> dict:
     return {"path": name, "sha256": sha256_file(p), "bytes": p.stat().st_size, "dtype": dtype}
 
 
-def write_manifest(out: Path, reports: List[dict], *, resolution: int, name: str, set_version: str,
-                   description: str, licence: str, test_only: bool, diffusion_steps: int = 1000) -> dict:
+def manifest_spec(reports: List[dict], *, resolution: int, name: str, set_version: str, description: str,
+                  licence: str, test_only: bool, diffusion_steps: int = 1000) -> dict:
+    """The spec that tools/make-manifest.ts reads (workers/models/README.md), paths relative to the out folder."""
+    scale = resolution / 512.0
     models = []
     for r in reports:
-        files = {"fp32": file_entry(out, r["files"]["fp32"]["path"], "float32")}
-        if "fp16" in r["files"]:
-            files["fp16"] = file_entry(out, r["files"]["fp16"]["path"], "float16")
-        inputs, outputs = r["io"]
         params = dict(r.get("params", {}))
-        lt = r.get("largest_tensor", {})
-        if lt:
-            params["largestTensorBytes"] = {k: int(v[1]) for k, v in lt.items()}
-            params["largestTensorName"] = {k: v[0] for k, v in lt.items()}
         if "parameters" in r:
             params["parameters"] = r["parameters"]
         if "gflops_per_call" in r:
             params["gflopsPerCall"] = round(r["gflops_per_call"], 3)
         if "checkpoint" in r:
             params["source"] = r["checkpoint"]["file"]
-        models.append({"role": r["role"], "files": files, "inputs": inputs, "outputs": outputs, "params": params})
-    scale = resolution / 512.0
-    manifest = {
-        "format": "pgdiff-model-set",
-        "version": 1,
+        m = {"role": r["role"], "fp32": r["files"]["fp32"]["path"], "params": params}
+        if "fp16" in r["files"]:
+            m["fp16"] = r["files"]["fp16"]["path"]
+        models.append(m)
+    spec = {
         "name": name,
         "setVersion": set_version,
         "description": description,
@@ -412,9 +406,48 @@ def write_manifest(out: Path, reports: List[dict], *, resolution: int, name: str
         "models": models,
     }
     if test_only:
+        spec["testOnly"] = True
+    return spec
+
+
+def write_manifest_python(out: Path, spec: dict, reports: List[dict]) -> dict:
+    """Same manifest as tools/make-manifest.ts writes, for machines without Node (no app-side validation)."""
+    by_role = {r["role"]: r for r in reports}
+    models = []
+    for m in spec["models"]:
+        r = by_role[m["role"]]
+        files = {"fp32": file_entry(out, m["fp32"], "float32")}
+        if "fp16" in m:
+            files["fp16"] = file_entry(out, m["fp16"], "float16")
+        inputs, outputs = r["io"]
+        params = dict(m["params"])
+        lt = r.get("largest_tensor", {})
+        params["largestTensorBytes"] = {k: int(v[1]) for k, v in lt.items()}
+        params["largestTensorName"] = {k: v[0] for k, v in lt.items()}
+        models.append({"role": m["role"], "files": files, "inputs": inputs, "outputs": outputs, "params": params})
+    manifest = {"format": "pgdiff-model-set", "version": 1,
+                **{k: v for k, v in spec.items() if k not in ("models", "testOnly")}, "models": models}
+    if spec.get("testOnly"):
         manifest["testOnly"] = True
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def write_manifest(out: Path, reports: List[dict], **kw) -> str:
+    """manifest.json through tools/make-manifest.ts (validated by the app's parser) when Node is there."""
+    spec = manifest_spec(reports, **kw)
+    spec_path = out / "manifest.spec.json"
+    spec_path.write_text(json.dumps(spec, indent=1) + "\n")
+    tsx = REPO_ROOT / "node_modules" / ".bin" / "tsx"
+    tool = REPO_ROOT / "tools" / "make-manifest.ts"
+    if tsx.exists() and tool.exists():
+        r = subprocess.run([str(tsx), str(tool), str(spec_path), str(out / "manifest.json")], cwd=str(REPO_ROOT),
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"tools/make-manifest.ts refused the manifest:\n{r.stdout[-2000:]}{r.stderr[-3000:]}")
+        return "tools/make-manifest.ts (validated with the app's parser)"
+    write_manifest_python(out, spec, reports)
+    return "python writer (Node not found: not validated with the app's parser)"
 
 
 def run(argv: Optional[Sequence[str]] = None) -> dict:
@@ -513,9 +546,10 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
         desc = a.description or ("PGDiff's official networks converted from the authors' checkpoints: "
                                  + ", ".join(f"{r['role']} ({r['checkpoint']['file']})" for r in manifest_reports
                                              if "checkpoint" in r))
-        write_manifest(a.out, manifest_reports, resolution=resolution, name=a.name, set_version=a.set_version,
-                       description=desc, licence=a.licence or LICENCE, test_only=a.test_only)
-        print(f"manifest: {a.out / 'manifest.json'}")
+        how = write_manifest(a.out, manifest_reports, resolution=resolution, name=a.name,
+                             set_version=a.set_version, description=desc, licence=a.licence or LICENCE,
+                             test_only=a.test_only)
+        print(f"manifest: {a.out / 'manifest.json'} by {how}")
     else:
         print("note: no prior given, so no manifest.json (a model set needs exactly one prior); "
               "the ONNX files and convert-report.json are written", file=sys.stderr)

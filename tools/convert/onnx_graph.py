@@ -29,11 +29,31 @@ def check_flat(model: onnx.ModelProto) -> None:
         raise ValueError(f"graphs with control flow (If/Loop/Scan) are not supported here: {sorted(set(bad))}")
 
 
+def light_copy(model: onnx.ModelProto, limit: int = 4096) -> onnx.ModelProto:
+    """A copy for shape inference: initializers with more than `limit` elements become typed graph inputs
+    (their values are never needed to infer shapes), so a 640 MB model is not serialized again and again."""
+    m = onnx.ModelProto()
+    m.ir_version = model.ir_version
+    m.opset_import.extend(model.opset_import)
+    g = m.graph
+    src = model.graph
+    g.name = src.name
+    g.node.extend(src.node)
+    g.input.extend(src.input)
+    g.output.extend(src.output)
+    have_input = {i.name for i in src.input}
+    for init in src.initializer:
+        if int(np.prod(init.dims)) > limit:
+            if init.name not in have_input:
+                g.input.append(helper.make_tensor_value_info(init.name, init.data_type, list(init.dims)))
+        else:
+            g.initializer.append(init)
+    return m
+
+
 def elem_types(model: onnx.ModelProto) -> Dict[str, int]:
     """name -> TensorProto elem type, for graph inputs/outputs, initializers and every inferred tensor."""
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    del m.graph.value_info[:]
+    m = light_copy(model)
     inferred = shape_inference.infer_shapes(m, check_type=True, strict_mode=True)
     types: Dict[str, int] = {}
     for vi in list(inferred.graph.input) + list(inferred.graph.output) + list(inferred.graph.value_info):
@@ -46,9 +66,7 @@ def elem_types(model: onnx.ModelProto) -> Dict[str, int]:
 
 def static_shapes(model: onnx.ModelProto) -> Dict[str, Tuple[int, ...]]:
     """name -> shape for every tensor whose shape inference gives only known dims."""
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    del m.graph.value_info[:]
+    m = light_copy(model)
     inferred = shape_inference.infer_shapes(m, strict_mode=True, data_prop=True)
     shapes: Dict[str, Tuple[int, ...]] = {}
     for vi in list(inferred.graph.input) + list(inferred.graph.output) + list(inferred.graph.value_info):
@@ -147,7 +165,7 @@ def simplify(model: onnx.ModelProto) -> onnx.ModelProto:
     g.initializer.extend(inits)
     remove_dead(m)
     del g.value_info[:]
-    return fold_constants(m)
+    return fold_constants(m, inplace=True)
 
 
 def _np_dtype(elem_type: int):
@@ -221,10 +239,13 @@ def _np_eval(node: onnx.NodeProto, vals: List[np.ndarray]) -> List[np.ndarray] |
     return None
 
 
-def fold_constants(model: onnx.ModelProto, max_rounds: int = 20) -> onnx.ModelProto:
+def fold_constants(model: onnx.ModelProto, max_rounds: int = 20, inplace: bool = False) -> onnx.ModelProto:
     """Fold Shape nodes of statically shaped tensors and small all-constant subgraphs into initializers."""
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
+    if inplace:
+        m = model
+    else:
+        m = onnx.ModelProto()
+        m.CopyFrom(model)
     g = m.graph
     outputs = {o.name for o in g.output}
     for _ in range(max_rounds):
