@@ -46,6 +46,11 @@ class TinyIdentity(nn.Module):
                 p.weight.copy_(0.25 + 0.1 * torch.randn(p.weight.shape, generator=g))
             self.fc.weight.copy_(torch.randn(self.fc.weight.shape, generator=g) / self.fc.in_features**0.5)
             self.fc.bias.copy_(0.1 * torch.randn(EMBED_DIM, generator=g))
+            # small gain + large constant offset on the embedding: keeps the identity guidance of the
+            # 10-step goldens (MSE weight 25, cosine weight 1e4) non-chaotic, so float32 round-off between
+            # torch and onnxruntime does not blow up along the sampling chain
+            self.features.weight.mul_(0.1)
+            self.features.bias.mul_(0.1).add_(3.0 * torch.sign(torch.randn(EMBED_DIM, generator=g)))
         return self.eval()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
