@@ -67,7 +67,7 @@ export async function startRun(): Promise<RunRecord | undefined> {
   s.announce('Restoration started.');
 
   const total = stepsPerVariant(settings.sampler.steps);
-  const allSteps = total * settings.variants * crops.length;
+  let perVariant = total; // the engine's own count (it can differ, e.g. with several gradient steps)
   const t0 = performance.now();
   let doneBefore = 0; // steps finished in earlier faces
   const faces: RunFaceResult[] = [];
@@ -92,6 +92,8 @@ export async function startRun(): Promise<RunRecord | undefined> {
       if (references.length) request.references = references;
       const onProgress = (ev: ProgressEvent) => {
         if (ev.status !== 'step') return;
+        perVariant = ev.total;
+        const allSteps = perVariant * settings.variants * crops.length;
         const stepsDone = doneBefore + ev.variant * ev.total + Math.min(ev.step, ev.total);
         const elapsed = performance.now() - t0;
         const msPerStep = stepsDone > 0 ? elapsed / stepsDone : 0;
@@ -113,7 +115,7 @@ export async function startRun(): Promise<RunRecord | undefined> {
         if (stepsDone >= 2) st.setMeasuredStepMs(msPerStep);
       };
       const result = await engine.restore(request, onProgress, signal);
-      doneBefore += total * settings.variants;
+      doneBefore += perVariant * settings.variants;
       stats.push(result.stats);
       const face: RunFaceResult = {
         cropKey: crop.key,
