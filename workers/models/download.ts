@@ -29,6 +29,8 @@ export interface DownloadOptions {
   stallTimeoutMs?: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
+  /** fetch with cache: 'reload' (skip the browser's HTTP cache, e.g. after a stale copy failed its hash) */
+  bypassHttpCache?: boolean;
 }
 
 export interface DownloadTarget {
@@ -116,7 +118,7 @@ export async function downloadFile(target: DownloadTarget, opts: DownloadOptions
         if (validator) headers['If-Range'] = validator;
       }
       arm();
-      const res = await opts.fetch(url, { headers, signal: attempt.signal });
+      const res = await opts.fetch(url, { headers, signal: attempt.signal, ...(opts.bypassHttpCache ? { cache: 'reload' as const } : {}) });
       if (res.status === 416 && loaded > 0) {
         // The range no longer fits what the server has: start over.
         await res.body?.cancel().catch(() => undefined);

@@ -34,6 +34,7 @@ afterEach(() => {
   server.drops.clear();
   server.failures.clear();
   server.stalls.clear();
+  server.stale.clear();
 });
 
 async function rejection(p: Promise<unknown>): Promise<ModelLoadError> {
@@ -142,6 +143,8 @@ describe('loadModelSet from a URL', () => {
       expect(e.message).toContain('prior.onnx');
       expect(e.message).toContain(`expected ${sha256Of(prior.data)}`);
       expect(e.message).toContain(`got ${sha256Of(damaged)}`);
+      // Tried twice: the second time past the HTTP cache, in case the first was a stale cached copy.
+      expect(bad.requests('/set/prior.onnx').map((r) => r.cacheControl)).toEqual([undefined, 'no-cache']);
       // A file of another size is refused as soon as its length is known.
       bad.files.set('/set/prior.onnx', prior.data.subarray(0, 1000));
       const e2 = await rejection(loadModelSet({ kind: 'url', manifestUrl: bad.url('/set/manifest.json') }, { ...fast, store: null }));
@@ -150,6 +153,16 @@ describe('loadModelSet from a URL', () => {
     } finally {
       await bad.close();
     }
+  });
+
+  it('a stale copy that fails its hash is fetched again past the HTTP cache', async () => {
+    server.stale.set('/set/restorer.onnx', { data: randomFile(200_000), times: 1 });
+    const warnings: string[] = [];
+    const set = await loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, roles: ['restorer'], onWarning: (w) => warnings.push(w) });
+    expect(sha256Of(set.models[0]!.bytes)).toBe(sha256Of(restorer.data));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/restorer\.onnx: sha256 mismatch: .*downloading restorer\.onnx again, bypassing the browser's HTTP cache/);
+    expect(server.requests('/set/restorer.onnx').map((r) => r.cacheControl)).toEqual([undefined, 'no-cache']);
   });
 
   it('reports missing manifests and files as not-found, bad manifests as invalid-manifest', async () => {

@@ -139,7 +139,8 @@ function makeCtx(opts: LoadOptions): Ctx {
     store = d.store;
     if (d.warning) warn(d.warning);
   } else store = opts.store ?? undefined;
-  const f = opts.fetch ?? (globalThis.fetch as FetchLike | undefined);
+  // bound: calling the global fetch as a method of another object throws "Illegal invocation"
+  const f = opts.fetch ?? (globalThis.fetch ? ((input, init) => globalThis.fetch(input, init)) as FetchLike : undefined);
   if (!f) throw new ModelLoadError('network', 'fetch is not available here');
   return { opts, fetch: f, digest: opts.digest ?? sha256Hex, store, warnings, warn };
 }
@@ -274,20 +275,29 @@ async function loadFromUrl(ctx: Ctx, manifest: ModelManifest, manifestUrl: strin
     const fromCacheHit = bytes !== undefined;
     if (bytes) opts.onProgress?.({ status: 'download', file: name, loaded: p.file.bytes, total: p.file.bytes });
     else {
-      const res = await downloadFile(
-        { url, file: name, bytes: p.file.bytes, sha256: p.file.sha256 },
-        {
-          fetch: ctx.fetch,
-          digest: ctx.digest,
-          signal: opts.signal,
-          onProgress: (loaded, total) => opts.onProgress?.({ status: 'download', file: name, loaded, total }),
-          progressIntervalMs: opts.progressIntervalMs,
-          retry: opts.retry,
-          stallTimeoutMs: opts.stallTimeoutMs,
-          sleep: opts.sleep,
-        },
-      );
-      bytes = res.bytes;
+      const download = (bypassHttpCache: boolean) =>
+        downloadFile(
+          { url, file: name, bytes: p.file.bytes, sha256: p.file.sha256 },
+          {
+            fetch: ctx.fetch,
+            digest: ctx.digest,
+            signal: opts.signal,
+            onProgress: (loaded, total) => opts.onProgress?.({ status: 'download', file: name, loaded, total }),
+            progressIntervalMs: opts.progressIntervalMs,
+            retry: opts.retry,
+            stallTimeoutMs: opts.stallTimeoutMs,
+            sleep: opts.sleep,
+            bypassHttpCache,
+          },
+        );
+      try {
+        bytes = (await download(false)).bytes;
+      } catch (e) {
+        if (!(e instanceof ModelLoadError && e.code === 'integrity')) throw e;
+        // The browser's HTTP cache may hold an older file at the same URL: fetch once more past it.
+        ctx.warn(`${e.message}; downloading ${name} again, bypassing the browser's HTTP cache.`);
+        bytes = (await download(true)).bytes;
+      }
       if (ctx.store)
         await ctx.store
           .putFile(p.file.sha256, bytes, { file: name, set: manifest.name, setVersion: manifest.setVersion })

@@ -9,6 +9,7 @@ export interface RequestLog {
   path: string;
   range?: string;
   ifRange?: string;
+  cacheControl?: string;
   status: number;
 }
 
@@ -27,6 +28,8 @@ export class FileServer {
   readonly drops = new Map<string, { afterBytes: number; times: number }>();
   /** per path: answer this status for the next `times` requests */
   readonly failures = new Map<string, { status: number; times: number }>();
+  /** per path: serve these bytes instead of the file, for the next `times` requests (a stale copy) */
+  readonly stale = new Map<string, { data: Uint8Array; times: number }>();
   /** per path: send this many bytes, then go silent (keep the socket open) */
   readonly stalls = new Map<string, { afterBytes: number; times: number }>();
   /** block every request (like a server that is down): the socket is destroyed at once */
@@ -60,11 +63,19 @@ export class FileServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  private stales(path: string): Uint8Array | undefined {
+    const s = this.stale.get(path);
+    if (!s || s.times <= 0) return undefined;
+    s.times--;
+    return s.data;
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const entry: RequestLog = { path, status: 0 };
     if (req.headers.range) entry.range = req.headers.range;
     if (typeof req.headers['if-range'] === 'string') entry.ifRange = req.headers['if-range'];
+    if (typeof req.headers['cache-control'] === 'string') entry.cacheControl = req.headers['cache-control'];
     this.log.push(entry);
     if (this.offline || this.log.length > this.maxRequests) {
       entry.status = -1;
@@ -78,7 +89,8 @@ export class FileServer {
       res.writeHead(fail.status).end();
       return;
     }
-    const body = this.files.get(path);
+    const stale = this.stales(path);
+    const body = stale ?? this.files.get(path);
     if (!body) {
       entry.status = 404;
       res.writeHead(404).end('not found');
