@@ -174,3 +174,40 @@ export function defaultModelStore(): { store?: ModelStore; warning?: string } {
     return { warning: 'Cache Storage is not available here (it needs a secure context such as https or localhost); models will be downloaded again next time.' };
   return { store: new CacheStorageModelStore(storage) };
 }
+
+/** The subset of StorageManager used below (navigator.storage in windows and workers). */
+export interface StorageManagerLike {
+  estimate(): Promise<{ usage?: number; quota?: number }>;
+  persisted?(): Promise<boolean>;
+  persist?(): Promise<boolean>;
+}
+
+export interface StorageStatus {
+  usage: number;
+  quota: number;
+  /** whether the browser promised not to evict this origin's storage */
+  persisted: boolean;
+}
+
+/** Origin-wide usage and quota (all storage, not only models), or undefined where unknown. */
+export async function storageStatus(storage = (globalThis as { navigator?: { storage?: StorageManagerLike } }).navigator?.storage): Promise<StorageStatus | undefined> {
+  if (!storage) return undefined;
+  try {
+    const e = await storage.estimate();
+    return { usage: e.usage ?? 0, quota: e.quota ?? 0, persisted: (await storage.persisted?.()) ?? false };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ask the browser to keep the cached models under storage pressure (best effort: Chromium decides by
+ * site engagement; persist() must be called from a window, not a worker). Returns whether it is granted.
+ */
+export async function requestPersistentStorage(storage = (globalThis as { navigator?: { storage?: StorageManagerLike } }).navigator?.storage): Promise<boolean> {
+  try {
+    return (await storage?.persist?.()) ?? false;
+  } catch {
+    return false;
+  }
+}

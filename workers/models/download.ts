@@ -155,8 +155,9 @@ export async function downloadFile(target: DownloadTarget, opts: DownloadOptions
         if (!encoded && len !== null && Number(len) !== total)
           throw new ModelLoadError('integrity', `${file}: the server has ${len} bytes but the manifest says ${total}`, { file });
       }
-      validator = res.headers.get('etag') ?? res.headers.get('last-modified') ?? validator;
-      if (validator?.startsWith('W/')) validator = undefined; // weak ETags are not allowed in If-Range
+      // If-Range needs a strong validator: a strong ETag, else Last-Modified.
+      const etag = res.headers.get('etag');
+      validator = (etag && !etag.startsWith('W/') ? etag : res.headers.get('last-modified')) ?? validator;
       if (!res.body) throw new RetryableError(`${file}: empty response body`);
       const reader = res.body.getReader();
       try {

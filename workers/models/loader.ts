@@ -186,7 +186,8 @@ async function fetchManifest(ctx: Ctx, url: string): Promise<ModelManifest> {
   for (let attempt = 0; ; attempt++) {
     throwIfCancelled(signal, 'loading the manifest');
     try {
-      const res = await ctx.fetch(url, signal ? { signal } : {});
+      // Revalidate with the server (cheap with an ETag) so a new version of the set is noticed.
+      const res = await ctx.fetch(url, { cache: 'no-cache', ...(signal ? { signal } : {}) });
       if (res.status === 404 || res.status === 410) throw new ModelLoadError('not-found', `No model-set manifest at ${url} (HTTP ${res.status})`);
       if (!res.ok) {
         const msg = `The server answered HTTP ${res.status} for the manifest ${url}`;
