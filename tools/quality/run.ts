@@ -1,0 +1,453 @@
+/**
+ * Quality runs of the bundled model set (public/models/pgdiff-utk): unconditional samples of the prior,
+ * and the five PGDiff tasks through the real engine (cli/node-engine.ts) on ../shared/testdata (re-aligned
+ * from the FFHQ 512 framing to the set's framing) and on held-out UTKFace faces with synthetic degradations
+ * (.data/quality-inputs, written by tools/quality/make_synthetic.py).
+ *
+ *   npx tsx tools/quality/run.ts [--models public/models/pgdiff-utk/manifest.json] [--steps 100]
+ *        [--n-test 3] [--out docs/quality] [--only samples,blind,inpainting,colorization,reference,old-photo]
+ *        [--threads 1]
+ *
+ * Writes docs/quality/results.json (every number), docs/quality/results.md (the tables) and side-by-side
+ * images docs/quality/<task>.png. Metrics: workers/metrics (NIQE, PSNR, colour statistics, identity cosine).
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import sharp, { type OverlayOptions } from 'sharp';
+import type { GuidanceSettings, RestoreRequest, RgbaImage, TaskName } from '../../workers/api';
+import { COLOR_STYLES, presetGuidance } from '../../workers/engine/presets';
+import { FFHQ_TEMPLATE_512, type Point } from '../../workers/faces/templates';
+import type { ModelManifest } from '../../workers/models/manifest-types';
+import { niqe } from '../../workers/metrics/niqe';
+import { colorStats, cosine, psnr } from '../../workers/metrics/psnr';
+import { toIdentityInput } from '../../workers/metrics/identity';
+
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+const testdata = path.resolve(repoRoot, '..', 'shared', 'testdata');
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+}
+const manifestPath = path.resolve(arg('models', path.join(repoRoot, 'public/models/pgdiff-utk/manifest.json')));
+const STEPS = Number(arg('steps', '100'));
+const N_TEST = Number(arg('n-test', '3'));
+const N_SYN = Number(arg('n-synth', '4'));
+const OUT = path.resolve(arg('out', path.join(repoRoot, 'docs/quality')));
+const ONLY = new Set(arg('only', 'samples,blind,inpainting,colorization,reference,old-photo').split(','));
+const THREADS = Number(arg('threads', '1'));
+const SYN = path.resolve(arg('synthetic', path.join(repoRoot, '.data/quality-inputs')));
+const SEED = 1;
+mkdirSync(OUT, { recursive: true });
+
+const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
+const R = manifest.resolution;
+const manifestDir = path.dirname(manifestPath);
+function modelFile(role: string): string | null {
+  const e = manifest.models.find((m) => m.role === role);
+  return e ? path.resolve(manifestDir, e.files.fp32.path) : null;
+}
+
+// ---------------------------------------------------------------- small image helpers
+async function load(file: string): Promise<RgbaImage> {
+  const { data, info } = await sharp(file).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
+}
+async function toPng(img: RgbaImage, w: number, h: number, kernel: 'cubic' | 'nearest' = 'cubic'): Promise<Buffer> {
+  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: 4 } })
+    .resize(w, h, { kernel, fit: 'fill' })
+    .png()
+    .toBuffer();
+}
+async function upsampled(img: RgbaImage, size: number): Promise<RgbaImage> {
+  const buf = await sharp(await toPng(img, size, size)).ensureAlpha().raw().toBuffer();
+  return { width: size, height: size, data: new Uint8ClampedArray(buf.buffer, buf.byteOffset, buf.length) };
+}
+/** NIQE at 512 (the paper's size): our 64 px images are bicubic-upsampled first. */
+async function niqe512(img: RgbaImage): Promise<number> {
+  const u = img.width === 512 ? img : await upsampled(img, 512);
+  return niqe(u.data, u.width, u.height, 4);
+}
+function toTensor(img: RgbaImage): Float32Array {
+  const n = img.width * img.height;
+  const t = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) t[c * n + i] = (img.data[i * 4 + c]! / 255) * 2 - 1;
+  return t;
+}
+function fromTensor(t: Float32Array, w: number, h: number): RgbaImage {
+  const n = w * h;
+  const d = new Uint8ClampedArray(4 * n);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) d[i * 4 + c] = Math.round(((Math.max(-1, Math.min(1, t[c * n + i]!)) + 1) / 2) * 255);
+    d[i * 4 + 3] = 255;
+  }
+  return { width: w, height: h, data: d };
+}
+
+/** Least-squares similarity (rotation, uniform scale, translation) mapping src points to dst points. */
+function similarity(src: Point[], dst: Point[]): [number, number, number, number] {
+  // x' = a x - b y + tx ; y' = b x + a y + ty
+  const n = src.length;
+  let sx = 0, sy = 0, dx = 0, dy = 0;
+  for (let i = 0; i < n; i++) { sx += src[i]![0]; sy += src[i]![1]; dx += dst[i]![0]; dy += dst[i]![1]; }
+  sx /= n; sy /= n; dx /= n; dy /= n;
+  let num1 = 0, num2 = 0, den = 0;
+  for (let i = 0; i < n; i++) {
+    const x = src[i]![0] - sx, y = src[i]![1] - sy, u = dst[i]![0] - dx, v = dst[i]![1] - dy;
+    num1 += x * u + y * v;
+    num2 += x * v - y * u;
+    den += x * x + y * y;
+  }
+  const a = num1 / den, b = num2 / den;
+  return [a, b, dx - (a * sx - b * sy), dy - (b * sx + a * sy)];
+}
+
+/** Re-frame an FFHQ-aligned crop into the model's framing (size R), supersampled bilinear (antialiased). */
+function reframe(img: RgbaImage, srcTemplate: Point[], dstTemplate: Point[], size: number, binary = false): RgbaImage {
+  const [a, b, tx, ty] = similarity(dstTemplate, srcTemplate); // output pixel -> source pixel
+  const scale = Math.hypot(a, b);
+  const ss = Math.max(1, Math.min(8, Math.ceil(scale)));
+  const out = new Uint8ClampedArray(size * size * 4);
+  const px = (x: number, y: number, c: number) => {
+    const xi = Math.max(0, Math.min(img.width - 1, x)), yi = Math.max(0, Math.min(img.height - 1, y));
+    return img.data[(yi * img.width + xi) * 4 + c]!;
+  };
+  for (let v = 0; v < size; v++) {
+    for (let u = 0; u < size; u++) {
+      const acc = [0, 0, 0];
+      for (let j = 0; j < ss; j++) {
+        for (let i = 0; i < ss; i++) {
+          const uu = u - 0.5 + (i + 0.5) / ss, vv = v - 0.5 + (j + 0.5) / ss;
+          const x = a * uu - b * vv + tx, y = b * uu + a * vv + ty;
+          const x0 = Math.floor(x), y0 = Math.floor(y), fx = x - x0, fy = y - y0;
+          for (let c = 0; c < 3; c++) {
+            acc[c]! += (px(x0, y0, c) * (1 - fx) + px(x0 + 1, y0, c) * fx) * (1 - fy) + (px(x0, y0 + 1, c) * (1 - fx) + px(x0 + 1, y0 + 1, c) * fx) * fy;
+          }
+        }
+      }
+      const o = (v * size + u) * 4;
+      for (let c = 0; c < 3; c++) {
+        const val = acc[c]! / (ss * ss);
+        out[o + c] = binary ? (val > 64 ? 255 : 0) : Math.round(val);
+      }
+      out[o + 3] = 255;
+    }
+  }
+  return { width: size, height: size, data: out };
+}
+const toModelFrame = (img: RgbaImage, binary = false) =>
+  reframe(img, FFHQ_TEMPLATE_512.map(([x, y]) => [(x + 0.5) * (img.width / 512) - 0.5, (y + 0.5) * (img.width / 512) - 0.5] as Point), manifest.alignment.template as Point[], R, binary);
+
+// ---------------------------------------------------------------- seeded normal noise
+function rng(seed: number) {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return (n: number) => {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i += 2) {
+      const r = Math.sqrt(-2 * Math.log(u() + 1e-12)), th = 2 * Math.PI * u();
+      out[i] = r * Math.cos(th);
+      if (i + 1 < n) out[i + 1] = r * Math.sin(th);
+    }
+    return out;
+  };
+}
+
+// ---------------------------------------------------------------- ORT sessions (prior sampling, restorer alone, identity)
+const sessOpts: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: THREADS, interOpNumThreads: 1 };
+async function session(role: string): Promise<ort.InferenceSession | null> {
+  const f = modelFile(role);
+  return f && existsSync(f) ? ort.InferenceSession.create(f, sessOpts) : null;
+}
+
+/** Plain DDPM ancestral sampling with the manifest's schedule (linear, fixed-large variance), N evenly spaced steps. */
+async function samplePrior(prior: ort.InferenceSession, res: number, steps: number, seed: number): Promise<RgbaImage> {
+  const T = manifest.diffusion.steps;
+  const betas = Array.from({ length: T }, (_, i) => (1e-4 + (0.02 - 1e-4) * i / (T - 1)) * (1000 / T));
+  const abarAll: number[] = [];
+  betas.reduce((p, b) => { const v = p * (1 - b); abarAll.push(v); return v; }, 1);
+  const keep = [...new Set(Array.from({ length: steps }, (_, i) => Math.round((i * (T - 1)) / (steps - 1))))].sort((x, y) => x - y);
+  const abar = keep.map((k) => abarAll[k]!);
+  const prev = abar.map((_, i) => (i === 0 ? 1 : abar[i - 1]!));
+  const beta = abar.map((a, i) => 1 - a / prev[i]!);
+  const postVar = beta.map((b, i) => (b * (1 - prev[i]!)) / (1 - abar[i]!));
+  const varLarge = beta.map((b, i) => (i === 0 ? postVar[1] ?? b : b));
+  const noise = rng(seed);
+  const n = 3 * res * res;
+  let x = noise(n);
+  for (let i = keep.length - 1; i >= 0; i--) {
+    const out = await prior.run({ x: new ort.Tensor('float32', x, [1, 3, res, res]), t: new ort.Tensor('int64', BigInt64Array.from([BigInt(keep[i]!)]), [1]) });
+    const eps = out.out!.data as Float32Array;
+    const a = abar[i]!, c1 = (beta[i]! * Math.sqrt(prev[i]!)) / (1 - a), c2 = ((1 - prev[i]!) * Math.sqrt(1 - beta[i]!)) / (1 - a);
+    const z = i > 0 ? noise(n) : null;
+    const sd = Math.sqrt(varLarge[i]!);
+    const nx = new Float32Array(n);
+    for (let k = 0; k < n; k++) {
+      const x0 = Math.max(-1, Math.min(1, Math.sqrt(1 / a) * x[k]! - Math.sqrt(1 / a - 1) * eps[k]!));
+      nx[k] = c1 * x0 + c2 * x[k]! + (z ? sd * z[k]! : 0);
+    }
+    x = nx;
+  }
+  return fromTensor(x, res, res);
+}
+
+/** The restorer alone: restorer(x_t = N(0,1), y, t = T-1), i.e. it can only use y (its MMSE estimate). */
+async function restorerAlone(rest: ort.InferenceSession, y: RgbaImage): Promise<RgbaImage> {
+  const n = 3 * y.width * y.height;
+  const dims = [1, 3, y.height, y.width];
+  const feeds: Record<string, ort.Tensor> = {
+    x_t: new ort.Tensor('float32', rng(99)(n), dims),
+    y: new ort.Tensor('float32', toTensor(y), dims),
+    t: new ort.Tensor('int64', BigInt64Array.from([BigInt(manifest.diffusion.steps - 1)]), [1]),
+  };
+  const out = await rest.run(Object.fromEntries(Object.entries(feeds).filter(([k]) => rest.inputNames.includes(k))));
+  return fromTensor(out[rest.outputNames[0]!]!.data as Float32Array, y.width, y.height);
+}
+
+let idSession: ort.InferenceSession | null = null;
+async function embed(img: RgbaImage): Promise<Float32Array> {
+  const s = idSession!;
+  const size = Number((manifest.models.find((m) => m.role === 'identity')?.params?.inputSize as number | undefined) ?? 112);
+  const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', toIdentityInput(img.data, img.width, img.height, 4, size), [1, 3, size, size]) });
+  return out[s.outputNames[0]!]!.data as Float32Array;
+}
+async function idCos(a: RgbaImage, b: RgbaImage): Promise<number | null> {
+  return idSession ? cosine(await embed(a), await embed(b)) : null;
+}
+
+// ---------------------------------------------------------------- the engine
+type Restore = (req: RestoreRequest) => Promise<{ images: RgbaImage[]; restorerEstimate?: RgbaImage }>;
+let restoreFn: Restore | null = null;
+let engineDispose: (() => Promise<void>) | null = null;
+async function engine(): Promise<Restore> {
+  if (restoreFn) return restoreFn;
+  const modPath = path.join(repoRoot, 'cli', 'node-engine.ts');
+  const mod = (await import(modPath)) as { createNodeEngine: (o: { models: string; threads?: number }) => Promise<{ restore: Restore; dispose: () => Promise<void> }> };
+  const e = await mod.createNodeEngine({ models: manifestPath, threads: THREADS });
+  restoreFn = (r) => e.restore(r);
+  engineDispose = () => e.dispose();
+  return restoreFn;
+}
+async function run(task: TaskName, image: RgbaImage, extra: Partial<RestoreRequest> = {}, guidance?: GuidanceSettings): Promise<{ out: RgbaImage; ms: number; est?: RgbaImage }> {
+  const restore = await engine();
+  const t0 = Date.now();
+  const res = await restore({ image, guidance: guidance ?? presetGuidance(task), sampler: { kind: 'ddpm', steps: STEPS, seed: SEED }, ...extra });
+  return { out: res.images[0]!, ms: Date.now() - t0, ...(res.restorerEstimate ? { est: res.restorerEstimate } : {}) };
+}
+
+// ---------------------------------------------------------------- output: side-by-side strips and tables
+const TILE = 128;
+async function strip(file: string, header: string[], rows: RgbaImage[][]): Promise<void> {
+  const cols = Math.max(...rows.map((r) => r.length));
+  const W = cols * (TILE + 4) + 4, H = rows.length * (TILE + 4) + 4 + 18;
+  const comps: OverlayOptions[] = [];
+  const svg = `<svg width="${W}" height="18" xmlns="http://www.w3.org/2000/svg">${header
+    .map((h, i) => `<text x="${4 + i * (TILE + 4) + 2}" y="13" font-family="sans-serif" font-size="11" fill="#000">${h}</text>`)
+    .join('')}</svg>`;
+  comps.push({ input: Buffer.from(svg), left: 0, top: 0 });
+  for (let r = 0; r < rows.length; r++) {
+    for (let c = 0; c < rows[r]!.length; c++) {
+      const img = rows[r]![c]!;
+      comps.push({ input: await toPng(img, TILE, TILE, img.width <= R ? 'nearest' : 'cubic'), left: 4 + c * (TILE + 4), top: 18 + 4 + r * (TILE + 4) });
+    }
+  }
+  await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(comps).png().toFile(path.join(OUT, file));
+}
+const results: Record<string, unknown> = { manifest: path.relative(repoRoot, manifestPath), steps: STEPS, seed: SEED, date: new Date().toISOString() };
+const md: string[] = [];
+const f2 = (v: number | null | undefined, d = 2) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : Number.isFinite(v) ? v.toFixed(d) : 'inf');
+const mean = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+};
+function testFiles(folder: string, n: number): string[] {
+  return readdirSync(path.join(testdata, folder)).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().slice(0, n);
+}
+const syn = (kind: string, i: number) => path.join(SYN, `${kind}_${i}.png`);
+const haveSyn = existsSync(path.join(SYN, 'list.json'));
+const nSyn = haveSyn ? Math.min(N_SYN, (JSON.parse(readFileSync(path.join(SYN, 'list.json'), 'utf8')) as { items: unknown[] }).items.length) : 0;
+const pixels = R * R;
+
+async function main(): Promise<void> {
+  idSession = await session('identity');
+  const rest = await session('restorer');
+  md.push(`Model set: \`${results.manifest as string}\` (${manifest.name} ${manifest.setVersion}), ${R}x${R}, DDPM ${STEPS} steps, seed ${SEED}.`, '');
+
+  if (ONLY.has('samples')) {
+    const prior = (await session('prior'))!;
+    const t0 = Date.now();
+    const s64: RgbaImage[] = [];
+    for (let i = 0; i < 16; i++) s64.push(await samplePrior(prior, R, STEPS, 100 + i));
+    const ms64 = (Date.now() - t0) / 16;
+    await strip('samples.png', [`16 unconditional samples, ${R}x${R}, DDPM ${STEPS}`], [s64.slice(0, 8), s64.slice(8)]);
+    const big: RgbaImage[] = [];
+    for (let i = 0; i < 4; i++) big.push(await samplePrior(prior, 2 * R, STEPS, 200 + i));
+    const big4: RgbaImage[] = [];
+    for (let i = 0; i < 2; i++) big4.push(await samplePrior(prior, 4 * R, Math.min(STEPS, 50), 300 + i));
+    await strip('samples-larger.png', [`${2 * R}x${2 * R} (4)`, '', '', '', `${4 * R}x${4 * R} (2)`], [[...big, ...big4]]);
+    results.samples = { count64: 16, msPerSample64: ms64 };
+    md.push(`Unconditional samples: 16 at ${R}x${R} in ${(ms64 / 1000).toFixed(1)} s each (CPU, 1 thread): \`docs/quality/samples.png\`; at ${2 * R} and ${4 * R}: \`docs/quality/samples-larger.png\`.`, '');
+  }
+
+  if (ONLY.has('blind')) {
+    const rows: RgbaImage[][] = [];
+    const rec: Record<string, unknown>[] = [];
+    for (const f of testFiles('cropped_faces', N_TEST)) {
+      const orig = await load(path.join(testdata, 'cropped_faces', f));
+      const y = toModelFrame(orig);
+      const ra = rest ? await restorerAlone(rest, y) : null;
+      const o = await run('blind', y);
+      rec.push({ src: `testdata/cropped_faces/${f}`, niqeInput512: await niqe512(orig), niqeInput: await niqe512(y), niqeRestorer: ra ? await niqe512(ra) : null, niqeOurs: await niqe512(o.out), ms: o.ms });
+      rows.push([y, ...(ra ? [ra] : []), o.out]);
+    }
+    for (let i = 0; i < nSyn; i++) {
+      const gt = await load(syn('gt', i));
+      const y = await load(syn('blind', i));
+      const ra = rest ? await restorerAlone(rest, y) : null;
+      const o = await run('blind', y);
+      rec.push({
+        src: `heldout/blind_${i}`, niqeInput: await niqe512(y), niqeRestorer: ra ? await niqe512(ra) : null, niqeOurs: await niqe512(o.out),
+        psnrInput: psnr(y.data, gt.data, pixels, { channels: 4 }), psnrRestorer: ra ? psnr(ra.data, gt.data, pixels, { channels: 4 }) : null, psnrOurs: psnr(o.out.data, gt.data, pixels, { channels: 4 }),
+        idInput: await idCos(y, gt), idRestorer: ra ? await idCos(ra, gt) : null, idOurs: await idCos(o.out, gt), ms: o.ms,
+      });
+      rows.push([y, ...(ra ? [ra] : []), o.out, gt]);
+    }
+    await strip('blind.png', ['input', 'restorer alone', 'ours (PGDiff)', 'ground truth'], rows);
+    results.blind = rec;
+    const real = rec.filter((r) => String(r.src).startsWith('testdata'));
+    const held = rec.filter((r) => String(r.src).startsWith('heldout'));
+    const m = (rs: Record<string, unknown>[], k: string) => mean(rs.map((r) => r[k] as number | null));
+    md.push('### Blind restoration', '',
+      '| inputs | n | NIQE input (512 original) | NIQE input | NIQE restorer alone | NIQE ours | PSNR in / restorer / ours (dB) | identity cos to GT: input / restorer / ours |',
+      '|---|---|---|---|---|---|---|---|',
+      `| testdata/cropped_faces | ${real.length} | ${f2(m(real, 'niqeInput512'))} | ${f2(m(real, 'niqeInput'))} | ${f2(m(real, 'niqeRestorer'))} | ${f2(m(real, 'niqeOurs'))} | (no ground truth) | (no ground truth) |`,
+      `| held-out UTKFace, synthetic | ${held.length} | - | ${f2(m(held, 'niqeInput'))} | ${f2(m(held, 'niqeRestorer'))} | ${f2(m(held, 'niqeOurs'))} | ${f2(m(held, 'psnrInput'))} / ${f2(m(held, 'psnrRestorer'))} / ${f2(m(held, 'psnrOurs'))} | ${f2(m(held, 'idInput'), 3)} / ${f2(m(held, 'idRestorer'), 3)} / ${f2(m(held, 'idOurs'), 3)} |`,
+      '', `NIQE of ${R}x${R} images is taken after a bicubic upsampling to 512 (NIQE needs 96x96 blocks); "512 original" is the real input before re-framing. Images: \`docs/quality/blind.png\`.`, '');
+  }
+
+  if (ONLY.has('inpainting')) {
+    const rows: RgbaImage[][] = [];
+    const rec: Record<string, unknown>[] = [];
+    const cases: { y: RgbaImage; mask: RgbaImage; gt?: RgbaImage; src: string }[] = [];
+    for (const f of testFiles('masked_faces', N_TEST)) {
+      const mf = readdirSync(path.join(testdata, 'append_masks')).find((m) => path.parse(m).name === path.parse(f).name);
+      if (!mf) continue;
+      cases.push({ y: toModelFrame(await load(path.join(testdata, 'masked_faces', f))), mask: toModelFrame(await load(path.join(testdata, 'append_masks', mf)), true), src: `testdata/masked_faces/${f}` });
+    }
+    for (let i = 0; i < nSyn; i++) cases.push({ y: await load(syn('inpaint', i)), mask: await load(syn('inpaint_mask', i)), gt: await load(syn('gt', i)), src: `heldout/inpaint_${i}` });
+    for (const c of cases) {
+      const o = await run('inpainting', c.y, { mask: c.mask });
+      const keep = Array.from({ length: pixels }, (_, i) => (c.mask.data[i * 4]! > 0 ? 0 : 1));
+      const hole = keep.map((k) => 1 - k);
+      rec.push({
+        src: c.src, maskedFraction: hole.reduce((a, b) => a + b, 0) / pixels,
+        psnrUnmasked: psnr(o.out.data, c.y.data, pixels, { channels: 4, include: keep }),
+        psnrHoleToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4, include: hole }) : null, ms: o.ms,
+      });
+      rows.push([c.y, c.mask, o.out, ...(c.gt ? [c.gt] : [])]);
+    }
+    await strip('inpainting.png', ['input', 'mask', 'ours', 'ground truth'], rows);
+    results.inpainting = rec;
+    md.push('### Inpainting', '', '| case | masked % | PSNR unmasked region vs input (dB) | >= 30 dB? | PSNR inside the hole vs ground truth (dB) |', '|---|---|---|---|---|',
+      ...rec.map((r) => `| ${r.src as string} | ${f2((r.maskedFraction as number) * 100, 1)} | ${f2(r.psnrUnmasked as number)} | ${(r.psnrUnmasked as number) >= 30 ? 'yes' : 'no'} | ${f2(r.psnrHoleToGt as number | null)} |`),
+      '', 'Images: `docs/quality/inpainting.png`.', '');
+  }
+
+  if (ONLY.has('colorization')) {
+    const rows: RgbaImage[][] = [];
+    const rec: Record<string, unknown>[] = [];
+    const style = COLOR_STYLES[0]!;
+    const cases: { y: RgbaImage; gt?: RgbaImage; src: string }[] = [];
+    for (const f of testFiles('grayscale_faces', N_TEST)) cases.push({ y: toModelFrame(await load(path.join(testdata, 'grayscale_faces', f))), src: `testdata/grayscale_faces/${f}` });
+    for (let i = 0; i < nSyn; i++) cases.push({ y: await load(syn('grey', i)), gt: await load(syn('gt', i)), src: `heldout/grey_${i}` });
+    const statErr = (img: RgbaImage) => {
+      const s = colorStats(img.data, pixels, 4);
+      return { mean: s.mean, std: s.std, meanAbsErrMean: mean(s.mean.map((v, c) => Math.abs(v - style.mean[c]!))), meanAbsErrStd: mean(s.std.map((v, c) => Math.abs(v - style.std[c]!))) };
+    };
+    for (const c of cases) {
+      const o = await run('colorization', c.y);
+      rec.push({
+        src: c.src, psnrLightness: psnr(o.out.data, c.y.data, pixels, { channels: 4, lightness: true }), statsInput: statErr(c.y), statsOurs: statErr(o.out),
+        psnrToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4 }) : null, psnrInputToGt: c.gt ? psnr(c.y.data, c.gt.data, pixels, { channels: 4 }) : null, ms: o.ms,
+      });
+      rows.push([c.y, o.out, ...(c.gt ? [c.gt] : [])]);
+    }
+    await strip('colorization.png', ['input', 'ours', 'ground truth'], rows);
+    results.colorization = rec;
+    type S = { meanAbsErrMean: number; meanAbsErrStd: number };
+    md.push('### Colorization (style 0)', '', '| case | PSNR lightness vs input (dB) | colour mean abs err to style: input / ours | colour std abs err: input / ours | PSNR to ground truth: grey input / ours |', '|---|---|---|---|---|',
+      ...rec.map((r) => `| ${r.src as string} | ${f2(r.psnrLightness as number)} | ${f2((r.statsInput as S).meanAbsErrMean, 3)} / ${f2((r.statsOurs as S).meanAbsErrMean, 3)} | ${f2((r.statsInput as S).meanAbsErrStd, 3)} / ${f2((r.statsOurs as S).meanAbsErrStd, 3)} | ${f2(r.psnrInputToGt as number | null)} / ${f2(r.psnrToGt as number | null)} |`),
+      '', 'Images: `docs/quality/colorization.png`.', '');
+  }
+
+  if (ONLY.has('reference')) {
+    const rec: Record<string, unknown>[] = [];
+    const rows: RgbaImage[][] = [];
+    if (!idSession || !manifest.models.some((m) => m.role === 'identity-vjp')) {
+      md.push('### Reference-based restoration', '', 'Not measured: the model set has no identity / identity-vjp network.', '');
+    } else {
+      for (const f of testFiles('ref_cropped_faces', N_TEST)) {
+        const rf = readdirSync(path.join(testdata, 'ref_faces')).find((m) => path.parse(m).name === path.parse(f).name);
+        if (!rf) continue;
+        const y = toModelFrame(await load(path.join(testdata, 'ref_cropped_faces', f)));
+        const ref = toModelFrame(await load(path.join(testdata, 'ref_faces', rf)));
+        const withId = await run('reference', y, { references: [ref] });
+        const noId = await run('blind', y);
+        rec.push({ src: `testdata/ref_cropped_faces/${f}`, idInput: await idCos(y, ref), idWith: await idCos(withId.out, ref), idWithout: await idCos(noId.out, ref), ms: withId.ms });
+        rows.push([y, ref, noId.out, withId.out]);
+      }
+      await strip('reference.png', ['input', 'reference', 'without identity', 'with identity'], rows);
+      md.push('### Reference-based restoration', '', '| case | identity cos to reference: input | without identity term | with identity term (weight 25) |', '|---|---|---|---|',
+        ...rec.map((r) => `| ${r.src as string} | ${f2(r.idInput as number, 3)} | ${f2(r.idWithout as number, 3)} | ${f2(r.idWith as number, 3)} |`),
+        '', 'Images: `docs/quality/reference.png`.', '');
+    }
+    results.reference = rec;
+  }
+
+  if (ONLY.has('old-photo')) {
+    const rows: RgbaImage[][] = [];
+    const rec: Record<string, unknown>[] = [];
+    const cases: { y: RgbaImage; mask?: RgbaImage; gt?: RgbaImage; src: string }[] = [];
+    for (const f of testFiles('old_photos/med', Math.min(2, N_TEST))) cases.push({ y: toModelFrame(await load(path.join(testdata, 'old_photos/med', f))), src: `testdata/old_photos/med/${f}` });
+    for (const f of testFiles('old_photos/med_scratch', Math.min(2, N_TEST))) {
+      const mf = readdirSync(path.join(testdata, 'old_photos/scratch_masks')).find((m) => path.parse(m).name === path.parse(f).name);
+      const y = toModelFrame(await load(path.join(testdata, 'old_photos/med_scratch', f)));
+      cases.push({ y, src: `testdata/old_photos/med_scratch/${f} (no mask)` });
+      if (mf) cases.push({ y, mask: toModelFrame(await load(path.join(testdata, 'old_photos/scratch_masks', mf)), true), src: `testdata/old_photos/med_scratch/${f} (mask)` });
+    }
+    for (let i = 0; i < Math.min(2, nSyn); i++) {
+      const gt = await load(syn('gt', i));
+      cases.push({ y: await load(syn('old', i)), gt, src: `heldout/old_${i}` });
+      const ys = await load(syn('oldscr', i));
+      cases.push({ y: ys, gt, src: `heldout/oldscr_${i} (no mask)` });
+      cases.push({ y: ys, mask: await load(syn('oldscr_mask', i)), gt, src: `heldout/oldscr_${i} (mask)` });
+    }
+    for (const c of cases) {
+      const o = await run('old-photo', c.y, c.mask ? { mask: c.mask } : {});
+      rec.push({
+        src: c.src, niqeInput: await niqe512(c.y), niqeOurs: await niqe512(o.out),
+        psnrInputToGt: c.gt ? psnr(c.y.data, c.gt.data, pixels, { channels: 4 }) : null, psnrOursToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4 }) : null, ms: o.ms,
+      });
+      rows.push([c.y, c.mask ?? fromTensor(new Float32Array(3 * pixels).fill(-1), R, R), o.out, ...(c.gt ? [c.gt] : [])]);
+    }
+    await strip('old-photo.png', ['input', 'scratch mask', 'ours', 'ground truth'], rows);
+    results.oldPhoto = rec;
+    md.push('### Old photos', '', '| case | NIQE input | NIQE ours | PSNR to ground truth: input / ours (dB) |', '|---|---|---|---|',
+      ...rec.map((r) => `| ${r.src as string} | ${f2(r.niqeInput as number)} | ${f2(r.niqeOurs as number)} | ${f2(r.psnrInputToGt as number | null)} / ${f2(r.psnrOursToGt as number | null)} |`),
+      '', 'Images: `docs/quality/old-photo.png`.', '');
+  }
+
+  writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1));
+  writeFileSync(path.join(OUT, 'results.md'), md.join('\n') + '\n');
+  console.log(md.join('\n'));
+  if (engineDispose) await engineDispose();
+}
+
+await main();
