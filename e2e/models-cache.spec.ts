@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { expect, test, type Page } from '@playwright/test';
+import { FileServer } from '../workers/models/test-support/file-server';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const prior = randomBytes(3_000_000);
@@ -43,8 +44,8 @@ interface PageResult {
 }
 
 /** Run the loader inside the page (module served by Vite) against the real Cache Storage. */
-async function loadInPage(page: Page, clearFirst = false): Promise<PageResult> {
-  return page.evaluate(async (clear) => {
+async function loadInPage(page: Page, clearFirst = false, manifestUrl = '/e2e-models/set/manifest.json', useCache = true): Promise<PageResult> {
+  return page.evaluate(async ([clear, url, withCache]) => {
     const loader = await import(/* @vite-ignore */ `${location.origin}/workers/models/loader.ts`);
     const cache = await import(/* @vite-ignore */ `${location.origin}/workers/models/cache.ts`);
     const store = new cache.CacheStorageModelStore(caches);
@@ -53,9 +54,9 @@ async function loadInPage(page: Page, clearFirst = false): Promise<PageResult> {
     const progressEnds: Record<string, number> = {};
     try {
       const set = await loader.loadModelSet(
-        { kind: 'url', manifestUrl: '/e2e-models/set/manifest.json' },
+        { kind: 'url', manifestUrl: url },
         {
-          store,
+          store: withCache ? store : null,
           progressIntervalMs: 0,
           retry: { maxRetries: 1, delaysMs: [10] },
           onProgress: (e: { status: string; file: string; loaded: number }) => {
@@ -65,13 +66,14 @@ async function loadInPage(page: Page, clearFirst = false): Promise<PageResult> {
       );
       const models = [];
       for (const m of set.models as { role: string; fromCache: boolean; bytes: Uint8Array<ArrayBuffer> }[]) models.push({ role: m.role, fromCache: m.fromCache, sha256: await hex(m.bytes) });
-      const entries = ((await store.list()) as { kind: string; file: string; set: string; bytes: number }[]).map(({ kind, file, set, bytes }) => ({ kind, file, set, bytes }));
+      type Entry = { kind: string; file: string; set: string; bytes: number };
+      const entries = (withCache ? ((await store.list()) as Entry[]) : []).map(({ kind, file, set, bytes }) => ({ kind, file, set, bytes }));
       return { ok: true, models, warnings: set.warnings as string[], entries, progressEnds };
     } catch (e) {
       const err = e as { code?: string; message?: string };
       return { ok: false, code: err.code, message: err.message };
     }
-  }, clearFirst);
+  }, [clearFirst, manifestUrl, useCache] as const);
 }
 
 test('models load offline from Cache Storage on the second visit', async ({ page }) => {
@@ -121,4 +123,34 @@ test('models load offline from Cache Storage on the second visit', async ({ page
   expect(third.ok).toBe(false);
   expect(third.code).toBe('network');
   expect(third.message).toMatch(/Could not download the manifest/);
+});
+
+test('a cross-origin download resumes after dropped connections in Chromium; without CORS the error says so', async ({ page }) => {
+  const server = await new FileServer({ cors: true }).start();
+  const noCors = await new FileServer().start();
+  try {
+    for (const s of [server, noCors]) for (const [path, body] of Object.entries(served)) s.files.set(path, body);
+    server.drops.set('/e2e-models/set/prior.onnx', { afterBytes: 1_000_000, times: 2 });
+    // A document the Vite server itself sends: Chromium then knows the page is on loopback and lets it
+    // fetch from the other loopback port (a page made by route.fulfill counts as public and is refused).
+    await page.goto('/package.json');
+
+    const r = await loadInPage(page, false, server.url('/e2e-models/set/manifest.json'), false);
+    expect(r.ok, r.message).toBe(true);
+    expect(r.models?.map((m) => m.sha256)).toEqual([sha(prior), sha(restorer)]);
+    const reqs = server.requests('/e2e-models/set/prior.onnx');
+    expect(reqs.map((q) => q.status)).toEqual([200, 206, 206]);
+    const starts = reqs.slice(1).map((q) => Number(/^bytes=(\d+)-$/.exec(q.range ?? '')?.[1]));
+    expect(starts[0]).toBeGreaterThan(0);
+    expect(starts[1]).toBeGreaterThan(starts[0]!);
+    expect(r.progressEnds?.['prior.onnx']).toBe(prior.byteLength);
+
+    const e = await loadInPage(page, false, noCors.url('/e2e-models/set/manifest.json'), false);
+    expect(e.ok).toBe(false);
+    expect(e.code).toBe('network');
+    expect(e.message).toMatch(/may not allow cross-origin requests: CORS/);
+  } finally {
+    await server.close();
+    await noCors.close();
+  }
 });

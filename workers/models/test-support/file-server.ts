@@ -18,6 +18,8 @@ export interface FileServerOptions {
   range?: boolean;
   /** refuse to serve more than this many requests (guards against retry loops) */
   maxRequests?: number;
+  /** answer CORS preflights and allow any origin (for a browser page on another origin) */
+  cors?: boolean;
 }
 
 export class FileServer {
@@ -36,11 +38,13 @@ export class FileServer {
   offline = false;
   private server: Server;
   private readonly maxRequests: number;
+  private readonly cors: boolean;
   private port = 0;
 
   constructor(opts: FileServerOptions = {}) {
     this.range = opts.range ?? true;
     this.maxRequests = opts.maxRequests ?? 500;
+    this.cors = opts.cors ?? false;
     this.server = createServer((req, res) => this.handle(req, res));
   }
 
@@ -72,6 +76,14 @@ export class FileServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (this.cors) {
+      res.setHeader('access-control-allow-origin', '*');
+      res.setHeader('access-control-expose-headers', 'content-range, content-length, etag, accept-ranges');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { 'access-control-allow-headers': 'range, if-range, cache-control', 'access-control-allow-methods': 'GET' }).end();
+        return;
+      }
+    }
     const entry: RequestLog = { path, status: 0 };
     if (req.headers.range) entry.range = req.headers.range;
     if (typeof req.headers['if-range'] === 'string') entry.ifRange = req.headers['if-range'];
