@@ -204,6 +204,18 @@ describe('loadModelSet from a URL', () => {
   });
 });
 
+describe('manifest-object source', () => {
+  it('validates the given manifest and resolves files against baseUrl', async () => {
+    const set = await loadModelSet({ kind: 'manifest-object', manifest, baseUrl: server.url('/set/') }, { ...fast, store: null, roles: ['restorer'] });
+    expect(set.models[0]!.location).toBe(server.url('/set/restorer.onnx'));
+    expect(sha256Of(set.models[0]!.bytes)).toBe(sha256Of(restorer.data));
+    expect(server.requests('/set/manifest.json')).toHaveLength(0);
+    const e = await rejection(loadModelSet({ kind: 'manifest-object', manifest: { ...manifest, resolution: 0 }, baseUrl: server.url('/set/') }, { store: null }));
+    expect(e.code).toBe('invalid-manifest');
+    expect(e.message).toMatch(/resolution: expected a positive integer, got number 0/);
+  });
+});
+
 describe('cache', () => {
   it('second load makes no model requests; works offline; clear empties the cache', async () => {
     const storage = new MemoryCacheStorage();

@@ -273,6 +273,7 @@ async function loadFromUrl(ctx: Ctx, manifest: ModelManifest, manifestUrl: strin
     const name = fileBaseName(p.file.path);
     const url = resolveFileUrl(p.file.path, manifestUrl);
     let bytes = await fromCache(ctx, p.file, name);
+    throwIfCancelled(opts.signal, `loading ${manifest.name}`);
     const fromCacheHit = bytes !== undefined;
     if (bytes) opts.onProgress?.({ status: 'download', file: name, loaded: p.file.bytes, total: p.file.bytes });
     else {
