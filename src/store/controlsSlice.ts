@@ -20,7 +20,7 @@ export interface ControlsSlice {
   /** switch task: loads that task's reference preset (custom keeps the current properties) */
   setTask: (task: TaskName) => void;
   setScale: (scale: number) => void;
-  /** weight undefined or 0 switches the property off; a positive weight switches it on */
+  /** weight undefined or 0 switches the property off (-> custom); a positive weight switches it on */
   setWeight: (key: PropertyKey, weight: number | undefined) => void;
   setGuidanceField: <K extends 'update' | 'zeroGradInMask' | 'identityLoss' | 'gradSteps' | 'sStart' | 'sEnd'>(
     key: K,
@@ -58,13 +58,16 @@ export const createControlsSlice: StateCreator<AppState, [], [], ControlsSlice> 
   setWeight: (key, weight) =>
     set((s) => {
       const weights: PropertyWeights = { ...s.guidance.weights };
-      if (weight === undefined || !(weight > 0)) delete weights[key];
-      else weights[key] = weight;
-      // changing which properties are on (or their weights) makes this a custom composition
-      const guidance: GuidanceSettings = { ...s.guidance, weights, task: 'custom' };
-      if ((key === 'color' || key === 'restorerLightness') && weights[key] && !guidance.style) {
+      const wasOn = (weights[key] ?? 0) > 0;
+      const on = weight !== undefined && weight > 0;
+      if (on) weights[key] = weight;
+      else delete weights[key];
+      // switching a property on or off makes a custom composition; tuning a weight keeps the task
+      const guidance: GuidanceSettings = { ...s.guidance, weights, task: wasOn === on ? s.guidance.task : 'custom' };
+      if (key === 'color' && on && !guidance.style) {
         guidance.style = COLOR_STYLES[s.styleChoice === 'references' ? 0 : s.styleChoice];
       }
+      if (key === 'identity' && on && !guidance.identityLoss) guidance.identityLoss = 'mse';
       return { guidance };
     }),
   setGuidanceField: (key, value) => set((s) => ({ guidance: { ...s.guidance, [key]: value } })),

@@ -22,6 +22,9 @@ export interface MaskSlice {
   setMaskError: (message: string | undefined) => void;
 }
 
+export const MIN_BRUSH = 1;
+export const MAX_BRUSH = 160;
+
 export const createMaskSlice: StateCreator<AppState, [], [], MaskSlice> = (set) => ({
   maskImage: undefined,
   maskCropKey: undefined,
@@ -32,13 +35,16 @@ export const createMaskSlice: StateCreator<AppState, [], [], MaskSlice> = (set) 
   maskError: undefined,
   setMaskImage: (mask, cropKey) => set((s) => ({ maskImage: mask, maskCropKey: cropKey ?? s.maskCropKey })),
   setMaskTool: (tool) => set({ maskTool: tool }),
-  setMaskBrushSize: (size) => set({ maskBrushSize: Math.min(256, Math.max(1, Math.round(size))) }),
+  setMaskBrushSize: (size) => set({ maskBrushSize: Math.min(MAX_BRUSH, Math.max(MIN_BRUSH, Math.round(size))) }),
   setMaskOverlayOpacity: (opacity) => set({ maskOverlayOpacity: Math.min(1, Math.max(0, opacity)) }),
   setMaskDetecting: (busy) => set({ maskDetecting: busy }),
   setMaskError: (message) => set({ maskError: message }),
 });
 
-/** The mask for the run (white = missing) or undefined when nothing is painted. */
+/**
+ * The mask for the run (white = missing) or undefined when nothing is painted. One mask at a time:
+ * it belongs to the crop `maskCropKey` (the editor starts a fresh mask when another face is active).
+ */
 export function selectMaskImage(state: AppState): RgbaImage | undefined {
   return state.maskImage;
 }

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { COLOR_STYLES, SCALE_ADVICE, presetGuidance } from '../../../workers/engine/presets';
+import { defaultWeightFor, estimatePriorCalls, positionToScale, renderSwatch, scaleAdvice, scaleToPosition, styleColor } from './controls-model';
+
+describe('controls model', () => {
+  it('maps the guidance scale to a log slider and back within 3 significant digits', () => {
+    for (const v of [0.0015, 0.005, 0.01, 0.05, 0.1, 1]) {
+      const back = positionToScale(scaleToPosition(v));
+      expect(Math.abs(back - v) / v).toBeLessThan(0.01);
+    }
+    expect(scaleToPosition(0)).toBe(0);
+    expect(scaleToPosition(10)).toBe(1000);
+    expect(scaleToPosition(0.01)).toBe(500);
+  });
+  it('gives each task its reference advice and custom the one of its dominant property', () => {
+    expect(scaleAdvice(presetGuidance('old-photo'))).toMatchObject(SCALE_ADVICE['old-photo']);
+    const custom = { ...presetGuidance('custom'), weights: { lightness: 1 } };
+    expect(scaleAdvice(custom).max).toBe(0.01);
+    expect(scaleAdvice({ ...custom, weights: { identity: 25 } }).max).toBe(0.1);
+  });
+  it('default weights come from the task preset, else from the spec', () => {
+    expect(defaultWeightFor('old-photo', 'color')).toBe(0.5);
+    expect(defaultWeightFor('colorization', 'color')).toBe(0.05);
+    expect(defaultWeightFor('blind', 'identity')).toBe(25);
+  });
+  it('renders a swatch whose average colour is near the style mean', () => {
+    const style = COLOR_STYLES[2];
+    if (!style) throw new Error('style 2 missing');
+    const px = renderSwatch(style, 32);
+    const mean = [0, 0, 0];
+    for (let i = 0; i < px.length; i += 4) for (let c = 0; c < 3; c++) mean[c] = (mean[c] ?? 0) + (px[i + c] as number) / (px.length / 4);
+    const expected = styleColor(style, 0);
+    for (let c = 0; c < 3; c++) expect(Math.abs((mean[c] ?? 0) - (expected[c] ?? 0))).toBeLessThan(25);
+    // style 2 is darker than style 0
+    const s0 = COLOR_STYLES[0];
+    if (!s0) throw new Error('style 0 missing');
+    expect(styleColor(style, 0)[0]).toBeLessThan(styleColor(s0, 0)[0]);
+  });
+  it('estimates prior calls with N gradient steps inside the window', () => {
+    expect(estimatePriorCalls(100, 1, 1, 0.7)).toBe(100);
+    expect(estimatePriorCalls(100, 3, 1, 0.7)).toBe(160);
+    expect(estimatePriorCalls('ddpm50', 2, 1, 0.5)).toBe(75);
+  });
+});
