@@ -11,10 +11,22 @@ export class ModelLoadError extends Error {
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.file = options?.file;
+    this.hint = HINTS[code];
   }
   /** the file the error is about, when there is one */
   readonly file: string | undefined;
+  /** what the person can do next */
+  readonly hint: string;
 }
+
+const HINTS: Record<ModelLoadErrorCode, string> = {
+  'not-found': 'Check the manifest URL, or pick the manifest together with all the ONNX files it lists.',
+  network: 'Check the connection and try again; a model on another site must be served with CORS allowed.',
+  integrity: 'The file differs from the one the manifest describes: download or convert it again.',
+  'invalid-manifest': 'The manifest is damaged or not a PGDiff model-set manifest; make it with tools/make-manifest.ts.',
+  'too-large': 'Use a smaller (or fp16) model set, or the WASM backend, which has no per-buffer limit.',
+  cancelled: 'Loading was cancelled; start it again when ready.',
+};
 
 export function isAbortError(e: unknown): boolean {
   return (

@@ -335,6 +335,7 @@ describe('device limits', () => {
     const e = await rejection(loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, deviceLimits: limits }));
     expect(e.code).toBe('too-large');
     expect(e.file).toBe('prior.onnx');
+    expect(e.hint).toMatch(/smaller \(or fp16\) model set, or the WASM backend/);
     expect(e.message).toBe(
       'The prior model prior.onnx (fp32) does not fit this GPU: its largest tensor "w1" is 39.1 KiB (40000 bytes), but the GPU allows at most 29.3 KiB (30000 bytes) per buffer (maxStorageBufferBindingSize).',
     );
