@@ -124,7 +124,7 @@ describe('loadModelSet from a URL', () => {
 
   it('retries a stalled connection', async () => {
     server.stalls.set('/set/restorer.onnx', { afterBytes: 50_000, times: 1 });
-    const set = await loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, roles: ['restorer'], stallTimeoutMs: 300 });
+    const set = await loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, roles: ['restorer'], stallTimeoutMs: 1500 });
     expect(sha256Of(set.models[0]!.bytes)).toBe(sha256Of(restorer.data));
     expect(server.requests('/set/restorer.onnx').map((r) => r.status)).toEqual([200, 206]);
   });
