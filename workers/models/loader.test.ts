@@ -84,10 +84,13 @@ describe('loadModelSet from a URL', () => {
     const reqs = server.requests('/set/prior.onnx');
     expect(reqs.map((r) => r.status)).toEqual([200, 206, 206]);
     expect(reqs[0]!.range).toBeUndefined();
-    // Each retry continues from what had arrived (at least the 70 000 bytes flushed before the drop).
+    // Each retry continues from what had arrived (up to the 70 000 bytes flushed before each drop;
+    // bytes still queued in the client's stream when it errors are lost, so only > 0 is certain).
     const starts = reqs.slice(1).map((r) => Number(/^bytes=(\d+)-$/.exec(r.range ?? '')?.[1]));
-    expect(starts[0]).toBeGreaterThanOrEqual(70_000);
-    expect(starts[1]).toBeGreaterThanOrEqual(starts[0]! + 70_000);
+    expect(starts[0]).toBeGreaterThan(0);
+    expect(starts[0]).toBeLessThanOrEqual(70_000);
+    expect(starts[1]).toBeGreaterThan(starts[0]!);
+    expect(starts[1]).toBeLessThanOrEqual(starts[0]! + 70_000);
     expect(reqs[1]!.ifRange).toMatch(/^"/);
     const loaded = events.flatMap((e) => (e.status === 'download' ? [e.loaded] : []));
     for (let i = 1; i < loaded.length; i++) expect(loaded[i]).toBeGreaterThan(loaded[i - 1]!);

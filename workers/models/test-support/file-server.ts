@@ -133,7 +133,7 @@ export class FileServer {
     if (drop && drop.times > 0 && drop.afterBytes < part.byteLength) {
       drop.times--;
       // Flush the first bytes, then cut the connection mid-body.
-      res.write(part.subarray(0, drop.afterBytes), () => setTimeout(() => res.socket?.destroy(), 20));
+      res.write(part.subarray(0, drop.afterBytes), () => setTimeout(() => res.socket?.destroy(), 50));
       return;
     }
     if (stall && stall.times > 0 && stall.afterBytes < part.byteLength) {
