@@ -9,7 +9,8 @@ const isolation = {
 
 export default defineConfig({
   plugins: [react()],
-  server: { headers: isolation, host: '127.0.0.1' },
+  // E2E=1: no HMR, so edits elsewhere never reload a page mid-test
+  server: { headers: isolation, host: '127.0.0.1', ...(process.env.E2E ? { hmr: false } : {}) },
   preview: { headers: isolation, host: '127.0.0.1' },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },

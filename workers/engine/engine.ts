@@ -338,14 +338,16 @@ export class Engine {
     const guidance = await this.graph(`guidance|${key}`, () => buildGuidanceGraph(plan));
     const previewSize = Math.min(req.previewSize ?? 128, H, W);
     const preview = req.previewEvery ? await this.graph(`preview|${H}x${W}|${previewSize}`, () => buildPreviewGraph(H, W, previewSize)) : null;
-    const fence = opts.profile ? await this.graph(`fence|${H}x${W}`, () => buildFenceGraph(H, W)) : null;
+    const fence = opts.profile
+      ? (t: RtTensor) => this.graph(`fence|${t.dims.join('x')}`, () => buildFenceGraph(t.dims))
+      : null;
     const timed = async <T>(phase: string, fn: () => Promise<T>, syncOn?: (r: T) => RtTensor | undefined): Promise<T> => {
       const t0 = now();
       const r = await fn();
       if (fence && syncOn) {
         const t = syncOn(r);
         if (t) {
-          const f = await fence.run({ x: t });
+          const f = await (await fence(t)).run({ x: t });
           await be.sync(f.sum as RtTensor);
           (f.sum as RtTensor).dispose();
         }
@@ -456,9 +458,9 @@ export class Engine {
             call,
             index: i,
             timestep: tOrig,
-            x: await be.read(next),
-            x0: await be.read(post.x0 as RtTensor),
-            ...(g.grad ? { grad: await be.read(g.grad) } : {}),
+            x: await be.read(next, false),
+            x0: await be.read(post.x0 as RtTensor, false),
+            ...(g.grad ? { grad: await be.read(g.grad, false) } : {}),
           });
         }
         call += 1;
@@ -496,15 +498,11 @@ export class Engine {
       coef.dispose();
       params.dispose();
     }
-    const result = await be.read(x);
-    // the final read is the result, not a between-steps readback
-    be.readbacks.count -= 1;
-    be.readbacks.elements -= result.length;
+    // the final reads are the result, not between-steps readbacks
+    const result = await be.read(x, false);
     let restorerImg: RgbaImage | undefined;
     if (lastF) {
-      const fData = await be.read(lastF);
-      be.readbacks.count -= 1;
-      be.readbacks.elements -= fData.length;
+      const fData = await be.read(lastF, false);
       restorerImg = chwToRgba(fData.map((v) => Math.max(-1, Math.min(1, v))), W, H);
     }
     this.free(x, y, keep, refEmbedding, lastF);
@@ -547,9 +545,7 @@ export class Engine {
       const input = this.backend.tensor(chw, [1, 3, s, s]);
       const out = Object.values(await this.runOne(id, { [id.inputNames[0] ?? 'input']: input }))[0] as RtTensor;
       // one small read per request (the reference's embedding), not per step
-      const e = await this.backend.read(out);
-      this.backend.readbacks.count -= 1;
-      this.backend.readbacks.elements -= e.length;
+      const e = await this.backend.read(out, false);
       this.free(out);
       if (!sum) sum = new Float32Array(e.length);
       for (let i = 0; i < e.length; i++) sum[i] = (sum[i] as number) + (e[i] as number) / refs.length;

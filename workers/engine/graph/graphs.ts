@@ -212,9 +212,9 @@ export function buildPreviewGraph(H: number, W: number, size: number): Uint8Arra
 }
 
 /** A 1-element reduction used as a GPU fence when timing phases. */
-export function buildFenceGraph(H: number, W: number): Uint8Array {
+export function buildFenceGraph(dims: readonly number[]): Uint8Array {
   const g = new GraphBuilder('fence');
-  const x = g.input('x', [1, 3, H, W]);
-  g.output(g.sum(x, [0, 1, 2, 3], false), 'sum', []);
+  const x = g.input('x', dims);
+  g.output(g.sum(x, dims.map((_, i) => i), false), 'sum', []);
   return g.build();
 }
