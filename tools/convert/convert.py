@@ -240,6 +240,8 @@ class Spec:
         self.role, self.stem, self.label = role, stem, label
         self.build, self.load, self.inputs = build, load, inputs
         self.output_name, self.params = output_name, params
+        # export scopes kept in fp32 by the fp16 pass
+        self.fp32_scopes: Tuple[str, ...] = ()
 
 
 def prior_spec(cfg: dict, resolution: int) -> Spec:
@@ -248,8 +250,12 @@ def prior_spec(cfg: dict, resolution: int) -> Spec:
         return {"x": torch.randn(1, 3, resolution, resolution, generator=g), "t": torch.tensor([seed % 1000], dtype=torch.int64)}
 
     out_ch = 6 if cfg.get("learn_sigma", True) else 3
-    return Spec("prior", "prior", "prior (guided-diffusion UNet)", lambda: create_unet(cfg), load_prior_checkpoint,
+    spec = Spec("prior", "prior", "prior (guided-diffusion UNet)", lambda: create_unet(cfg), load_prior_checkpoint,
                 inputs, "out", {"config": cfg, "outputChannels": out_ch})
+    # guided-diffusion's own fp16 mode (DifFace runs this prior with --use_fp16) keeps the time embedding and
+    # the output head (GroupNorm, SiLU, conv -> eps, v) in fp32; the time embedding is fp32 here anyway.
+    spec.fp32_scopes = ("/out/",)
+    return spec
 
 
 def restorer_spec(cfg: dict, resolution: int) -> Spec:
@@ -313,7 +319,7 @@ def convert_one(spec: Spec, ckpt: Optional[Path], out: Path, *, fp16: bool, chec
         f"{rep['gflops_per_call']:.2f} GFLOPs per call ({time.time() - t0:.0f} s)")
     if fp16:
         t1 = time.time()
-        m16, frep = convert_to_fp16(m32)
+        m16, frep = convert_to_fp16(m32, keep_fp32_prefixes=spec.fp32_scopes)
         p16 = out / f"{spec.stem}.fp16.onnx"
         save_onnx(m16, p16)
         rep["files"]["fp16"] = {"path": p16.name, "bytes": p16.stat().st_size}

@@ -73,7 +73,9 @@ def _to_f16_array(arr: np.ndarray, rep: Fp16Report) -> np.ndarray:
     return h
 
 
-def convert_to_fp16(model: onnx.ModelProto, keep_fp32_ops: Set[str] | None = None) -> Tuple[onnx.ModelProto, Fp16Report]:
+def convert_to_fp16(model: onnx.ModelProto, keep_fp32_ops: Set[str] | None = None,
+                    keep_fp32_prefixes: Tuple[str, ...] = ()) -> Tuple[onnx.ModelProto, Fp16Report]:
+    """keep_fp32_prefixes: node-name prefixes (torch export scopes, e.g. "/out/") that stay in fp32."""
     keep = KEEP_FP32_OPS if keep_fp32_ops is None else keep_fp32_ops
     m = simplify(model)
     check_flat(m)
@@ -128,7 +130,7 @@ def convert_to_fp16(model: onnx.ModelProto, keep_fp32_ops: Set[str] | None = Non
         if n.op_type in SHAPE_ONLY or not has_float:
             new_nodes.append(n)
             continue
-        if n.op_type in keep:
+        if n.op_type in keep or (keep_fp32_prefixes and n.name.startswith(keep_fp32_prefixes)):
             target = FLOAT
         elif any(i in dep for i in n.input if i):
             target = FLOAT16
