@@ -1,0 +1,512 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { RgbaImage } from '../../../workers/api';
+import { useAppStore } from '../../store';
+import { selectActiveCrop } from '../../store/facesSlice';
+import { MAX_BRUSH, MIN_BRUSH } from '../../store/maskSlice';
+import { decodeToRgba, makeCanvas, toImageData } from '../../app/canvas';
+import { engine } from '../../worker-client';
+import { toAppError } from '../errors/errors';
+import type { MaskBuffer, View } from './maskOps';
+import {
+  MaskHistory,
+  clearMask,
+  countMasked,
+  createMask,
+  fitView,
+  historyShortcut,
+  invertMask,
+  maskFromEngine,
+  maskFromImage,
+  maskToRgba,
+  paintSegment,
+  screenToImage,
+  zoomAt,
+} from './maskOps';
+import './mask-editor.css';
+
+/** Overlay colour of masked pixels (drawn with the chosen opacity). */
+const OVERLAY: [number, number, number] = [255, 40, 90];
+
+type Drag =
+  | { kind: 'paint'; lastX: number; lastY: number; value: 0 | 1 }
+  | { kind: 'pan'; startX: number; startY: number; view: View }
+  | { kind: 'pinch'; dist: number; cx: number; cy: number; view: View };
+
+function overlayPixels(mask: MaskBuffer, out: ImageData, rect?: { x0: number; y0: number; x1: number; y1: number }): void {
+  const x0 = rect?.x0 ?? 0;
+  const y0 = rect?.y0 ?? 0;
+  const x1 = rect?.x1 ?? mask.width - 1;
+  const y1 = rect?.y1 ?? mask.height - 1;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const i = y * mask.width + x;
+      const on = mask.data[i] ? 255 : 0;
+      out.data[i * 4] = OVERLAY[0];
+      out.data[i * 4 + 1] = OVERLAY[1];
+      out.data[i * 4 + 2] = OVERLAY[2];
+      out.data[i * 4 + 3] = on;
+    }
+  }
+}
+
+/**
+ * Paint what is missing or damaged on the aligned face (white = missing in the exported mask).
+ * Brush/eraser/pan tools, undo/redo, clear, invert, overlay opacity, zoom and pan (wheel, pinch,
+ * buttons, space-drag), import of a mask image and automatic scratch detection.
+ */
+export function MaskEditor() {
+  const cropKey = useAppStore((s) => selectActiveCrop(s)?.key);
+  const crop = useAppStore((s) => selectActiveCrop(s)?.aligned.crop);
+  if (!cropKey || !crop) {
+    return (
+      <div className="mask-editor mask-editor--empty" data-testid="mask-editor" data-state="no-crop">
+        <p className="muted">Choose a photo first: the mask is painted on the aligned face.</p>
+      </div>
+    );
+  }
+  return <MaskCanvas key={cropKey} cropKey={cropKey} crop={crop} />;
+}
+
+function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
+  const tool = useAppStore((s) => s.maskTool);
+  const brush = useAppStore((s) => s.maskBrushSize);
+  const opacity = useAppStore((s) => s.maskOverlayOpacity);
+  const detecting = useAppStore((s) => s.maskDetecting);
+  const error = useAppStore((s) => s.maskError);
+  const usesMask = useAppStore((s) => (s.guidance.weights.unmasked ?? 0) > 0 || s.guidance.zeroGradInMask);
+  const actions = useAppStore.getState;
+
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const frameRef = useRef<HTMLDivElement>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const maskRef = useRef<MaskBuffer>(createMask(crop.width, crop.height));
+  const historyRef = useRef(new MaskHistory(60));
+  const overlayRef = useRef<{ canvas: OffscreenCanvas | HTMLCanvasElement; ctx: OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D; img: ImageData } | undefined>(undefined);
+  const photoRef = useRef<OffscreenCanvas | HTMLCanvasElement | undefined>(undefined);
+  const viewRef = useRef<View>({ zoom: 1, offsetX: 0, offsetY: 0 });
+  const dragRef = useRef<Drag | undefined>(undefined);
+  const pointers = useRef(new Map<number, { x: number; y: number }>());
+  const hoverRef = useRef<{ x: number; y: number } | undefined>(undefined);
+  const spaceRef = useRef(false);
+  const [, setVersion] = useState(0);
+  const [zoomPct, setZoomPct] = useState(100);
+  const bump = () => setVersion((v) => v + 1);
+
+  // --- drawing -------------------------------------------------------------------------------
+  const draw = useCallback(() => {
+    const canvas = canvasRef.current;
+    const ctx = canvas?.getContext('2d');
+    const overlay = overlayRef.current;
+    const photo = photoRef.current;
+    if (!canvas || !ctx || !overlay || !photo) return;
+    const dpr = window.devicePixelRatio || 1;
+    const v = viewRef.current;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.setTransform(v.zoom * dpr, 0, 0, v.zoom * dpr, v.offsetX * dpr, v.offsetY * dpr);
+    ctx.imageSmoothingEnabled = v.zoom < 2;
+    ctx.drawImage(photo, 0, 0);
+    ctx.globalAlpha = useAppStore.getState().maskOverlayOpacity;
+    ctx.drawImage(overlay.canvas, 0, 0);
+    ctx.globalAlpha = 1;
+    const hover = hoverRef.current;
+    const st = useAppStore.getState();
+    if (hover && st.maskTool !== 'pan' && !spaceRef.current) {
+      ctx.beginPath();
+      ctx.arc(hover.x, hover.y, st.maskBrushSize / 2, 0, Math.PI * 2);
+      ctx.lineWidth = 1.5 / v.zoom;
+      ctx.strokeStyle = st.maskTool === 'eraser' ? '#ffffff' : '#ff2860';
+      ctx.stroke();
+      ctx.setLineDash([3 / v.zoom, 3 / v.zoom]);
+      ctx.strokeStyle = '#000000';
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+  }, []);
+
+  const refreshOverlay = useCallback(
+    (rect?: { x0: number; y0: number; x1: number; y1: number }) => {
+      const o = overlayRef.current;
+      if (!o) return;
+      overlayPixels(maskRef.current, o.img, rect);
+      if (rect) o.ctx.putImageData(o.img, 0, 0, rect.x0, rect.y0, rect.x1 - rect.x0 + 1, rect.y1 - rect.y0 + 1);
+      else o.ctx.putImageData(o.img, 0, 0);
+      draw();
+    },
+    [draw],
+  );
+
+  /** Publish the mask to the store (undefined when nothing is marked). */
+  const commit = useCallback(() => {
+    const m = maskRef.current;
+    actions().setMaskImage(countMasked(m) ? maskToRgba(m) : undefined, cropKey);
+    bump();
+  }, [actions, cropKey]);
+
+  const fit = useCallback(() => {
+    const frame = frameRef.current;
+    if (!frame) return;
+    viewRef.current = fitView(crop.width, crop.height, frame.clientWidth, frame.clientHeight);
+    setZoomPct(Math.round(viewRef.current.zoom * 100));
+    draw();
+  }, [crop.width, crop.height, draw]);
+
+  // set up the photo and overlay layers; adopt the stored mask when it belongs to this crop
+  useEffect(() => {
+    const p = makeCanvas(crop.width, crop.height);
+    p.ctx.putImageData(toImageData(crop), 0, 0);
+    photoRef.current = p.canvas;
+    const o = makeCanvas(crop.width, crop.height);
+    overlayRef.current = { canvas: o.canvas, ctx: o.ctx, img: new ImageData(crop.width, crop.height) };
+    const st = useAppStore.getState();
+    const stored = st.maskCropKey === cropKey ? st.maskImage : undefined;
+    maskRef.current =
+      stored && stored.width === crop.width && stored.height === crop.height ? maskFromEngine(stored) : createMask(crop.width, crop.height);
+    historyRef.current.reset();
+    refreshOverlay();
+    bump();
+  }, [crop, cropKey, refreshOverlay]);
+
+  // keep the canvas backing store matched to its on-screen size
+  useEffect(() => {
+    const frame = frameRef.current;
+    const canvas = canvasRef.current;
+    if (!frame || !canvas) return;
+    const resize = () => {
+      const dpr = window.devicePixelRatio || 1;
+      canvas.width = Math.max(1, Math.round(frame.clientWidth * dpr));
+      canvas.height = Math.max(1, Math.round(frame.clientHeight * dpr));
+      fit();
+    };
+    resize();
+    const ro = new ResizeObserver(resize);
+    ro.observe(frame);
+    return () => ro.disconnect();
+  }, [fit]);
+
+  // redraw when the opacity changes
+  useEffect(() => draw(), [opacity, draw]);
+
+  // wheel zoom needs a non-passive listener to stop the page from scrolling
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const onWheel = (e: WheelEvent) => {
+      e.preventDefault();
+      const r = canvas.getBoundingClientRect();
+      const factor = Math.exp(-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015));
+      viewRef.current = zoomAt(viewRef.current, factor, e.clientX - r.left, e.clientY - r.top);
+      setZoomPct(Math.round(viewRef.current.zoom * 100));
+      draw();
+    };
+    canvas.addEventListener('wheel', onWheel, { passive: false });
+    return () => canvas.removeEventListener('wheel', onWheel);
+  }, [draw]);
+
+  // --- editing actions -------------------------------------------------------------------------
+  const change = useCallback(
+    (fn: (m: MaskBuffer) => MaskBuffer | void) => {
+      historyRef.current.record(maskRef.current);
+      const next = fn(maskRef.current);
+      if (next) maskRef.current = next;
+      refreshOverlay();
+      commit();
+    },
+    [commit, refreshOverlay],
+  );
+
+  const undo = useCallback(() => {
+    const m = historyRef.current.undo(maskRef.current);
+    if (!m) return;
+    maskRef.current = m;
+    refreshOverlay();
+    commit();
+  }, [commit, refreshOverlay]);
+
+  const redo = useCallback(() => {
+    const m = historyRef.current.redo(maskRef.current);
+    if (!m) return;
+    maskRef.current = m;
+    refreshOverlay();
+    commit();
+  }, [commit, refreshOverlay]);
+
+  const zoomBy = (factor: number) => {
+    const frame = frameRef.current;
+    if (!frame) return;
+    viewRef.current = zoomAt(viewRef.current, factor, frame.clientWidth / 2, frame.clientHeight / 2);
+    setZoomPct(Math.round(viewRef.current.zoom * 100));
+    draw();
+  };
+
+  const detect = async () => {
+    const st = actions();
+    st.setMaskDetecting(true);
+    st.setMaskError(undefined);
+    try {
+      const found = maskFromEngine(await engine.detectScratches(crop));
+      const n = countMasked(found);
+      change((m) => {
+        for (let i = 0; i < m.data.length; i++) if (found.data[i]) m.data[i] = 1;
+      });
+      st.announce(n ? `Scratch detection marked ${((100 * n) / found.data.length).toFixed(1)}% of the face. Check and correct it.` : 'No scratches were found.');
+    } catch (e) {
+      st.setMaskError(`Scratch detection failed: ${toAppError(e).message}`);
+    } finally {
+      actions().setMaskDetecting(false);
+    }
+  };
+
+  const importMask = async (file: File) => {
+    try {
+      const img = await decodeToRgba(file);
+      const m = maskFromImage(img, crop.width, crop.height);
+      change(() => m);
+      actions().setMaskError(undefined);
+      actions().announce(`Mask “${file.name}” imported${img.width !== crop.width || img.height !== crop.height ? `, resized from ${img.width}×${img.height}` : ''}.`);
+    } catch (e) {
+      actions().setMaskError(`Could not read “${file.name}” as an image: ${toAppError(e).message}`);
+    }
+  };
+
+  // --- pointer input ---------------------------------------------------------------------------
+  const local = (e: { clientX: number; clientY: number }): [number, number] => {
+    const r = canvasRef.current?.getBoundingClientRect();
+    return [e.clientX - (r?.left ?? 0), e.clientY - (r?.top ?? 0)];
+  };
+
+  const onPointerDown = (e: React.PointerEvent<HTMLCanvasElement>) => {
+    const canvas = e.currentTarget;
+    canvas.setPointerCapture(e.pointerId);
+    canvas.focus({ preventScroll: true });
+    const [sx, sy] = local(e);
+    pointers.current.set(e.pointerId, { x: sx, y: sy });
+    if (pointers.current.size === 2) {
+      // a second finger: abandon the stroke (restore the snapshot) and pinch instead
+      if (dragRef.current?.kind === 'paint') undo();
+      const [a, b] = [...pointers.current.values()] as [{ x: number; y: number }, { x: number; y: number }];
+      dragRef.current = { kind: 'pinch', dist: Math.hypot(a.x - b.x, a.y - b.y), cx: (a.x + b.x) / 2, cy: (a.y + b.y) / 2, view: viewRef.current };
+      return;
+    }
+    const st = useAppStore.getState();
+    if (st.maskTool === 'pan' || spaceRef.current || e.button === 1) {
+      dragRef.current = { kind: 'pan', startX: sx, startY: sy, view: viewRef.current };
+      return;
+    }
+    if (e.button !== 0) return;
+    const value: 0 | 1 = st.maskTool === 'eraser' || e.altKey ? 0 : 1;
+    const [ix, iy] = screenToImage(viewRef.current, sx, sy);
+    historyRef.current.record(maskRef.current);
+    const rect = paintSegment(maskRef.current, ix, iy, ix, iy, st.maskBrushSize / 2, value);
+    if (rect) refreshOverlay(rect);
+    dragRef.current = { kind: 'paint', lastX: ix, lastY: iy, value };
+  };
+
+  const onPointerMove = (e: React.PointerEvent<HTMLCanvasElement>) => {
+    const [sx, sy] = local(e);
+    if (pointers.current.has(e.pointerId)) pointers.current.set(e.pointerId, { x: sx, y: sy });
+    const [ix, iy] = screenToImage(viewRef.current, sx, sy);
+    hoverRef.current = e.pointerType === 'touch' ? undefined : { x: ix, y: iy };
+    const d = dragRef.current;
+    if (!d) {
+      draw();
+      return;
+    }
+    if (d.kind === 'paint') {
+      const rect = paintSegment(maskRef.current, d.lastX, d.lastY, ix, iy, useAppStore.getState().maskBrushSize / 2, d.value);
+      d.lastX = ix;
+      d.lastY = iy;
+      if (rect) refreshOverlay(rect);
+      else draw();
+    } else if (d.kind === 'pan') {
+      viewRef.current = { ...d.view, offsetX: d.view.offsetX + sx - d.startX, offsetY: d.view.offsetY + sy - d.startY };
+      draw();
+    } else if (pointers.current.size === 2) {
+      const [a, b] = [...pointers.current.values()] as [{ x: number; y: number }, { x: number; y: number }];
+      const dist = Math.hypot(a.x - b.x, a.y - b.y);
+      const cx = (a.x + b.x) / 2;
+      const cy = (a.y + b.y) / 2;
+      const zoomed = zoomAt(d.view, dist / Math.max(1, d.dist), d.cx, d.cy);
+      viewRef.current = { ...zoomed, offsetX: zoomed.offsetX + cx - d.cx, offsetY: zoomed.offsetY + cy - d.cy };
+      setZoomPct(Math.round(viewRef.current.zoom * 100));
+      draw();
+    }
+  };
+
+  const endPointer = (e: React.PointerEvent<HTMLCanvasElement>) => {
+    pointers.current.delete(e.pointerId);
+    const d = dragRef.current;
+    if (d?.kind === 'paint') commit();
+    if (d?.kind === 'pinch' && pointers.current.size === 1) {
+      dragRef.current = undefined; // wait for a fresh touch
+      return;
+    }
+    if (pointers.current.size === 0) dragRef.current = undefined;
+  };
+
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    const target = e.target as HTMLElement;
+    if (target.tagName === 'INPUT' && (target as HTMLInputElement).type !== 'range' && (target as HTMLInputElement).type !== 'checkbox') return;
+    const h = historyShortcut(e);
+    if (h) {
+      e.preventDefault();
+      if (h === 'undo') undo();
+      else redo();
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const st = useAppStore.getState();
+    if (e.key === ' ' && target === canvasRef.current) {
+      e.preventDefault();
+      spaceRef.current = true;
+    } else if (e.key === 'b' || e.key === 'B') st.setMaskTool('brush');
+    else if (e.key === 'e' || e.key === 'E') st.setMaskTool('eraser');
+    else if (e.key === 'h' || e.key === 'H') st.setMaskTool('pan');
+    else if (e.key === '[') st.setMaskBrushSize(st.maskBrushSize / 1.25);
+    else if (e.key === ']') st.setMaskBrushSize(st.maskBrushSize * 1.25);
+    else if (e.key === '+' || e.key === '=') zoomBy(1.25);
+    else if (e.key === '-') zoomBy(0.8);
+    else if (e.key === '0') fit();
+  };
+
+  const onKeyUp = (e: React.KeyboardEvent) => {
+    if (e.key === ' ') spaceRef.current = false;
+  };
+
+  const coverage = countMasked(maskRef.current) / maskRef.current.data.length;
+  const h = historyRef.current;
+  return (
+    <div className="mask-editor" data-testid="mask-editor" data-state="ready" onKeyDown={onKeyDown} onKeyUp={onKeyUp}>
+      <p className="small muted">
+        Paint over what is missing, scratched or damaged. {usesMask ? 'The current task uses this mask.' : 'The current task ignores the mask (use “Fill missing parts” or “Old photo”).'}
+      </p>
+      <div className="mask-toolbar" role="toolbar" aria-label="Mask tools">
+        <div className="mask-toolbar__group" role="group" aria-label="Tool">
+          {(
+            [
+              ['brush', 'Brush', 'B'],
+              ['eraser', 'Eraser', 'E'],
+              ['pan', 'Move', 'H'],
+            ] as const
+          ).map(([t, label, key]) => (
+            <button
+              key={t}
+              type="button"
+              className="button button--small"
+              aria-pressed={tool === t}
+              aria-keyshortcuts={key}
+              onClick={() => actions().setMaskTool(t)}
+              data-testid={`mask-tool-${t}`}
+            >
+              {label}
+            </button>
+          ))}
+        </div>
+        <div className="mask-toolbar__group" role="group" aria-label="History">
+          <button type="button" className="button button--small" onClick={undo} disabled={!h.canUndo} aria-keyshortcuts="Control+Z" data-testid="mask-undo">
+            Undo
+          </button>
+          <button type="button" className="button button--small" onClick={redo} disabled={!h.canRedo} aria-keyshortcuts="Control+Shift+Z Control+Y" data-testid="mask-redo">
+            Redo
+          </button>
+          <button type="button" className="button button--small" onClick={() => change(clearMask)} disabled={coverage === 0} data-testid="mask-clear">
+            Clear
+          </button>
+          <button type="button" className="button button--small" onClick={() => change(invertMask)} data-testid="mask-invert">
+            Invert
+          </button>
+        </div>
+        <div className="mask-toolbar__group" role="group" aria-label="Zoom">
+          <button type="button" className="button button--small" onClick={() => zoomBy(0.8)} aria-label="Zoom out" aria-keyshortcuts="-" data-testid="mask-zoom-out">
+            −
+          </button>
+          <span className="small mask-zoom" aria-live="off" data-testid="mask-zoom">
+            {zoomPct}%
+          </span>
+          <button type="button" className="button button--small" onClick={() => zoomBy(1.25)} aria-label="Zoom in" aria-keyshortcuts="+" data-testid="mask-zoom-in">
+            +
+          </button>
+          <button type="button" className="button button--small" onClick={fit} aria-keyshortcuts="0" data-testid="mask-zoom-fit">
+            Fit
+          </button>
+        </div>
+      </div>
+      <div className="mask-sliders">
+        <label className="mask-slider">
+          <span>Brush size: {brush}px</span>
+          <input
+            type="range"
+            min={MIN_BRUSH}
+            max={MAX_BRUSH}
+            value={brush}
+            aria-keyshortcuts="[ ]"
+            onChange={(e) => actions().setMaskBrushSize(Number(e.currentTarget.value))}
+            data-testid="mask-brush-size"
+          />
+        </label>
+        <label className="mask-slider">
+          <span>Mask visibility: {Math.round(opacity * 100)}%</span>
+          <input
+            type="range"
+            min={0}
+            max={100}
+            value={Math.round(opacity * 100)}
+            onChange={(e) => actions().setMaskOverlayOpacity(Number(e.currentTarget.value) / 100)}
+            data-testid="mask-opacity"
+          />
+        </label>
+      </div>
+      <div ref={frameRef} className={`mask-frame mask-frame--${tool}`}>
+        <canvas
+          ref={canvasRef}
+          className="mask-canvas"
+          tabIndex={0}
+          role="img"
+          aria-label={`Mask editor: ${(coverage * 100).toFixed(1)}% of the face is marked as missing. Drag to paint; Ctrl+Z undoes; hold space to move.`}
+          data-testid="mask-canvas"
+          data-coverage={coverage.toFixed(4)}
+          onPointerDown={onPointerDown}
+          onPointerMove={onPointerMove}
+          onPointerUp={endPointer}
+          onPointerCancel={endPointer}
+          onPointerLeave={() => {
+            hoverRef.current = undefined;
+            draw();
+          }}
+        />
+      </div>
+      <p className="small" data-testid="mask-coverage">
+        {coverage > 0 ? `${(coverage * 100).toFixed(1)}% of the face is marked as missing.` : 'Nothing is marked yet.'}
+      </p>
+      <div className="mask-toolbar">
+        <button type="button" className="button button--small" onClick={() => void detect()} disabled={detecting} data-testid="mask-detect-scratches">
+          {detecting ? 'Looking for scratches…' : 'Detect scratches'}
+        </button>
+        <button type="button" className="button button--small" onClick={() => fileRef.current?.click()} data-testid="mask-import">
+          Import a mask image…
+        </button>
+        <input
+          ref={fileRef}
+          type="file"
+          accept="image/*"
+          hidden
+          data-testid="mask-import-input"
+          onChange={(e) => {
+            const f = e.currentTarget.files?.[0];
+            e.currentTarget.value = '';
+            if (f) void importMask(f);
+          }}
+        />
+      </div>
+      <p className="small muted">
+        Detection finds thin bright scratches and is deliberately cautious: check the result and paint what it missed. Imported masks are
+        resized to the face crop; white means missing.
+      </p>
+      {error && (
+        <p className="notice notice--error small" role="alert" data-testid="mask-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
