@@ -217,10 +217,17 @@ def main() -> int:
     (OUT / "schedule.json").write_text(json.dumps({
         "T": 1000, "linear": [float(b) for b in beta_schedule("linear")], "cosine": [float(b) for b in beta_schedule("cosine")],
     }) + "\n")
+    # torch's antialiased bilinear downsample, as the identity property resizes 512 -> 112
+    src = torch.sin(torch.arange(3 * 512 * 512, dtype=torch.float64) * 0.7).float().reshape(1, 3, 512, 512)
+    write_f32(OUT / "resize_aa_512_to_112.bin",
+              [torch.nn.functional.interpolate(src, (112, 112), mode="bilinear", antialias=True)])
+
     (OUT / "index.json").write_text(json.dumps({
         "size": SIZE, "noise": {"file": "noise.bin", "count": len(longest), "seed": NOISE_SEED},
         "inputs": input_files, "cases": index, "x0_grad_calls": X0_GRAD_CALLS,
         "style0": {"mean": list(STYLE_0[0]), "std": list(STYLE_0[1])},
+        "resize_aa": {"file": "resize_aa_512_to_112.bin", "input": "float32(sin(0.7 * i)), i = 0..3*512*512-1, (1,3,512,512)",
+                      "op": "F.interpolate((112,112), mode='bilinear', antialias=True, align_corners=False)"},
     }, indent=1) + "\n")
     total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
     print(f"tests/goldens: {total / 1e6:.2f} MB")
