@@ -116,10 +116,11 @@ describe('make-manifest', () => {
 
   it('runs from the command line', async () => {
     const out = join(dir, 'cli/manifest.json');
-    const { stdout } = await promisify(execFile)('npx', ['tsx', 'tools/make-manifest.ts', await writeSpec(spec()), out], { cwd: process.cwd() });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'tools/make-manifest.ts', await writeSpec(spec()), out], { cwd: process.cwd() });
     expect(stdout).toMatch(/prior: \.\.\/onnx\/prior\.onnx \d+ bytes, largest tensor 2048 bytes; fp16 \.\.\/onnx\/prior\.fp16\.onnx \d+ bytes, largest 1024/);
     expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ format: 'pgdiff-model-set', name: 'tiny' });
-    const bad = await promisify(execFile)('npx', ['tsx', 'tools/make-manifest.ts', join(dir, 'nope.json'), out]).catch((x: { code: number; stderr: string }) => x);
+    const bad = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'tools/make-manifest.ts', join(dir, 'nope.json'), out]).catch((x: { code: number; stderr: string }) => x);
     expect(bad).toMatchObject({ code: 1 });
+    expect((bad as { stderr: string }).stderr).toMatch(/nope\.json/);
   });
 });
