@@ -22,7 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 
-from .make_vjp import make_vjp
+from .vjp import make_vjp
 from .torch_eval import TorchGraph, directional_fd64
 
 torch.set_num_threads(1)

@@ -9,7 +9,7 @@ Only gradients with respect to the input are produced; every other operand of a 
 node must be a constant (initializer, Constant, or foldable from static shapes). Shapes must be
 static: dynamic dimensions of the input are pinned (default 1, or --input-shape).
 
-CLI: /usr/bin/python3 -m tools.onnx_vjp.make_vjp in.onnx out.onnx [--input-shape 1,3,112,112]
+CLI: /usr/bin/python3 -m tools.onnx_vjp.make_vjp in.onnx out.onnx [--input-shape 1,3,112,112]  (make_vjp.py)
 API: make_vjp(model: onnx.ModelProto, input_shape=None) -> onnx.ModelProto
 """
 from __future__ import annotations
