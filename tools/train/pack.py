@@ -88,6 +88,19 @@ def main():
     print(json.dumps(info, indent=1))
 
 
+def unpack_carry(path, out, sharp_drop=0.05):
+    """Carry npz -> utk{R}_train.npy / utk{R}_val.npy in `out` (same split and sharpness rule as main())."""
+    imgs, is_val, sharp = load_carry(path)
+    r = imgs.shape[-1]
+    tr = np.where(~is_val)[0]
+    thr = float(np.quantile(sharp[tr], sharp_drop)) if sharp_drop > 0 else -1.0
+    keep = tr[sharp[tr] > thr] if sharp_drop > 0 else tr
+    os.makedirs(out, exist_ok=True)
+    np.save(os.path.join(out, f'utk{r}_train.npy'), imgs[keep])
+    np.save(os.path.join(out, f'utk{r}_val.npy'), imgs[is_val])
+    print(json.dumps({'train': int(len(keep)), 'val': int(is_val.sum()), 'res': int(r)}))
+
+
 def load_carry(path):
     """Decode a carry npz back to (train uint8 (N,3,R,R), val uint8) applying the same filter rule."""
     z = np.load(path)
@@ -98,4 +111,8 @@ def load_carry(path):
 
 
 if __name__ == '__main__':
-    main()
+    import sys
+    if len(sys.argv) >= 4 and sys.argv[1] == '--from-carry':
+        unpack_carry(sys.argv[2], sys.argv[3])
+    else:
+        main()

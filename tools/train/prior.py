@@ -107,6 +107,7 @@ def main():
     ap.add_argument('--sample-steps', type=int, default=100)
     ap.add_argument('--no-ema', action='store_true', help='export/sample the raw weights instead of EMA')
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--device', default='cpu', help="'cuda' on a GPU machine")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -145,13 +146,18 @@ def train(a, cfg, ck, data_path, limit=0):
     data = load_data(data_path, limit)
     res = cfg['image_size']
     assert data.shape[-1] == res, (data.shape, res)
-    model = build(cfg)
-    ema = build(cfg)
+    dev = torch.device(getattr(a, 'device', 'cpu'))
+    model = build(cfg).to(dev)
+    ema = build(cfg).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
     step = 0
     log = []
     if ck is not None:
         model.load_state_dict(ck['model']); ema.load_state_dict(ck['ema']); opt.load_state_dict(ck['opt'])
+        for st in opt.state.values():
+            for k, v in st.items():
+                if torch.is_tensor(v):
+                    st[k] = v.to(dev)
         step = ck['step']; log = ck.get('log', [])
         print(f'resumed at step {step}')
     else:
@@ -161,6 +167,7 @@ def train(a, cfg, ck, data_path, limit=0):
     nparams = sum(p.numel() for p in model.parameters())
     print(f'params {nparams} config {json.dumps(cfg)} data {tuple(data.shape)}', flush=True)
     diff = Diffusion()
+    diff.sqrt_abar, diff.sqrt_1m_abar = diff.sqrt_abar.to(dev), diff.sqrt_1m_abar.to(dev)
     g = torch.Generator().manual_seed(a.seed + step)
     t_start = time.time()
     wall_before = ck.get('wall_s', 0.0) if ck else 0.0
@@ -196,6 +203,7 @@ def train(a, cfg, ck, data_path, limit=0):
             x0 = torch.where(flip[:, None, None, None], x0.flip(-1), x0)
         t = torch.randint(0, diff.T, (a.batch,), generator=g)
         noise = torch.randn(x0.shape, generator=g)
+        x0, t, noise = x0.to(dev), t.to(dev), noise.to(dev)
         xt = diff.q_sample(x0, t, noise)
         loss = torch.mean((model(xt, t) - noise) ** 2)
         lr = a.lr * min(1.0, (step + 1) / max(1, a.warmup))

@@ -68,11 +68,16 @@ def export_onnx(model, path, res=64, opset=17):
 
 def train(a, cfg, ck, hi, lo):
     os.makedirs(a.run, exist_ok=True)
-    model = create_restorer(cfg)
+    dev = torch.device(getattr(a, 'device', 'cpu'))
+    model = create_restorer(cfg).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     step, log, wall_before = 0, [], 0.0
     if ck is not None:
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['opt'])
+        for st in opt.state.values():
+            for k, v in st.items():
+                if torch.is_tensor(v):
+                    st[k] = v.to(dev)
         step, log, wall_before = ck['step'], ck.get('log', []), ck.get('wall_s', 0.0)
         print(f'resumed at step {step}')
     nparams = sum(p.numel() for p in model.parameters())
@@ -107,6 +112,7 @@ def train(a, cfg, ck, hi, lo):
         x0, y = make_batch(hi, lo, idx, rs, res)
         t = torch.randint(0, diff.T, (a.batch,), generator=g)
         xt = diff.q_sample(x0, t, torch.randn(x0.shape, generator=g))
+        xt, y, t, x0 = xt.to(dev), y.to(dev), t.to(dev), x0.to(dev)
         loss = F.mse_loss(model(xt, y, t), x0)
         lr = a.lr if step < a.decay_after * a.steps_hint else a.lr * 0.3
         for pg in opt.param_groups:
@@ -165,6 +171,7 @@ def main():
     ap.add_argument('--log-every', type=int, default=10)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--smoke', action='store_true')
+    ap.add_argument('--device', default='cpu', help="'cuda' on a GPU machine")
     ap.add_argument('--export', default='')
     ap.add_argument('--eval', action='store_true')
     a = ap.parse_args()
@@ -188,13 +195,13 @@ def main():
         import onnx
         g = onnx.load(os.path.join(tmp, 'restorer.onnx')).graph
         assert [i.name for i in g.input] == ['x_t', 'y', 't'] and [o.name for o in g.output] == ['out']
-        print(json.dumps({'smoke': 'ok', 'eval': evaluate(m, hi, lo, n=4)}))
+        print(json.dumps({'smoke': 'ok', 'onnx': os.path.join(tmp, 'restorer.onnx'), 'eval': evaluate(m, hi, lo, n=4)}))
         return
     ck = torch.load(ckp, map_location='cpu') if os.path.exists(ckp) else None
     if a.export or a.eval:
         if ck is None:
             sys.exit('no checkpoint')
-        m = create_restorer(ck['config']); m.load_state_dict(ck['model']); m.eval()
+        m = create_restorer(ck['config']); m.load_state_dict({k: v.cpu() for k, v in ck['model'].items()}); m.eval()
         if a.eval:
             r = evaluate(m, np.load(a.val_hi, mmap_mode='r'), np.load(a.val_lo, mmap_mode='r'))
             print(json.dumps(r))
