@@ -169,7 +169,7 @@ def export(m: nn.Module, opset: int) -> onnx.ModelProto:
 
 
 def handmade() -> onnx.ModelProto:
-    """Ops torch never exports in this form: asymmetric Conv pads (TF 'SAME'), ReduceSumSquare,
+    """Ops torch never exports in this form: auto_pad SAME_UPPER and asymmetric Conv pads, ReduceSumSquare,
     Max/Min with a constant, Pad, Sub with a constant first, Concat of two branches."""
     rng = np.random.default_rng(1)
     w1 = rng.normal(0, 0.3, (6, 3, 3, 3)).astype(np.float32)
@@ -184,7 +184,7 @@ def handmade() -> onnx.ModelProto:
     ]]
     N = helper.make_node
     nodes = [
-        N('Conv', ['x', 'w1', 'b1'], ['c1'], kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1]),  # SAME, 12->6
+        N('Conv', ['x', 'w1', 'b1'], ['c1'], kernel_shape=[3, 3], strides=[2, 2], auto_pad='SAME_UPPER'),  # pads 0,0,1,1; 12->6
         N('PRelu', ['c1', 'slope'], ['p1']),
         N('Conv', ['p1', 'w2'], ['c2'], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 0, 1, 2], group=6),  # 6 -> 3x4
         N('Max', ['c2', 'lo'], ['m1']),

@@ -52,8 +52,18 @@ class TorchGraph:
             nsp = w.dim() - 2
             pads = list(a.get('pads', [0] * 2 * nsp))
             auto = a.get('auto_pad', b'NOTSET')
-            if (auto.decode() if isinstance(auto, bytes) else auto) not in ('NOTSET', ''):
-                raise NotImplementedError('auto_pad in torch_eval')
+            auto = auto.decode() if isinstance(auto, bytes) else auto
+            strides = list(a.get('strides', [1] * nsp))
+            dil = list(a.get('dilations', [1] * nsp))
+            if auto == 'VALID':
+                pads = [0] * 2 * nsp
+            elif auto in ('SAME_UPPER', 'SAME_LOWER'):
+                for i in range(nsp):
+                    size = x[0].shape[2 + i]
+                    out = -(-size // strides[i])
+                    total = max((out - 1) * strides[i] + (w.shape[2 + i] - 1) * dil[i] + 1 - size, 0)
+                    small, big = total // 2, total - total // 2
+                    pads[i], pads[i + nsp] = (small, big) if auto == 'SAME_UPPER' else (big, small)
             inp = x[0]
             if pads[:nsp] != pads[nsp:]:
                 # asymmetric padding: pad explicitly (F.pad takes last axis first)
