@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { manifestJson, randomFile } from '../../../workers/models/test-support/fixtures';
+import type { CacheEntry } from '../../../workers/models/cache';
+import { checkManifestUrl, findManifestFile, formatBytes, groupCache, matchPickedFiles, previewManifest } from './models-model';
+
+const prior = { path: 'prior.onnx', data: randomFile(1000) };
+const prior16 = { path: 'prior.fp16.onnx', data: randomFile(500) };
+const restorer = { path: 'sub/restorer.onnx', data: randomFile(300) };
+
+describe('previewManifest', () => {
+  it('summarises roles, sizes, licence and the test-only flag', () => {
+    const p = previewManifest(manifestJson({ prior, priorFp16: prior16, restorer, name: 'fixture-set' }), 'manifest.json');
+    expect(p.name).toBe('fixture-set');
+    expect(p.roles).toEqual(['prior', 'restorer']);
+    expect(p.bytesFp32).toBe(1300);
+    expect(p.bytesFp16).toBe(800);
+    expect(p.testOnly).toBe(true);
+    expect(p.licence).toMatch(/random bytes/);
+    expect(p.files).toEqual(['prior.onnx', 'prior.fp16.onnx', 'restorer.onnx']);
+  });
+  it('refuses an invalid manifest with the field path', () => {
+    const bad = manifestJson({ prior });
+    bad.resolution = 'big';
+    expect(() => previewManifest(bad, 'manifest.json')).toThrow(/resolution/);
+  });
+});
+
+describe('picked files', () => {
+  it('finds the manifest and reports missing required and optional files', () => {
+    const p = previewManifest(manifestJson({ prior, priorFp16: prior16, restorer }), 'manifest.json');
+    const files = [{ name: 'manifest.json' }, { name: 'prior.onnx' }, { name: 'notes.txt' }];
+    expect(findManifestFile(files)?.name).toBe('manifest.json');
+    expect(findManifestFile([{ name: 'a.json' }, { name: 'b.json' }])).toBeUndefined();
+    expect(findManifestFile([{ name: 'set.json' }, { name: 'x.onnx' }])?.name).toBe('set.json');
+    expect(matchPickedFiles(files.map((f) => f.name), p)).toEqual({
+      missingRequired: ['restorer.onnx'],
+      missingOptional: ['prior.fp16.onnx'],
+      unused: ['notes.txt'],
+    });
+  });
+});
+
+describe('cache summary and URLs', () => {
+  it('groups cache entries per set, largest first', () => {
+    const e = (set: string, bytes: number, kind: 'model' | 'manifest' = 'model', at = 1): CacheEntry => ({ kind, key: `${set}-${bytes}`, file: 'f', set, bytes, storedAt: at });
+    const g = groupCache([e('a', 10), e('b', 500), e('a', 20, 'model', 5), e('a', 2, 'manifest')]);
+    expect(g.map((x) => [x.set, x.files, x.bytes, x.storedAt])).toEqual([
+      ['b', 1, 500, 1],
+      ['a', 2, 32, 5],
+    ]);
+  });
+  it('formats sizes', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(450 * 1024 * 1024)).toBe('450 MB');
+  });
+  it('accepts https and same-origin manifest URLs only', () => {
+    const base = 'http://localhost:5179/';
+    expect(checkManifestUrl('https://example.org/m/manifest.json', base).url).toBe('https://example.org/m/manifest.json');
+    expect(checkManifestUrl('/models/x/manifest.json', base).url).toBe('http://localhost:5179/models/x/manifest.json');
+    expect(checkManifestUrl('http://example.org/manifest.json', base).error).toMatch(/https/);
+    expect(checkManifestUrl('  ', base).error).toBeDefined();
+    expect(checkManifestUrl('javascript:alert(1)', base).error).toMatch(/https/);
+  });
+});
