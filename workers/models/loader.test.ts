@@ -243,7 +243,8 @@ describe('cache', () => {
     server.offline = true;
     const warnings: string[] = [];
     const offline = await loadModelSet(src, { ...fast, store, onWarning: (w) => warnings.push(w) });
-    expect(server.log.every((r) => r.status === -1)).toBe(true);
+    // One manifest attempt (no retries: a cached copy exists), then nothing.
+    expect(server.log.map((r) => [r.path, r.status])).toEqual([['/set/manifest.json', -1]]);
     expect(offline.models.map((m) => m.fromCache)).toEqual([true, true]);
     expect(warnings.join('\n')).toMatch(/Could not reach .*manifest\.json.*using the copy cached on/);
     server.offline = false;
@@ -267,6 +268,19 @@ describe('cache', () => {
     await loadModelSet(src, { ...fast, store });
     expect(server.log.map((r) => r.path).sort()).toEqual(['/set/manifest.json', '/set/prior.onnx', '/set/restorer.onnx']);
     store.dispose();
+  });
+
+  it('a manifest server that does not answer times out; the cached copy is used', async () => {
+    const store = new CacheStorageModelStore(new MemoryCacheStorage());
+    const src = { kind: 'url', manifestUrl: server.url('/set/manifest.json') } as const;
+    await loadModelSet(src, { ...fast, store, roles: ['restorer'] });
+    server.stalls.set('/set/manifest.json', { afterBytes: 10, times: 1 });
+    const warnings: string[] = [];
+    const t0 = Date.now();
+    const set = await loadModelSet(src, { ...fast, store, roles: ['restorer'], stallTimeoutMs: 500, onWarning: (w) => warnings.push(w) });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(set.models[0]!.fromCache).toBe(true);
+    expect(warnings.join()).toMatch(/Could not reach .*no answer within 500 ms.*using the copy cached on/);
   });
 
   it('a changed file (new hash) is downloaded, never served from the cache', async () => {

@@ -183,11 +183,19 @@ async function fetchManifest(ctx: Ctx, url: string): Promise<ModelManifest> {
   const sleep = ctx.opts.sleep ?? abortableSleep;
   let text: string | undefined;
   let netError: unknown;
+  // With a cached copy to fall back on, one attempt is enough: offline visits should not wait out retries.
+  const cached = ctx.store ? await ctx.store.getManifest(url).catch(() => undefined) : undefined;
+  const maxRetries = cached ? 0 : retry.maxRetries;
+  const timeoutMs = ctx.opts.stallTimeoutMs ?? 30_000;
   for (let attempt = 0; ; attempt++) {
     throwIfCancelled(signal, 'loading the manifest');
+    const attemptCtl = new AbortController();
+    const onAbort = () => attemptCtl.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => attemptCtl.abort(new Error('timeout')), timeoutMs);
     try {
       // Revalidate with the server (cheap with an ETag) so a new version of the set is noticed.
-      const res = await ctx.fetch(url, { cache: 'no-cache', ...(signal ? { signal } : {}) });
+      const res = await ctx.fetch(url, { cache: 'no-cache', signal: attemptCtl.signal });
       if (res.status === 404 || res.status === 410) throw new ModelLoadError('not-found', `No model-set manifest at ${url} (HTTP ${res.status})`);
       if (!res.ok) {
         const msg = `The server answered HTTP ${res.status} for the manifest ${url}`;
@@ -197,15 +205,18 @@ async function fetchManifest(ctx: Ctx, url: string): Promise<ModelManifest> {
       text = await res.text();
       break;
     } catch (e) {
-      if (signal?.aborted || isAbortError(e)) throw new ModelLoadError('cancelled', 'Cancelled: loading the manifest', { cause: e });
+      if (signal?.aborted) throw new ModelLoadError('cancelled', 'Cancelled: loading the manifest', { cause: e });
       if (e instanceof ModelLoadError) throw e;
-      netError = e;
-      if (attempt >= retry.maxRetries) break;
+      netError = attemptCtl.signal.aborted ? new Error(`no answer within ${timeoutMs} ms`) : e;
+      if (isAbortError(e) && !attemptCtl.signal.aborted) throw new ModelLoadError('cancelled', 'Cancelled: loading the manifest', { cause: e });
+      if (attempt >= maxRetries) break;
       await sleep(retry.delaysMs[Math.min(attempt, retry.delaysMs.length - 1)] ?? 1000, signal);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
   if (text === undefined) {
-    const cached = ctx.store ? await ctx.store.getManifest(url).catch(() => undefined) : undefined;
     if (cached) {
       ctx.warn(`Could not reach ${url} (${describeError(netError)}); using the copy cached on ${new Date(cached.storedAt).toISOString()}.`);
       return parseOrThrow(cached.json, `${url} (cached)`);
