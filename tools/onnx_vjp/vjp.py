@@ -511,9 +511,11 @@ def make_vjp(model: onnx.ModelProto, input_shape: Optional[Sequence[int]] = None
         parts = grads.get(name)
         if not parts:
             return None
-        if len(parts) == 1:
-            return parts[0]
-        return b.op('Sum', parts, b.shape(parts[0]))
+        # a chain of Adds rather than one Sum: Add is implemented by every execution provider
+        acc = parts[0]
+        for p in parts[1:]:
+            acc = b.op('Add', [acc, p], b.shape(parts[0]))
+        return acc
 
     for node in reversed(list(g.node)):
         if not any(o in active for o in node.output):
