@@ -117,3 +117,23 @@ export async function noAutoload(page: Page): Promise<void> {
     (window as unknown as { __pgdiffNoAutoload: boolean }).__pgdiffNoAutoload = true;
   });
 }
+
+let warmedUp = false;
+
+/**
+ * Vite's dev server finds the worker's dependencies only when the worker first loads, optimises
+ * them and then reloads the page once. Do that reload before a test starts, once per process.
+ */
+export async function warmUpDevServer(page: Page): Promise<void> {
+  if (warmedUp) return;
+  const meta = path.join(repoRoot, 'node_modules', '.vite', 'deps', '_metadata.json');
+  const optimised = () => fs.existsSync(meta) && fs.readFileSync(meta, 'utf8').includes('protobufjs');
+  if (!optimised()) {
+    const reloaded = page.waitForEvent('framenavigated', { timeout: 120_000 }).catch(() => undefined);
+    await page.goto('/');
+    const deadline = Date.now() + 120_000;
+    while (!optimised() && Date.now() < deadline) await page.waitForTimeout(500);
+    await Promise.race([reloaded, page.waitForTimeout(15_000)]);
+  }
+  warmedUp = true;
+}

@@ -4,6 +4,7 @@ import type { Locator, Page } from '@playwright/test';
 import type { ModelSource, SamplerSettings, TaskName } from '../../workers/api';
 import type { TestStateSummary } from '../../src/test-api';
 import type { FilePayload } from '../fixtures';
+import { warmUpDevServer } from '../fixtures';
 
 export class AppPage {
   readonly root: Locator;
@@ -66,6 +67,7 @@ export class AppPage {
   }
 
   async goto(): Promise<void> {
+    await warmUpDevServer(this.page);
     await this.page.goto('/');
     await expect(this.root).toBeVisible();
     await this.page.waitForFunction(() => window.__pgdiffTest !== undefined);

@@ -7,7 +7,7 @@ import { RunPanel } from '../features/run/RunPanel';
 import { ResultsPanel } from '../features/results/ResultsPanel';
 import { HistoryPanel } from '../features/history/HistoryPanel';
 import { ModelNotice } from './ModelNotice';
-import { SettingsArea } from './SettingsArea';
+import { MaskArea, ModelsArea, SettingsArea } from './SettingsArea';
 import { bootstrap } from './bootstrap';
 
 function Announcer() {
@@ -41,6 +41,7 @@ export function App() {
         <div className="column">
           <UploadPanel />
           <FacesPanel />
+          <MaskArea />
         </div>
         <div className="column">
           <SettingsArea />
@@ -48,6 +49,7 @@ export function App() {
         </div>
         <ResultsPanel />
         <HistoryPanel />
+        <ModelsArea />
       </main>
       <footer className="app-footer muted small">
         PGDiff (Physics-Guided Diffusion, NeurIPS 2023) running with onnxruntime-web. Model licences are shown in the

@@ -1,13 +1,54 @@
 /**
- * Step 3: the settings H7b builds (task and guidance controls, mask editor, references, models).
- * Kept in one file so wiring their panels in touches only this place.
+ * Where H7b's panels (task and guidance controls, mask editor, references, models) sit in the
+ * layout. Kept in one file so wiring their panels in touches only this place.
  */
+import { useAppStore } from '../store';
+import { ControlsPanel } from '../features/controls/ControlsPanel';
+import { MaskEditor } from '../features/mask-editor/MaskEditor';
+import { ModelsPanel } from '../features/models-panel/ModelsPanel';
+
 export function SettingsArea() {
   return (
-    <section className="panel" aria-labelledby="settings-title" data-testid="settings-area" id="models">
+    <section className="panel" aria-labelledby="settings-title" data-testid="settings-area">
       <h2 id="settings-title" className="panel__title">
         <span className="step-number" aria-hidden="true">3</span> What to fix
       </h2>
+      <ControlsPanel />
+    </section>
+  );
+}
+
+function usesMask(s: ReturnType<typeof useAppStore.getState>): boolean {
+  const w = s.guidance.weights;
+  return s.guidance.task === 'inpainting' || s.guidance.task === 'old-photo' || (w.unmasked ?? 0) > 0 || s.guidance.zeroGradInMask;
+}
+
+export function MaskArea() {
+  const needed = useAppStore(usesMask);
+  const hasCrop = useAppStore((s) => s.crops.length > 0);
+  const hasMask = useAppStore((s) => s.maskImage !== undefined);
+  if (!hasCrop) return null;
+  return (
+    <section className="panel" aria-labelledby="mask-title" data-testid="mask-area">
+      <details open={needed || hasMask}>
+        <summary>
+          <h2 id="mask-title" className="panel__title panel__title--inline">
+            Mask: missing or damaged parts {needed ? '' : <span className="muted small">(optional for this task)</span>}
+          </h2>
+        </summary>
+        <MaskEditor />
+      </details>
+    </section>
+  );
+}
+
+export function ModelsArea() {
+  return (
+    <section className="panel panel--wide" id="models" aria-labelledby="models-title" data-testid="models-area" tabIndex={-1}>
+      <h2 id="models-title" className="panel__title">
+        Models
+      </h2>
+      <ModelsPanel />
     </section>
   );
 }

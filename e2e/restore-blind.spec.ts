@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import { expect, test } from '@playwright/test';
+import sharp from 'sharp';
+import { AppPage } from './pages/app-page';
+import { firstFile, noAutoload, routeTinyModels, testImage } from './fixtures';
+
+test('blind restoration: cropped face, progress with preview, compare, download, history after reload', async ({ page }) => {
+  await noAutoload(page);
+  const manifestUrl = await routeTinyModels(page);
+  const app = new AppPage(page);
+  await app.goto();
+  await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
+
+  await app.alreadyCropped.check();
+  const photo = testImage(`cropped_faces/${firstFile('cropped_faces')}`);
+  await app.upload(photo);
+  await expect(app.alignedCrops).toBeVisible();
+  await app.setTask('blind');
+  await app.setSampler({ steps: 3, seed: 7 });
+
+  await expect(app.runButton).toBeEnabled();
+  await app.runButton.click();
+  await expect(app.progress).toBeVisible();
+  // real step events drive the bar; the preview arrives with them
+  await expect(app.progressBar).toHaveAttribute('data-step', /[1-3]/, { timeout: 120_000 });
+  await expect(app.results).toBeVisible({ timeout: 240_000 });
+  const s = await app.state();
+  expect(s.runStatus).toBe('done');
+  expect(s.currentRun).toMatchObject({ faces: 1, variants: 1, width: 64, height: 64, task: 'blind' });
+  expect(s.previewSize).toBeGreaterThan(0);
+  expect(s.measuredStepMs).toBeGreaterThan(0);
+
+  // before/after slider: keyboard operable
+  await app.compareSlider.focus();
+  await page.keyboard.press('Home');
+  await expect(app.compareSlider).toHaveValue('0');
+  await page.keyboard.press('ArrowRight');
+  await expect(app.compareSlider).toHaveValue('1');
+  await page.keyboard.press('End');
+  await expect(app.compareSlider).toHaveValue('100');
+
+  // download the face crop: a PNG at the model's resolution
+  const [dl] = await Promise.all([page.waitForEvent('download'), app.downloadCrop.click()]);
+  expect(dl.suggestedFilename()).toMatch(/-restored\.png$/);
+  const cropPath = await dl.path();
+  const meta = await sharp(fs.readFileSync(cropPath)).metadata();
+  expect(meta).toMatchObject({ format: 'png', width: 64, height: 64 });
+
+  // the full photo with the face pasted back, at the photo's size
+  const [dl2] = await Promise.all([page.waitForEvent('download'), app.downloadFull.click()]);
+  const meta2 = await sharp(fs.readFileSync(await dl2.path())).metadata();
+  expect(meta2).toMatchObject({ format: 'png', width: 512, height: 512 });
+
+  // the run is in the history, and still there after a reload
+  await expect(app.historyEntry(0)).toBeVisible();
+  await expect(app.historyEntry(0).getByTestId('history-settings')).toContainText('seed 7');
+  await page.reload();
+  await expect(app.historyEntry(0)).toBeVisible();
+  await expect(app.historyEntry(0).getByTestId('history-settings')).toContainText('Blind restoration');
+  await app.historyEntry(0).getByTestId('history-open').click();
+  await expect(app.results).toBeVisible();
+  expect((await app.state()).currentRun).toMatchObject({ width: 64, task: 'blind' });
+});
