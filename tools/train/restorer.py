@@ -50,6 +50,20 @@ def make_batch(hi_u8, lo_u8, idx, rs, res, hflip=True, **deg):
     return x0, y
 
 
+class BatchStream(torch.utils.data.IterableDataset):
+    """Endless degraded batches, for DataLoader workers on a many-core GPU machine (--workers)."""
+
+    def __init__(self, hi_path, lo_path, batch, seed):
+        self.hi_path, self.lo_path, self.batch, self.seed = hi_path, lo_path, batch, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        rs = np.random.RandomState(self.seed + 1000 * (info.id if info else 0))
+        hi, lo = np.load(self.hi_path, mmap_mode='r'), np.load(self.lo_path, mmap_mode='r')
+        while True:
+            yield make_batch(hi, lo, rs.randint(0, lo.shape[0], self.batch), rs, lo.shape[-1])
+
+
 def export_onnx(model, path, res=64, opset=17):
     model.eval()
     xt, y = torch.randn(1, 3, res, res), torch.rand(1, 3, res, res) * 2 - 1
@@ -107,9 +121,16 @@ def train(a, cfg, ck, hi, lo):
         return False
 
     model.train()
+    stream = None
+    if getattr(a, 'workers', 0) > 0:
+        stream = iter(torch.utils.data.DataLoader(BatchStream(a.hi, a.lo, a.batch, a.seed + step), batch_size=None,
+                                                  num_workers=a.workers, prefetch_factor=4))
     while not stop():
-        idx = rs.randint(0, lo.shape[0], a.batch)
-        x0, y = make_batch(hi, lo, idx, rs, res)
+        if stream is not None:
+            x0, y = next(stream)
+        else:
+            idx = rs.randint(0, lo.shape[0], a.batch)
+            x0, y = make_batch(hi, lo, idx, rs, res)
         t = torch.randint(0, diff.T, (a.batch,), generator=g)
         xt = diff.q_sample(x0, t, torch.randn(x0.shape, generator=g))
         xt, y, t, x0 = xt.to(dev), y.to(dev), t.to(dev), x0.to(dev)
@@ -172,6 +193,8 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--device', default='cpu', help="'cuda' on a GPU machine")
+    ap.add_argument('--workers', type=int, default=0, help='DataLoader workers for the degradations (GPU runs)')
+    ap.add_argument('--config', default='', help='JSON file overriding the restorer config')
     ap.add_argument('--export', default='')
     ap.add_argument('--eval', action='store_true')
     a = ap.parse_args()
@@ -209,7 +232,11 @@ def main():
         if a.export:
             export_onnx(m, a.export, 64)
         return
-    cfg = ck['config'] if ck else dict(DEFAULT_CFG)
+    cfg = dict(DEFAULT_CFG)
+    if a.config:
+        cfg.update(json.load(open(a.config)))
+    if ck:
+        cfg = ck['config']
     train(a, cfg, ck, np.load(a.hi, mmap_mode='r'), np.load(a.lo, mmap_mode='r'))
 
 
