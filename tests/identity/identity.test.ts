@@ -141,6 +141,28 @@ describe.each(IDENTITY_MODELS)('identity model $id', (spec) => {
   });
 });
 
+describe('identity guidance with the VJP (what the engine does each step)', () => {
+  it.each(IDENTITY_MODELS)('$id: steps along -J^T 2(E(x)-E(ref)) lower the identity loss', async (m) => {
+    const ref = await embed(m.id, await face112(vjpFx.faces[1]));
+    let x = await face112(vjpFx.faces[0]);
+    const loss = (e: Float32Array): number => e.reduce((s, v, i) => s + (v - ref[i]!) ** 2, 0);
+    const losses = [loss(await embed(m.id, x))];
+    for (let step = 0; step < 5; step++) {
+      const e = await embed(m.id, x);
+      const g = await grad(m.id, x, e.map((v, i) => 2 * (v - ref[i]!)));
+      let n = 0;
+      for (const v of g) n += v * v;
+      // fixed-length steps (L2 0.5 over the whole 3x112x112 image, about 0.003 per value)
+      const k = 0.5 / Math.sqrt(n);
+      x = x.map((v, i) => v - k * g[i]!);
+      losses.push(loss(await embed(m.id, x)));
+    }
+    console.info(`${m.id}: identity loss over 5 guided steps ${losses.map((l) => l.toPrecision(4)).join(' -> ')}`);
+    for (let i = 1; i < losses.length; i++) expect(losses[i]!).toBeLessThan(losses[i - 1]!);
+    expect(losses.at(-1)!).toBeLessThan(0.9 * losses[0]!);
+  });
+});
+
 describe('(c) same person vs different person (ref_cropped_faces/X vs ref_faces/X)', () => {
   async function table(id: string, crop: Crop): Promise<number[][]> {
     const a: Float32Array[] = [];
