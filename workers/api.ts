@@ -160,6 +160,10 @@ export interface LoadedModelSetInfo {
   backend: BackendKind;
   /** the alignment template: five landmarks (x, y) in the model's crop pixels */
   template: [number, number][];
+  /** non-fatal problems while loading (cache full, offline fallback) */
+  warnings?: string[];
+  /** true for random-weight test sets, never to be presented as a restoration model */
+  testOnly?: boolean;
 }
 
 export type EngineErrorCode =

@@ -84,7 +84,12 @@ export class EngineService implements EngineApi {
       });
       const info = await (this.engine as Engine).load(toBytes(set), onProgress);
       this.loaded = set;
-      return { ...toLoadedModelSetInfo(set, r.backend.kind), ...info, roles: info.roles };
+      return {
+        ...toLoadedModelSetInfo(set, r.backend.kind),
+        ...info,
+        warnings: set.warnings,
+        ...(set.manifest.testOnly ? { testOnly: true } : {}),
+      };
     });
   }
 

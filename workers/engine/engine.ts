@@ -271,7 +271,8 @@ export class Engine {
   /** N gradient steps inside the window, read as fractions of the FULL schedule (see docs). */
   private repeatsAt(p: Prepared, tOrig: number): number {
     if (p.gradSteps <= 1) return 1;
-    return tOrig < p.sStart * p.T && tOrig > p.sEnd * p.T ? p.gradSteps : 1;
+    // the reference truncates the bounds with int()
+    return tOrig < Math.trunc(p.sStart * p.T) && tOrig > Math.trunc(p.sEnd * p.T) ? p.gradSteps : 1;
   }
 
   async restore(req: RestoreRequest, opts: RunOptions = {}): Promise<RestoreResult> {

@@ -1,0 +1,105 @@
+/**
+ * The Node runner: the same engine as the browser, on onnxruntime-node (CPU).
+ *   npm run restore -- --task inpainting --input in.png --mask m.png --out out.png --steps 100 --seed 1
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ProgressEvent } from '../workers/api';
+import { EngineError, toEngineError } from '../workers/engine/errors';
+import { styleFromImages } from '../workers/engine/presets';
+import { recordedNoise } from '../workers/engine/rng';
+import { parseArgs, USAGE, UsageError } from './args';
+import { readRgba, writePng } from './image-io';
+import { createNodeEngine } from './node-engine';
+
+function progressBar(quiet: boolean, label: string) {
+  return (e: ProgressEvent) => {
+    if (quiet || e.status !== 'step') return;
+    const width = 30;
+    const filled = Math.round((e.step / e.total) * width);
+    const eta = Math.round(e.etaMs / 1000);
+    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.step}/${e.total} variant ${e.variant + 1}  eta ${eta}s   `);
+    if (e.step === e.total) process.stderr.write('\n');
+  };
+}
+
+async function main(): Promise<number> {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      if (err.message) process.stderr.write(`error: ${err.message}\n\n`);
+      process.stderr.write(USAGE);
+      return err.message ? 2 : 0;
+    }
+    throw err;
+  }
+  const ne = await createNodeEngine({ ...(opts.models ? { models: opts.models } : {}), ...(opts.threads ? { threads: opts.threads } : {}) });
+  const size = ne.info.resolution;
+  if (!opts.quiet) process.stderr.write(`model set ${ne.info.name} ${ne.info.version} (${size}x${size}), backend ${ne.info.backend}\n`);
+  const multi = opts.inputs.length > 1 || (opts.request.variants ?? 1) > 1;
+  if (multi) await mkdir(opts.out, { recursive: true });
+  const references = await Promise.all(opts.refs.map((r) => readRgba(r, size)));
+  if (opts.styleRefs.length) opts.request.guidance.style = styleFromImages(await Promise.all(opts.styleRefs.map((r) => readRgba(r))));
+  try {
+    for (const [idx, input] of opts.inputs.entries()) {
+      const image = await readRgba(input);
+      const resized = image.width !== size || image.height !== size;
+      if (resized && !opts.quiet) process.stderr.write(`${input}: ${image.width}x${image.height} resized to ${size}x${size}\n`);
+      const img = resized ? await readRgba(input, size) : image;
+      const maskFile = opts.masks[opts.masks.length === 1 ? 0 : idx];
+      const mask = maskFile ? await readRgba(maskFile, size) : undefined;
+      const noise = opts.noise ? recordedNoise(await readFloat32(opts.noise)) : undefined;
+      const dumpDir = opts.dumpSteps ? path.join(opts.dumpSteps, multi ? path.parse(input).name : '') : undefined;
+      if (dumpDir) await mkdir(dumpDir, { recursive: true });
+      const dumps: Promise<void>[] = [];
+      const result = await ne.engine.restore(
+        { ...opts.request, image: img, ...(mask ? { mask } : {}), ...(references.length ? { references } : {}) },
+        {
+          onProgress: progressBar(opts.quiet, path.basename(input)),
+          ...(noise ? { noise } : {}),
+          ...(dumpDir
+            ? {
+                onStepDump: (d) => {
+                  const stem = path.join(dumpDir, `call${String(d.call).padStart(4, '0')}_t${d.timestep}`);
+                  dumps.push(writeFile(`${stem}_x.f32`, d.x), writeFile(`${stem}_x0.f32`, d.x0));
+                  if (d.grad) dumps.push(writeFile(`${stem}_grad.f32`, d.grad));
+                },
+              }
+            : {}),
+        },
+      );
+      await Promise.all(dumps);
+      for (const [v, out] of result.images.entries()) {
+        const file = multi ? path.join(opts.out, `${path.parse(input).name}${result.images.length > 1 ? `_v${v}` : ''}.png`) : opts.out;
+        await writePng(file, out);
+        if (!opts.quiet) process.stderr.write(`wrote ${file} (${(result.stats.totalMs / 1000).toFixed(1)} s, ${result.stats.priorCalls} prior calls)\n`);
+      }
+    }
+  } catch (err) {
+    const e = toEngineError(err);
+    process.stderr.write(`\nerror (${e.code}): ${e.message}\n${e.hint ? `${e.hint}\n` : ''}`);
+    return e instanceof EngineError && e.code === 'bad-input' ? 2 : 1;
+  } finally {
+    await ne.dispose();
+  }
+  return 0;
+}
+
+async function readFloat32(file: string): Promise<Float32Array> {
+  const buf = await readFile(file);
+  if (buf.byteLength % 4 !== 0) throw new EngineError('bad-input', `${file}: ${buf.byteLength} bytes is not a whole number of float32 values.`);
+  const out = new Float32Array(buf.byteLength / 4);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const e = toEngineError(err);
+    process.stderr.write(`error (${e.code}): ${e.message}\n`);
+    process.exit(1);
+  },
+);
