@@ -247,8 +247,12 @@ class Converter:
             axes = [int(v) % len(x.shape) for v in np.atleast_1d(self.const_of(ins[1]))]
             keep = bool(a.get('keep_dims', {}).get('b', False))
             onnx_axes = [NHWC_TO_NCHW_AXIS[ax] for ax in axes] if x.nchw else axes
-            if keep is False and x.nchw and len(axes) != 4:
-                raise NotImplementedError('non-keepdims reduction of a 4-D tensor')
+            if not keep and x.nchw:
+                # dropping axes leaves a plain tensor: fine only if the kept axes stay in TF order,
+                # e.g. a global mean over H,W leaves (N,C) in both layouts
+                kept = [NHWC_TO_NCHW_AXIS[i] for i in range(4) if i not in axes]
+                if kept != sorted(kept):
+                    raise NotImplementedError(f'reduction over {axes} of a 4-D tensor without keep_dims')
             onnx_op = {'Sum': 'ReduceSum', 'Mean': 'ReduceMean', 'Max': 'ReduceMax'}[op]
             if onnx_op == 'ReduceSum':
                 y = self.node(onnx_op, [x.name, self.init(np.array(onnx_axes, np.int64), 'axes')], name, keepdims=int(keep))
