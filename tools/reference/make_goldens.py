@@ -90,7 +90,7 @@ def cases(inputs: dict[str, torch.Tensor]) -> list[dict]:
     add("colorization", "colorization", "gray", 0.01, respacing="10", style=0)
     add("colorization_ref_style", "colorization", "gray", 0.01, style_mean=ref_style[0], style_std=ref_style[1],
         style_source=INPUTS["ref_hq"])
-    add("blind_cosine_fixed_small", "restoration", "blind", 0.1, respacing="10", schedule="cosine", variance="fixed-small")
+    add("blind_cosine_fixed_small", "restoration", "blind", 0.1, respacing="ddpm10", schedule="cosine", variance="fixed-small")
     add("inpainting", "inpainting", "masked", 0.01, mask="inpaint_mask")
     add("inpainting_n3", "inpainting", "masked", 0.01, respacing="10", mask="inpaint_mask", N=3, s_start=1.0, s_end=0.5)
     add("blind_n2", "restoration", "blind", 0.1, N=2, s_start=1.0, s_end=0.7)
