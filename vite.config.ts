@@ -1,5 +1,8 @@
 import { defineConfig } from 'vite';
+import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
+import { cspMetaTag } from './src/pwa/csp';
 
 // Cross-origin isolation lets onnxruntime-web use multithreaded WASM (SharedArrayBuffer).
 const isolation = {
@@ -7,8 +10,63 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * The strict Content-Security-Policy goes into the BUILT index.html only (src/pwa/csp.ts explains each
+ * directive). Vite dev is left without a CSP: its HMR client needs ws: and injects inline scripts.
+ */
+const productionCsp: Plugin = {
+  name: 'pgdiff-production-csp',
+  apply: 'build',
+  transformIndexHtml: {
+    order: 'post',
+    handler: (html) => html.replace(/<head>/i, `<head>\n    ${cspMetaTag()}`),
+  },
+};
+
+/**
+ * Service worker (vite-plugin-pwa, Workbox): precaches the app shell (HTML, JS, CSS, icons) so the app
+ * opens offline after the first visit. Never precached: model sets (public/models/**, the model cache
+ * in Cache Storage is the loader's job) and onnxruntime's large .wasm files, which are cached at run
+ * time the first time the engine loads them (so a first offline visit after one restore still works).
+ */
+const pwa = VitePWA({
+  registerType: 'autoUpdate',
+  injectRegister: 'script-defer', // an external registerSW.js: no inline script under the CSP
+  manifest: {
+    name: 'PGDiff Restore',
+    short_name: 'PGDiff Restore',
+    description: 'Restore old, blurry or damaged face photos in your browser. Nothing is uploaded.',
+    theme_color: '#2f5fd0',
+    background_color: '#f6f4f0',
+    display: 'standalone',
+    start_url: '.',
+    icons: [
+      { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+      { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+      { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+    ],
+  },
+  workbox: {
+    globPatterns: ['**/*.{js,mjs,css,html,svg,png,ico,webmanifest}'],
+    globIgnores: ['models/**', '**/*.onnx', '**/testdata/**', '**/ort-wasm*.mjs'],
+    maximumFileSizeToCacheInBytes: 6 * 1024 * 1024,
+    navigateFallback: 'index.html',
+    navigateFallbackDenylist: [/^\/models\//],
+    cleanupOutdatedCaches: true,
+    runtimeCaching: [
+      {
+        // onnxruntime-web's WASM binaries and their loaders: same-origin, cached on first use
+        urlPattern: ({ url, sameOrigin }) => sameOrigin && /ort-wasm[^/]*\.(wasm|mjs)$/.test(url.pathname),
+        handler: 'CacheFirst',
+        options: { cacheName: 'pgdiff-runtime-wasm', expiration: { maxEntries: 8 } },
+      },
+    ],
+  },
+  devOptions: { enabled: false },
+});
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), productionCsp, pwa],
   // E2E=1: no HMR, so edits elsewhere never reload a page mid-test
   server: { headers: isolation, host: '127.0.0.1', ...(process.env.E2E ? { hmr: false } : {}) },
   preview: { headers: isolation, host: '127.0.0.1' },
