@@ -1,0 +1,51 @@
+import { expect, test } from '@playwright/test';
+import { AppPage } from './pages/app-page';
+import { firstFile, noAutoload, routeTinyModels, testImage } from './fixtures';
+
+test('cancel mid-run keeps everything; run again; re-run from history restores its settings', async ({ page }) => {
+  test.setTimeout(600_000);
+  await noAutoload(page);
+  const manifestUrl = await routeTinyModels(page);
+  const app = new AppPage(page);
+  await app.goto();
+  await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
+  await app.alreadyCropped.check();
+  const photo = testImage(`cropped_faces/${firstFile('cropped_faces')}`);
+  await app.upload(photo);
+  await expect(app.alignedCrops).toBeVisible();
+
+  // a long run, cancelled after its first step
+  await app.setSampler({ steps: 50, seed: 3 });
+  await app.runButton.click();
+  await expect(app.progressBar).toHaveAttribute('data-step', /^[1-9]/, { timeout: 180_000 });
+  const cancelledAt = Date.now();
+  await app.cancelButton.click();
+  await expect(app.runCancelled).toBeVisible({ timeout: 120_000 });
+  const stopMs = Date.now() - cancelledAt;
+  test.info().annotations.push({ type: 'cancel-stop-ms', description: String(stopMs) });
+  let s = await app.state();
+  expect(s.runStatus).toBe('cancelled');
+  expect(s.photo?.name).toBe(photo.name);
+  expect(s.crops).toHaveLength(1);
+  expect(s.currentRun).toBeUndefined();
+  expect(s.history).toHaveLength(0);
+  // the UI stayed responsive: the controls still work
+  await expect(app.runButton).toBeEnabled();
+
+  // run again, short
+  await app.setSampler({ steps: 2, seed: 5 });
+  await app.runButton.click();
+  await expect(app.results).toBeVisible({ timeout: 240_000 });
+  s = await app.state();
+  expect(s.history).toHaveLength(1);
+  expect(s.history[0]?.seed).toBe(5);
+
+  // change the settings, then re-run the history entry: its settings come back
+  await app.setSampler({ steps: 2, seed: 999 });
+  await app.historyEntry(0).getByTestId('history-rerun').click();
+  await expect(app.progress).toBeVisible();
+  await expect.poll(async () => (await app.state()).history.length, { timeout: 240_000 }).toBe(2);
+  s = await app.state();
+  expect(s.history[0]?.seed).toBe(5);
+  expect(s.runStatus).toBe('done');
+});

@@ -1,0 +1,67 @@
+import { expect, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import type { TaskName } from '../workers/api';
+import { AppPage } from './pages/app-page';
+import { dataUrl, firstFile, noAutoload, routeTinyModels, testImage } from './fixtures';
+import type { FilePayload } from './fixtures';
+
+/** Open the app with the tiny test set, a cropped face, and the task chosen in the controls. */
+async function prepare(page: Page, photo: FilePayload, task: TaskName): Promise<AppPage> {
+  await noAutoload(page);
+  const manifestUrl = await routeTinyModels(page);
+  const app = new AppPage(page);
+  await app.goto();
+  await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
+  await app.alreadyCropped.check();
+  await app.upload(photo);
+  await expect(app.alignedCrops).toBeVisible();
+  await page.getByTestId(`task-${task}`).click();
+  expect((await app.state()).task).toBe(task);
+  await app.setSampler({ steps: 2, seed: 11 });
+  return app;
+}
+
+async function runAndCheck(app: AppPage, task: TaskName): Promise<void> {
+  await expect(app.runButton).toBeEnabled();
+  await app.runButton.click();
+  await expect(app.progress).toBeVisible();
+  await expect(app.results).toBeVisible({ timeout: 240_000 });
+  const s = await app.state();
+  expect(s.runStatus).toBe('done');
+  expect(s.currentRun).toMatchObject({ faces: 1, variants: 1, width: 64, height: 64, task });
+  await expect(app.historyEntry(0)).toBeVisible();
+  expect((await app.state()).history[0]?.task).toBe(task);
+}
+
+test('colorization of a grey face', async ({ page }) => {
+  const app = await prepare(page, testImage(`grayscale_faces/${firstFile('grayscale_faces')}`), 'colorization');
+  await runAndCheck(app, 'colorization');
+});
+
+test('inpainting needs a mask, imported in the mask editor', async ({ page }) => {
+  const name = firstFile('masked_faces');
+  const app = await prepare(page, testImage(`masked_faces/${name}`), 'inpainting');
+  // without a mask the run is blocked, and the app says why
+  await expect(app.runButton).toBeDisabled();
+  await expect(app.runBlocker).toContainText('mask');
+  await page.getByTestId('mask-import-input').setInputFiles(testImage(`append_masks/${name}`));
+  await expect.poll(async () => (await app.state()).maskSize).toBe(64);
+  await runAndCheck(app, 'inpainting');
+});
+
+test('reference-based restoration with a reference photo of the same person', async ({ page }) => {
+  const name = firstFile('ref_cropped_faces');
+  const app = await prepare(page, testImage(`ref_cropped_faces/${name}`), 'reference');
+  await expect(app.runButton).toBeDisabled();
+  await expect(app.runBlocker).toContainText('reference');
+  await app.addReference(dataUrl(testImage(`ref_faces/${name}`)));
+  await expect.poll(async () => (await app.state()).references).toBe(1);
+  await runAndCheck(app, 'reference');
+});
+
+test('old photo with scratches: imported scratch mask', async ({ page }) => {
+  const app = await prepare(page, testImage('old_photos/med_scratch/0_7.jpg'), 'old-photo');
+  await page.getByTestId('mask-import-input').setInputFiles(testImage('old_photos/scratch_masks/0_7.jpg'));
+  await expect.poll(async () => (await app.state()).maskSize).toBe(64);
+  await runAndCheck(app, 'old-photo');
+});
