@@ -66,6 +66,8 @@ test('the built app registers a service worker and reloads offline, under a stri
 
   await page.goto(`${origin}/`);
   await expect(page.getByTestId('app-root')).toBeVisible();
+  // the engine worker (onnxruntime-web) starts under the CSP and reports the device
+  await expect(page.getByTestId('capabilities')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   // the production page carries the CSP meta
   const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
@@ -89,6 +91,8 @@ test('the built app registers a service worker and reloads offline, under a stri
   await page.reload();
   await expect(page.getByTestId('app-root')).toBeVisible();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(/PGDiff Restore/);
+  // the worker script comes from the service worker's cache too
+  await expect(page.getByTestId('capabilities')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   expect(await page.evaluate(() => navigator.onLine)).toBe(false);
 
   const violations = await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
