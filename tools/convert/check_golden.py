@@ -34,6 +34,39 @@ FP32_TOL = 1e-4
 FP16_MARGIN = 2.0
 
 
+def negative_checks(out: Path) -> bool:
+    """A checkpoint that does not fit must stop the converter with the offending names (exit code 2)."""
+    import subprocess
+
+    ok = True
+    sd = torch.load(str(GOLDEN / "restorer-small.pth"), map_location="cpu")
+    inner = dict(sd["state_dict"])
+    dropped = "generator.conv_last.bias"
+    del inner[dropped]
+    inner["generator.extra.weight"] = torch.zeros(3)
+    bad = out / "restorer-bad.pth"
+    torch.save({"state_dict": inner}, str(bad))
+    cases = [
+        ("restorer with a missing and an unexpected key", ["--restorer", str(bad), "--restorer-config",
+                                                           str(GOLDEN / "restorer-small.config.json")],
+         [dropped, "generator.extra.weight", "1 missing", "1 unexpected"]),
+        ("restorer file without 'state_dict'", ["--restorer", str(GOLDEN / "prior-small.pth")], ["'state_dict'"]),
+        ("the restorer file given as --prior", ["--prior", str(GOLDEN / "restorer-small.pth"),
+                                                           "--prior-config", str(GOLDEN / "prior-small.config.json")],
+         ["'state_dict' entry", "--restorer"]),
+        ("golden prior with the official 512 config (shape mismatch)", ["--prior", str(GOLDEN / "prior-small.pth")],
+         ["shape mismatches", "missing"]),
+    ]
+    for label, args, needles in cases:
+        r = subprocess.run([sys.executable, "-m", "tools.convert.convert", *args, "--out", str(out / "neg")],
+                           cwd=str(REPO_ROOT), capture_output=True, text=True)
+        good = r.returncode == 2 and all(n in r.stderr for n in needles)
+        ok &= good
+        first = next((line for line in r.stderr.splitlines() if line.startswith("error")), r.stderr[-200:])
+        print(f"[{'OK ' if good else 'FAIL'}] refuses {label}: exit {r.returncode}; {first[:160]}")
+    return ok
+
+
 def ceil2(v: float) -> float:
     """Round up to 2 significant digits."""
     if v <= 0:
@@ -100,6 +133,8 @@ def main() -> int:
                 flag = "OK " if good else "FAIL"
             print(f"[{flag or 'info'}] {role:8s} {k:16s} max|diff| {v['max_abs']:.3e}  mean {v['mean_abs']:.3e}  "
                   f"(max|ref| {v['max_abs_ref']:.3f})")
+
+    ok &= negative_checks(out)
 
     if a.write_fixtures:
         FIXTURES.mkdir(parents=True, exist_ok=True)

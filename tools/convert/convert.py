@@ -97,7 +97,11 @@ def _as_state_dict(obj: object, path: Path, what: str) -> "OrderedDict[str, torc
 
 def load_prior_checkpoint(path: Path) -> "OrderedDict[str, torch.Tensor]":
     """The reference strips 7 characters (`module.`) from every key."""
-    sd = _as_state_dict(_torch_load(path), path, "the prior's state dict")
+    obj = _torch_load(path)
+    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
+        raise CheckpointError(f"{path}: holds its tensors under a 'state_dict' entry, as the restorer does; "
+                              "the prior is a plain state dict (did you mean --restorer?)")
+    sd = _as_state_dict(obj, path, "the prior's state dict")
     prefixed = [k.startswith("module.") for k in sd]
     if all(prefixed):
         return OrderedDict((k[len("module."):], v) for k, v in sd.items())
