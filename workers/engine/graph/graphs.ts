@@ -138,6 +138,8 @@ export function buildGuidanceGraph(p: GuidancePlan): Uint8Array {
   }
   let grad = parts.length === 0 ? g.mul(x0, g.constF(0)) : (parts[0] as string);
   for (const part of parts.slice(1)) grad = g.add(grad, part);
+  // lightness terms are (1,1,H,W): broadcast to RGB so norms count every channel
+  grad = g.op('Expand', [grad, g.constI64(img)]);
   if (p.zeroGradInMask && keep) grad = g.mul(grad, keep);
 
   const s = g.pick(params, 0);
