@@ -34,6 +34,37 @@ FP32_TOL = 1e-4
 FP16_MARGIN = 2.0
 
 
+def fp16_structure(path: Path) -> bool:
+    """The fp16 graph keeps its promises: float32 I/O, fragile ops in fp32, Conv/MatMul in fp16."""
+    import onnx
+
+    from .onnx_graph import FLOAT, FLOAT16, elem_types
+
+    m = onnx.load(str(path))
+    ty = elem_types(m)
+    problems = []
+    for vi in list(m.graph.input) + list(m.graph.output):
+        if vi.type.tensor_type.elem_type == FLOAT16:
+            problems.append(f"graph I/O {vi.name} is float16")
+    counts = {"fp32": 0, "fp16": 0}
+    for n in m.graph.node:
+        ins = [ty.get(i) for i in n.input[:1] if i]
+        if n.op_type in ("InstanceNormalization", "Softmax", "Sin", "Cos"):
+            if ins != [FLOAT]:
+                problems.append(f"{n.op_type} {n.name} reads {ins}")
+            counts["fp32"] += 1
+        elif n.op_type in ("Conv", "MatMul") and not n.name.startswith("/out/"):
+            if ty.get(n.input[0]) != FLOAT16 or ty.get(n.input[1]) != FLOAT16:
+                problems.append(f"{n.op_type} {n.name} not fp16")
+            counts["fp16"] += 1
+        elif n.op_type == "Gemm" and "time_embed" in n.name and ty.get(n.input[1]) != FLOAT:
+            problems.append(f"time-embedding {n.name} not fp32")
+    good = not problems
+    print(f"[{'OK ' if good else 'FAIL'}] {path.name}: float32 I/O, {counts['fp32']} norm/softmax/sin/cos nodes fp32, "
+          f"{counts['fp16']} Conv/MatMul nodes fp16" + ("" if good else f"; {problems[:5]}"))
+    return good
+
+
 def negative_checks(out: Path) -> bool:
     """A checkpoint that does not fit must stop the converter with the offending names (exit code 2)."""
     import subprocess
@@ -135,6 +166,8 @@ def main() -> int:
                   f"(max|ref| {v['max_abs_ref']:.3f})")
 
     ok &= negative_checks(out)
+    for role in ("prior", "restorer"):
+        ok &= fp16_structure(out / f"{role}.fp16.onnx")
 
     if a.write_fixtures:
         FIXTURES.mkdir(parents=True, exist_ok=True)

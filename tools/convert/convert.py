@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,6 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import onnx
 import torch
-from onnx import numpy_helper
 
 from tools.pgdiff_models import create_restorer, create_unet, iresnet50
 from tools.pgdiff_models.rrdb import OFFICIAL_RESTORER

@@ -22,7 +22,7 @@ from typing import Dict, List, Set, Tuple
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from .onnx_graph import FLOAT, FLOAT16, check_flat, elem_types, remove_dead, simplify
 
@@ -98,12 +98,9 @@ def convert_to_fp16(model: onnx.ModelProto, keep_fp32_ops: Set[str] | None = Non
     cast_cache: Dict[Tuple[str, int], str] = {}
     f16_init: Dict[str, str] = {}
     new_inits: List[onnx.TensorProto] = []
-    used_fp32_init: Set[str] = set()
 
     def want(name: str, dtype: int) -> str:
         if cur.get(name) == dtype:
-            if name in init:
-                used_fp32_init.add(name)
             return name
         if name in init and dtype == FLOAT16 and init[name].data_type == FLOAT:
             if name not in f16_init:
@@ -139,13 +136,9 @@ def convert_to_fp16(model: onnx.ModelProto, keep_fp32_ops: Set[str] | None = Non
         fixed = FIXED_INPUTS.get(n.op_type, set())
         for k, name in enumerate(n.input):
             if not name or k in fixed:
-                if name in init:
-                    used_fp32_init.add(name)
                 continue
             if types.get(name) == FLOAT:
                 n.input[k] = want(name, target)
-            elif name in init:
-                used_fp32_init.add(name)
         if target == FLOAT16:
             rep.nodes_fp16 += 1
             if n.op_type == "Cast":
