@@ -12,7 +12,7 @@
 4. cross-checks the converter's MAC count (from the ONNX graph) with PyTorch forward hooks on the golden
    small prior (the full-size count uses the same code);
 5. writes DIR/full-check.json with every number.
-Scratch output: tools/convert/.scratch/full (git-ignored). One 512x512 prior forward takes ~20-40 s per
+Scratch output: .data/convert/full (git-ignored). One 512x512 prior forward takes ~20-40 s per
 runtime here; the whole run takes several minutes.
 """
 from __future__ import annotations
@@ -139,7 +139,7 @@ def torch_macs_hooks(model: torch.nn.Module, *inputs: torch.Tensor) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", type=Path, default=REPO_ROOT / "tools" / "convert" / ".scratch" / "full")
+    ap.add_argument("--out", type=Path, default=REPO_ROOT / ".data" / "convert" / "full")  # /.data/ is git-ignored
     ap.add_argument("--only", default="prior,restorer,arcface")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-vjp", action="store_true")

@@ -27,7 +27,7 @@ from tools.pgdiff_models import create_restorer, create_unet
 from .convert import REPO_ROOT, diff_stats, load_prior_checkpoint, load_restorer_checkpoint, load_strict, ort_run, run
 
 GOLDEN = REPO_ROOT.parent / "shared" / "spec" / "official-checkpoints" / "golden"
-SCRATCH = REPO_ROOT / "tools" / "convert" / ".scratch" / "golden-check"
+SCRATCH = REPO_ROOT / ".data" / "convert" / "golden-check"  # /.data/ is git-ignored
 FIXTURES = REPO_ROOT / "tools" / "convert" / "fixtures" / "golden-small"
 FP32_TOL = 1e-4
 # the committed test allows this multiple of the measured fp16 error (the measured value is recorded too)
