@@ -35,3 +35,8 @@ export async function saveRgba(img: RgbaImage, path: string): Promise<void> {
     raw: { width: img.width, height: img.height, channels: 4 },
   }).toFile(path);
 }
+
+export async function decodeRgba(bytes: Buffer): Promise<RgbaImage> {
+  const { data, info } = await sharp(bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
+}

@@ -6,6 +6,7 @@ import { createImage } from '../../workers/faces/image';
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const sharedDir = path.resolve(repoRoot, '..', 'shared');
 export const detectorPath = path.join(repoRoot, 'public/models/common/face-detector/blazeface-back.onnx');
+export const meshPath = path.join(repoRoot, 'public/models/common/face-detector/facemesh.onnx');
 
 /** PSNR in dB over RGB, optionally only where mask(x, y) is true. */
 export function psnr(a: RgbaImage, b: RgbaImage, mask?: (x: number, y: number) => boolean): number {

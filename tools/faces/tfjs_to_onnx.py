@@ -3,7 +3,8 @@
 
 Small, explicit converter for the ops the BlazeFace graphs use:
   Placeholder, Const, _FusedConv2D (BiasAdd [+ Relu/Relu6]), Conv2D, DepthwiseConv2dNative,
-  FusedDepthwiseConv2dNative, AddV2/Add, Relu, Relu6, MaxPool, Pad, Reshape, Identity.
+  FusedDepthwiseConv2dNative, AddV2/Add, Relu, Relu6, Prelu (also fused), Sigmoid, MaxPool, Pad,
+  Reshape, Identity (BlazeFace and the MediaPipe face mesh).
 Anything else raises, so a model it cannot handle fails loudly instead of converting wrongly.
 
 Layout: the ONNX model keeps the TF.js input layout (NHWC, float32) so callers feed exactly what
@@ -94,6 +95,7 @@ class Converter:
         self.info = {}
         self.names = {}
         self.counter = 0
+        self.graph_name = os.path.splitext(os.path.basename(model_json_path))[0]
 
     def uniq(self, base):
         self.counter += 1
@@ -166,8 +168,10 @@ class Converter:
             inputs.append(self.const('bias', b.astype(np.float32)))
             if len(fused) > 1:
                 act = fused[1]
-            if len(fused) > 2 or act not in (None, 'Relu', 'Relu6'):
+            if len(fused) > 2 or act not in (None, 'Relu', 'Relu6', 'Prelu'):
                 raise ValueError(f'fused ops {fused}')
+            if act == 'Prelu':
+                act = ('Prelu', self.weights[self.src(node['input'][3])])
         oh = (xs[1] + pads[0] + pads[2] - ((kh - 1) * dil[0] + 1)) // strides[0] + 1
         ow = (xs[2] + pads[1] + pads[3] - ((kw - 1) * dil[1] + 1)) // strides[1] + 1
         out = self.uniq(node['name'])
@@ -180,6 +184,11 @@ class Converter:
     def activation(self, act, x):
         if act is None:
             return x
+        if isinstance(act, tuple):  # ('Prelu', alpha in NHWC broadcast shape, e.g. (1, 1, C))
+            alpha = np.asarray(act[1], np.float32).reshape(-1, 1, 1)
+            out = self.uniq(x + '_prelu')
+            self.nodes.append(helper.make_node('PRelu', [x, self.const('alpha', alpha)], [out]))
+            return out
         out = self.uniq(x + '_' + act)
         if act == 'Relu':
             self.nodes.append(helper.make_node('Relu', [x], [out]))
@@ -219,6 +228,17 @@ class Converter:
             elif op in ('Relu', 'Relu6'):
                 a = self.src(node['input'][0])
                 self.names[name] = self.activation(op, self.names[a])
+                self.info[name] = self.info[a]
+            elif op == 'Prelu':
+                a = self.src(node['input'][0])
+                alpha = self.weights[self.src(node['input'][1])]
+                self.names[name] = self.activation(('Prelu', alpha), self.as_nchw(a))
+                self.info[name] = ('nchw', self.info[a][1])
+            elif op == 'Sigmoid':
+                a = self.src(node['input'][0])
+                out = self.uniq(name)
+                self.nodes.append(helper.make_node('Sigmoid', [self.names[a]], [out]))
+                self.names[name] = out
                 self.info[name] = self.info[a]
             elif op == 'MaxPool':
                 a = self.src(node['input'][0])
@@ -275,7 +295,7 @@ class Converter:
             else:
                 raise ValueError(f'unsupported op {op} ({name})')
         outputs.sort(key=lambda v: v.name)
-        graph = helper.make_graph(self.nodes, 'blazeface', [self.input], outputs, self.inits)
+        graph = helper.make_graph(self.nodes, self.graph_name, [self.input], outputs, self.inits)
         return graph
 
 

@@ -36,7 +36,7 @@ describe('similarityTransform (Umeyama)', () => {
     // perturbing the estimate in any parameter direction increases the residual
     for (let k = 0; k < 6; k++) {
       const p = [...est] as Affine;
-      p[k] += k === 2 || k === 5 ? 0.5 : 0.001;
+      p[k] = p[k]! + (k === 2 || k === 5 ? 0.5 : 0.001);
       // keep it a similarity: a = e, b = -d
       if (k === 0) p[4] = p[0];
       if (k === 4) p[0] = p[4];

@@ -5,7 +5,7 @@
  * (onnxruntime-node) alike. Model conventions: workers/faces/README.md.
  */
 import type { DetectedFace, RgbaImage } from '../api';
-import { createImage, downscaleBox, sampleBilinear } from './image';
+import { createImage, downscaleBox } from './image';
 
 export interface RunnerTensor {
   data: Float32Array;
@@ -64,7 +64,7 @@ export interface DetectOptions {
   scoreThreshold?: number;
   /** IoU above which detections merge in weighted NMS; default 0.3 */
   iouThreshold?: number;
-  /** the photo is box-downscaled so its long side is at most this before detection; default 1024 */
+  /** the photo is box-downscaled so its long side is at most this before detection; default 2048 */
   workingSize?: number;
   /**
    * Also run the detector on overlapping tiles of the working copy so that small faces in big
@@ -72,6 +72,13 @@ export interface DetectOptions {
    * side is over 2x the model input; 'off' runs one pass on the whole photo.
    */
   tiles?: 'auto' | 'off';
+  /**
+   * For photos known to hold a face (e.g. an already cropped face): when nothing passes
+   * scoreThreshold, return the best detection scoring at least this instead of none. Off by default.
+   */
+  atLeastOneAbove?: number;
+  /** drop a detection when more than this fraction of its box lies inside a better one; default 0.4 */
+  containThreshold?: number;
   /** at most this many faces, best score first; default 32 */
   maxFaces?: number;
 }
@@ -120,7 +127,8 @@ export interface Letterbox {
 
 /**
  * Letterbox a region of `img` into a size x size NHWC float tensor, RGB in [-1, 1], padding with
- * 0 (mid grey). Downscaling averages up to 4x4 bilinear samples per input pixel (antialiasing).
+ * 0 (mid grey); parts of the region outside the image are mid grey too. Downscaling averages up
+ * to 4x4 bilinear samples per input pixel (antialiasing).
  */
 export function letterbox(
   img: RgbaImage,
@@ -134,40 +142,68 @@ export function letterbox(
   const padY = (size - ch) / 2;
   const tensor = new Float32Array(size * size * 3);
   const ss = Math.min(4, Math.max(1, Math.ceil(1 / scale)));
-  const px = new Float32Array(4);
+  const w = img.width;
+  const h = img.height;
+  const d = img.data;
+  // sample positions along each axis are separable: precompute indices and weights once
+  const axis = (n: number, pad: number, origin: number, extent: number) => {
+    const i0 = new Int32Array(n * ss);
+    const i1 = new Int32Array(n * ss);
+    const f = new Float32Array(n * ss);
+    const inside = new Uint8Array(n * ss);
+    for (let i = 0; i < n; i++) {
+      for (let s = 0; s < ss; s++) {
+        const p = origin + (i + (s + 0.5) / ss - pad) / scale - 0.5;
+        const k = i * ss + s;
+        // outside the image (letterbox padding or a zoomed-out region): mid grey
+        inside[k] = p >= -0.5 && p <= extent - 0.5 ? 1 : 0;
+        const c = Math.min(extent - 1, Math.max(0, p));
+        const a = Math.min(extent - 1, Math.floor(c));
+        i0[k] = a;
+        i1[k] = Math.min(extent - 1, a + 1);
+        f[k] = c - a;
+      }
+    }
+    return { i0, i1, f, inside };
+  };
+  const ax = axis(size, padX, region.x, w);
+  const ay = axis(size, padY, region.y, h);
+  const norm = 1 / (ss * ss * 127.5);
   for (let j = 0; j < size; j++) {
     for (let i = 0; i < size; i++) {
-      const o = (j * size + i) * 3;
-      // input pixel (i, j) covers [i, i+1) x [j, j+1); only pixels whose centre is on content
-      const cx = i + 0.5;
-      const cy = j + 0.5;
-      if (cx < padX || cx > padX + cw || cy < padY || cy > padY + ch) continue;
       let r = 0;
       let g = 0;
       let b = 0;
       for (let sy = 0; sy < ss; sy++) {
+        const ky = j * ss + sy;
+        const yIn = ay.inside[ky]!;
+        const r0 = ay.i0[ky]! * w * 4;
+        const r1 = ay.i1[ky]! * w * 4;
+        const fy = ay.f[ky]!;
         for (let sx = 0; sx < ss; sx++) {
-          const ix = i + (sx + 0.5) / ss;
-          const iy = j + (sy + 0.5) / ss;
-          const x = region.x + (ix - padX) / scale - 0.5;
-          const y = region.y + (iy - padY) / scale - 0.5;
-          if (x < -0.5 || y < -0.5 || x > img.width - 0.5 || y > img.height - 0.5) {
-            // outside the image (a zoomed-out region): mid grey, like the letterbox padding
+          const kx = i * ss + sx;
+          if (!yIn || !ax.inside[kx]) {
             r += 127.5;
             g += 127.5;
             b += 127.5;
             continue;
           }
-          sampleBilinear(img, x, y, 'clamp', px);
-          r += px[0]!;
-          g += px[1]!;
-          b += px[2]!;
+          const c0 = ax.i0[kx]! * 4;
+          const c1 = ax.i1[kx]! * 4;
+          const fx = ax.f[kx]!;
+          const w00 = (1 - fx) * (1 - fy);
+          const w10 = fx * (1 - fy);
+          const w01 = (1 - fx) * fy;
+          const w11 = fx * fy;
+          r += d[r0 + c0]! * w00 + d[r0 + c1]! * w10 + d[r1 + c0]! * w01 + d[r1 + c1]! * w11;
+          g += d[r0 + c0 + 1]! * w00 + d[r0 + c1 + 1]! * w10 + d[r1 + c0 + 1]! * w01 + d[r1 + c1 + 1]! * w11;
+          b += d[r0 + c0 + 2]! * w00 + d[r0 + c1 + 2]! * w10 + d[r1 + c0 + 2]! * w01 + d[r1 + c1 + 2]! * w11;
         }
       }
-      const n = ss * ss * 127.5;
-      tensor[o] = r / n - 1;
-      tensor[o + 1] = g / n - 1;
-      tensor[o + 2] = b / n - 1;
+      const o = (j * size + i) * 3;
+      tensor[o] = r * norm - 1;
+      tensor[o + 1] = g * norm - 1;
+      tensor[o + 2] = b * norm - 1;
     }
   }
   return { tensor, box: { rx: region.x, ry: region.y, scale, padX, padY } };
@@ -272,6 +308,26 @@ export function weightedNms(dets: RawDetection[], iouThreshold: number): RawDete
   return out;
 }
 
+/**
+ * Drop detections that lie mostly inside a better one (intersection over the smaller box's area
+ * above `threshold`): on faces that fill the frame BlazeFace also fires on parts of the face
+ * (mouth and chin, one eye), which weighted NMS keeps because their IoU with the face is low.
+ * Expects `dets` sorted by score, best first.
+ */
+export function suppressContained(dets: RawDetection[], threshold: number): RawDetection[] {
+  const kept: RawDetection[] = [];
+  const area = (d: RawDetection) => Math.max(0, d.x2 - d.x1) * Math.max(0, d.y2 - d.y1);
+  for (const d of dets) {
+    const inside = kept.some((k) => {
+      const ix = Math.max(0, Math.min(d.x2, k.x2) - Math.max(d.x1, k.x1));
+      const iy = Math.max(0, Math.min(d.y2, k.y2) - Math.max(d.y1, k.y1));
+      return (ix * iy) / Math.max(1e-9, Math.min(area(d), area(k))) > threshold;
+    });
+    if (!inside) kept.push(d);
+  }
+  return kept;
+}
+
 /** Map a detection from model-input pixels back to the letterboxed image's pixels. */
 export function unletterbox(d: RawDetection, lb: Letterbox): RawDetection {
   const fx = (x: number) => lb.rx + (x - lb.padX) / lb.scale;
@@ -371,9 +427,9 @@ export async function detectRaw(
   spec: BlazeFaceSpec = BLAZEFACE_BACK,
   options: DetectOptions = {},
 ): Promise<RawDetection[]> {
-  const threshold = options.scoreThreshold ?? 0.6;
+  const threshold = Math.min(options.scoreThreshold ?? 0.6, options.atLeastOneAbove ?? 1);
   const iouThr = options.iouThreshold ?? 0.3;
-  const workingSize = options.workingSize ?? 1024;
+  const workingSize = options.workingSize ?? 2048;
   const factor = Math.max(1, Math.ceil(Math.max(photo.width, photo.height) / workingSize));
   const work = factor > 1 ? downscaleBox(photo, factor) : photo;
   // the box filter maps photo pixel block [k*f, (k+1)*f) to working pixel k
@@ -401,7 +457,10 @@ export async function detectRaw(
       all.push(m);
     }
   }
-  const merged = weightedNms(all, iouThr);
+  let merged = suppressContained(weightedNms(all, iouThr), options.containThreshold ?? 0.4);
+  const strict = options.scoreThreshold ?? 0.6;
+  const passing = merged.filter((d) => d.score >= strict);
+  merged = passing.length > 0 || merged.length === 0 ? passing : [merged.reduce((a, b) => (b.score > a.score ? b : a))];
   // working pixel centres -> photo pixel centres
   const px = (x: number) => (x + 0.5) * sx - 0.5;
   const py = (y: number) => (y + 0.5) * sy - 0.5;

@@ -26,6 +26,8 @@ function edgeIndex(i: number, n: number, mode: EdgeMode): number {
   return -1;
 }
 
+const OPAQUE_BLACK = [0, 0, 0, 255] as const;
+
 /**
  * Bilinear sample at (x, y) in pixel-centre coordinates (pixel i covers [i-0.5, i+0.5]).
  * Writes RGBA floats into out[offset..offset+3]. Constant mode reads `fill` outside the image.
@@ -37,7 +39,7 @@ export function sampleBilinear(
   mode: EdgeMode,
   out: Float32Array,
   offset = 0,
-  fill: readonly [number, number, number, number] = [0, 0, 0, 255],
+  fill: readonly [number, number, number, number] = OPAQUE_BLACK,
 ): void {
   const x0 = Math.floor(x);
   const y0 = Math.floor(y);
@@ -46,6 +48,17 @@ export function sampleBilinear(
   const w = img.width;
   const h = img.height;
   const d = img.data;
+  if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+    // fast path: all four neighbours inside
+    const i00 = (y0 * w + x0) * 4;
+    const i01 = i00 + w * 4;
+    for (let c = 0; c < 4; c++) {
+      const top = d[i00 + c]! + (d[i00 + 4 + c]! - d[i00 + c]!) * fx;
+      const bot = d[i01 + c]! + (d[i01 + 4 + c]! - d[i01 + c]!) * fx;
+      out[offset + c] = top + (bot - top) * fy;
+    }
+    return;
+  }
   const xa = edgeIndex(x0, w, mode);
   const xb = edgeIndex(x0 + 1, w, mode);
   const ya = edgeIndex(y0, h, mode);
