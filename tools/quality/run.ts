@@ -39,6 +39,8 @@ const ONLY = new Set(arg('only', 'samples,blind,inpainting,colorization,referenc
 const THREADS = Number(arg('threads', '1'));
 const SYN = path.resolve(arg('synthetic', path.join(repoRoot, '.data/quality-inputs')));
 const SEED = 1;
+const N_SAMPLES = Number(arg('n-samples', '16'));
+const N_OLD_SYN = Number(arg('n-old-synth', '1'));
 mkdirSync(OUT, { recursive: true });
 
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
@@ -278,22 +280,27 @@ const pixels = R * R;
 async function main(): Promise<void> {
   idSession = await session('identity');
   const rest = await session('restorer');
+  {
+    const bab = await load(path.resolve(repoRoot, '..', 'shared', 'metrics', 'niqe', 'baboon.png'));
+    results.niqeBaboon = niqe(bab.data, bab.width, bab.height, 4);
+    md.push(`NIQE check: baboon.png gives ${(results.niqeBaboon as number).toFixed(5)} (MATLAB 5.72957, BasicSR 5.72958).`, '');
+  }
   md.push(`Model set: \`${results.manifest as string}\` (${manifest.name} ${manifest.setVersion}), ${R}x${R}, DDPM ${STEPS} steps, seed ${SEED}.`, '');
 
   if (ONLY.has('samples')) {
     const prior = (await session('prior'))!;
     const t0 = Date.now();
     const s64: RgbaImage[] = [];
-    for (let i = 0; i < 16; i++) s64.push(await samplePrior(prior, R, STEPS, 100 + i));
-    const ms64 = (Date.now() - t0) / 16;
-    await strip('samples.png', [`16 unconditional samples, ${R}x${R}, DDPM ${STEPS}`], [s64.slice(0, 8), s64.slice(8)]);
+    for (let i = 0; i < N_SAMPLES; i++) s64.push(await samplePrior(prior, R, STEPS, 100 + i));
+    const ms64 = (Date.now() - t0) / N_SAMPLES;
+    const half = Math.ceil(N_SAMPLES / 2);
+    await strip('samples.png', [`${N_SAMPLES} unconditional samples, ${R}x${R}, DDPM ${STEPS}`], [s64.slice(0, half), s64.slice(half)]);
     const big: RgbaImage[] = [];
-    for (let i = 0; i < 4; i++) big.push(await samplePrior(prior, 2 * R, STEPS, 200 + i));
-    const big4: RgbaImage[] = [];
-    for (let i = 0; i < 2; i++) big4.push(await samplePrior(prior, 4 * R, Math.min(STEPS, 50), 300 + i));
-    await strip('samples-larger.png', [`${2 * R}x${2 * R} (4)`, '', '', '', `${4 * R}x${4 * R} (2)`], [[...big, ...big4]]);
-    results.samples = { count64: 16, msPerSample64: ms64 };
-    md.push(`Unconditional samples: 16 at ${R}x${R} in ${(ms64 / 1000).toFixed(1)} s each (CPU, 1 thread): \`docs/quality/samples.png\`; at ${2 * R} and ${4 * R}: \`docs/quality/samples-larger.png\`.`, '');
+    for (let i = 0; i < 2; i++) big.push(await samplePrior(prior, 2 * R, STEPS, 200 + i));
+    const big4: RgbaImage[] = [await samplePrior(prior, 4 * R, STEPS, 300)];
+    await strip('samples-larger.png', [`${2 * R}x${2 * R}`, '', `${4 * R}x${4 * R}`], [[...big, ...big4]]);
+    results.samples = { count: N_SAMPLES, msPerSample: ms64, larger: [`2 at ${2 * R}`, `1 at ${4 * R}`] };
+    md.push(`Unconditional samples: ${N_SAMPLES} at ${R}x${R}, ${(ms64 / 1000).toFixed(1)} s each (CPU, 1 thread, shared machine): \`docs/quality/samples.png\`; the same prior run at ${2 * R} and ${4 * R} (fully convolutional, larger than trained): \`docs/quality/samples-larger.png\`.`, '');
   }
 
   if (ONLY.has('blind')) {
@@ -415,14 +422,14 @@ async function main(): Promise<void> {
     const rows: RgbaImage[][] = [];
     const rec: Record<string, unknown>[] = [];
     const cases: { y: RgbaImage; mask?: RgbaImage; gt?: RgbaImage; src: string }[] = [];
-    for (const f of testFiles('old_photos/med', Math.min(2, N_TEST))) cases.push({ y: toModelFrame(await load(path.join(testdata, 'old_photos/med', f))), src: `testdata/old_photos/med/${f}` });
-    for (const f of testFiles('old_photos/med_scratch', Math.min(2, N_TEST))) {
+    for (const f of testFiles('old_photos/med', 1)) cases.push({ y: toModelFrame(await load(path.join(testdata, 'old_photos/med', f))), src: `testdata/old_photos/med/${f}` });
+    for (const f of testFiles('old_photos/med_scratch', 1)) {
       const mf = readdirSync(path.join(testdata, 'old_photos/scratch_masks')).find((m) => path.parse(m).name === path.parse(f).name);
       const y = toModelFrame(await load(path.join(testdata, 'old_photos/med_scratch', f)));
       cases.push({ y, src: `testdata/old_photos/med_scratch/${f} (no mask)` });
       if (mf) cases.push({ y, mask: toModelFrame(await load(path.join(testdata, 'old_photos/scratch_masks', mf)), true), src: `testdata/old_photos/med_scratch/${f} (mask)` });
     }
-    for (let i = 0; i < Math.min(2, nSyn); i++) {
+    for (let i = 0; i < Math.min(N_OLD_SYN, nSyn); i++) {
       const gt = await load(syn('gt', i));
       cases.push({ y: await load(syn('old', i)), gt, src: `heldout/old_${i}` });
       const ys = await load(syn('oldscr', i));
