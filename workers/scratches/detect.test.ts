@@ -114,3 +114,22 @@ describe.runIf(existsSync(T))('scratch detector on real old photos', () => {
     }
   });
 });
+
+describe('scratch detector on small crops', () => {
+  it('detects a thin scratch on a 64 px crop (via the enlarged working copy)', () => {
+    const w = 64;
+    const data = new Uint8ClampedArray(w * w * 4);
+    for (let y = 0; y < w; y++)
+      for (let x = 0; x < w; x++) {
+        const v = Math.abs(y - (8 + 0.7 * x)) < 0.8 ? 235 : 90 + x;
+        const i = (y * w + x) * 4;
+        data[i] = data[i + 1] = data[i + 2] = v;
+        data[i + 3] = 255;
+      }
+    const m = detectScratchMask({ width: w, height: w, data });
+    expect(m).toHaveLength(w * w);
+    expect(m[Math.round(8 + 0.7 * 30) * w + 30]).toBe(1);
+    expect(m[50 * w + 10]).toBe(0);
+    expect(fraction(m)).toBeLessThan(0.15);
+  });
+});

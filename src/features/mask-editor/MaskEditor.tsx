@@ -163,6 +163,8 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
     maskRef.current =
       stored && stored.width === crop.width && stored.height === crop.height ? maskFromEngine(stored) : createMask(crop.width, crop.height);
     historyRef.current.reset();
+    // a brush sized for 512 px crops would cover a small crop: keep it under a quarter of the width
+    if (st.maskBrushSize > crop.width / 4) st.setMaskBrushSize(Math.max(1, Math.round(crop.width / 20)));
     refreshOverlay();
     bump();
   }, [crop, cropKey, refreshOverlay]);
@@ -403,13 +405,14 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
           ))}
         </div>
         <div className="mask-toolbar__group" role="group" aria-label="History">
-          <button type="button" className="button button--small" onClick={undo} disabled={!h.canUndo} aria-keyshortcuts="Control+Z" data-testid="mask-undo">
+          {/* aria-disabled (not disabled) keeps keyboard focus in the editor when the stack runs out */}
+          <button type="button" className="button button--small" onClick={undo} aria-disabled={!h.canUndo} aria-keyshortcuts="Control+Z" data-testid="mask-undo">
             Undo
           </button>
-          <button type="button" className="button button--small" onClick={redo} disabled={!h.canRedo} aria-keyshortcuts="Control+Shift+Z Control+Y" data-testid="mask-redo">
+          <button type="button" className="button button--small" onClick={redo} aria-disabled={!h.canRedo} aria-keyshortcuts="Control+Shift+Z Control+Y" data-testid="mask-redo">
             Redo
           </button>
-          <button type="button" className="button button--small" onClick={() => change(clearMask)} disabled={coverage === 0} data-testid="mask-clear">
+          <button type="button" className="button button--small" onClick={() => coverage > 0 && change(clearMask)} aria-disabled={coverage === 0} data-testid="mask-clear">
             Clear
           </button>
           <button type="button" className="button button--small" onClick={() => change(invertMask)} data-testid="mask-invert">
@@ -437,7 +440,7 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
           <input
             type="range"
             min={MIN_BRUSH}
-            max={MAX_BRUSH}
+            max={Math.max(MIN_BRUSH + 1, Math.min(MAX_BRUSH, Math.round(crop.width / 2)))}
             value={brush}
             aria-keyshortcuts="[ ]"
             onChange={(e) => actions().setMaskBrushSize(Number(e.currentTarget.value))}

@@ -1,0 +1,156 @@
+/**
+ * H7b's panels in the running app (vite dev, tiny test model set): the mask editor, the controls and
+ * the models panel, driven through the real UI (mouse, keyboard, file inputs).
+ */
+import { expect, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import sharp from 'sharp';
+import { AppPage } from './pages/app-page';
+import { firstFile, noAutoload, routeTinyModels, testImage } from './fixtures';
+
+async function openWithFace(page: Page, photo = testImage(`cropped_faces/${firstFile('cropped_faces')}`)): Promise<AppPage> {
+  await noAutoload(page);
+  const manifestUrl = await routeTinyModels(page);
+  const app = new AppPage(page);
+  await app.goto();
+  await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
+  await app.alreadyCropped.check();
+  await app.upload(photo);
+  await expect(app.alignedCrops).toBeVisible();
+  return app;
+}
+
+/** A 64x64 grey ramp with one thin bright diagonal scratch. */
+async function scratchedPhoto() {
+  const w = 64;
+  const px = Buffer.alloc(w * w * 3);
+  for (let y = 0; y < w; y++)
+    for (let x = 0; x < w; x++) {
+      const v = Math.abs(y - (8 + 0.7 * x)) < 0.8 ? 235 : 90 + x;
+      px.fill(v, (y * w + x) * 3, (y * w + x) * 3 + 3);
+    }
+  const buffer = await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toBuffer();
+  return { name: 'scratched.png', mimeType: 'image/png', buffer };
+}
+
+const coverage = async (page: Page) => Number(await page.getByTestId('mask-canvas').getAttribute('data-coverage'));
+
+test('mask editor: paint, undo/redo by keyboard and buttons, invert, clear, zoom, detect scratches', async ({ page }) => {
+  const app = await openWithFace(page, testImage('old_photos/med_scratch/0_7.jpg'));
+  await page.getByTestId('task-old-photo').click();
+  const canvas = page.getByTestId('mask-canvas');
+  await expect(canvas).toBeVisible();
+  expect(await coverage(page)).toBe(0);
+
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  if (!box) throw new Error('no canvas box');
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.5, { steps: 8 });
+  await page.mouse.up();
+  const painted = await coverage(page);
+  expect(painted).toBeGreaterThan(0.01);
+  await expect.poll(async () => (await app.state()).maskSize).toBe(64);
+
+  await canvas.focus();
+  await page.keyboard.press('Control+z');
+  await expect.poll(() => coverage(page)).toBe(0);
+  expect((await app.state()).maskSize).toBeUndefined();
+  await page.keyboard.press('Control+Shift+z');
+  await expect.poll(() => coverage(page)).toBeCloseTo(painted, 4);
+  await page.getByTestId('mask-undo').click();
+  await expect.poll(() => coverage(page)).toBe(0);
+  await page.keyboard.press('Control+y');
+  await expect.poll(() => coverage(page)).toBeCloseTo(painted, 4);
+
+  // eraser removes part of the stroke
+  await page.getByTestId('mask-tool-eraser').click();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.up();
+  const erased = await coverage(page);
+  expect(erased).toBeLessThan(painted);
+
+  await page.getByTestId('mask-invert').click();
+  await expect.poll(() => coverage(page)).toBeCloseTo(1 - erased, 4);
+  await page.getByTestId('mask-clear').click();
+  await expect.poll(() => coverage(page)).toBe(0);
+
+  const zoom = async () => parseInt((await page.getByTestId('mask-zoom').textContent()) ?? '0', 10);
+  const z0 = await zoom();
+  await page.getByTestId('mask-zoom-in').click();
+  expect(await zoom()).toBeGreaterThan(z0);
+  await page.getByTestId('mask-zoom-fit').click();
+  expect(await zoom()).toBe(z0);
+
+  // scratch detection runs in the worker on the aligned crop and is editable (undo removes it).
+  // The tiny set's crops are 64 px, where the real photo's scratches are sub-pixel: use a photo with
+  // one clear thin scratch instead.
+  await app.upload(await scratchedPhoto());
+  await expect(page.getByTestId('mask-canvas')).toHaveAttribute('data-coverage', '0.0000');
+  await page.getByTestId('mask-detect-scratches').click();
+  await expect.poll(() => coverage(page), { timeout: 60_000 }).toBeGreaterThan(0.005);
+  await page.getByTestId('mask-undo').click();
+  await expect.poll(() => coverage(page)).toBe(0);
+});
+
+test('controls: presets, keyboard slider, reset, custom properties, seed dice, advanced', async ({ page }) => {
+  const app = await openWithFace(page);
+  await page.getByTestId('task-colorization').click();
+  await expect(page.getByTestId('scale-advice')).toHaveText('0.01');
+  await expect(page.getByTestId('property-lightness-toggle')).toBeChecked();
+  await expect(page.getByTestId('property-color-toggle')).toBeChecked();
+  await expect(page.getByTestId('style-picker')).toBeVisible();
+
+  // the log-scale slider is keyboard operable and shows when it leaves the advised range
+  const range = page.getByTestId('scale-range');
+  await range.focus();
+  for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowRight');
+  const raised = Number(await page.getByTestId('scale-number').inputValue());
+  expect(raised).toBeGreaterThan(0.01);
+  await expect(page.getByTestId('scale-outside')).toBeVisible();
+  await page.getByTestId('scale-reset').click();
+  await expect(page.getByTestId('scale-number')).toHaveValue('0.01');
+
+  // switching a property on makes a custom mix
+  await page.getByTestId('property-identity-toggle').check();
+  expect((await app.state()).task).toBe('custom');
+  await expect(page.getByTestId('identity-needs-refs')).toBeVisible();
+  await page.getByTestId('task-blind').click();
+  await expect(page.getByTestId('property-identity-toggle')).not.toBeChecked();
+
+  const seed = await page.getByTestId('seed-input').inputValue();
+  await page.getByTestId('seed-dice').click();
+  await expect(page.getByTestId('seed-input')).not.toHaveValue(seed);
+
+  await page.getByText('Advanced settings').click();
+  await page.getByTestId('sampler-ddim').check();
+  await expect(page.getByTestId('eta')).toBeVisible();
+  await page.getByTestId('variants-input').fill('3');
+  expect((await app.state()).task).toBe('blind');
+  await page.screenshot({ path: test.info().outputPath('controls.png'), fullPage: true });
+});
+
+test('models panel: shows the loaded set, its licence and the test-model flag; previews a manifest URL', async ({ page }) => {
+  await openWithFace(page);
+  const panel = page.getByTestId('models-panel');
+  await panel.scrollIntoViewIfNeeded();
+  await expect(panel.getByTestId('model-name')).toContainText('tiny-test');
+  await expect(panel.getByTestId('model-test-only')).toHaveText('test model (random weights)');
+  await expect(panel.getByTestId('model-licence')).toContainText('TEST WEIGHTS ONLY');
+  await expect(panel.getByTestId('model-roles')).toContainText('prior');
+
+  await panel.getByText('Load the official PGDiff models').click();
+  await panel.getByTestId('models-url-input').fill('http://example.org/manifest.json');
+  await panel.getByTestId('models-url-check').click();
+  await expect(panel.getByTestId('models-url-error')).toContainText('https');
+  await panel.getByTestId('models-url-input').fill(new URL('/test-models/tiny/manifest.json', page.url()).href);
+  await panel.getByTestId('models-url-check').click();
+  await expect(panel.getByTestId('models-preview')).toContainText('tiny-test');
+  // a test set needs an explicit acknowledgement before it loads
+  await expect(panel.getByTestId('models-url-load')).toBeDisabled();
+  await panel.getByTestId('models-test-ack').click();
+  await expect(panel.getByTestId('models-url-load')).toBeEnabled();
+  await page.screenshot({ path: test.info().outputPath('models.png'), fullPage: true });
+});
