@@ -88,6 +88,13 @@ def negative_checks(out: Path) -> bool:
         ("golden prior with the official 512 config (shape mismatch)", ["--prior", str(GOLDEN / "prior-small.pth")],
          ["shape mismatches", "missing"]),
     ]
+    # the opt-in escape hatch: extra tensors become a warning, a missing one stays an error
+    extra = dict(sd["state_dict"])
+    extra["generator.extra.weight"] = torch.zeros(3)
+    extra_p = out / "restorer-extra.pth"
+    torch.save({"state_dict": extra}, str(extra_p))
+    cases.append(("a missing key even with --ignore-unexpected-keys", ["--restorer", str(bad), "--restorer-config",
+                  str(GOLDEN / "restorer-small.config.json"), "--ignore-unexpected-keys"], [dropped, "1 missing"]))
     for label, args, needles in cases:
         r = subprocess.run([sys.executable, "-m", "tools.convert.convert", *args, "--out", str(out / "neg")],
                            cwd=str(REPO_ROOT), capture_output=True, text=True)
@@ -95,6 +102,12 @@ def negative_checks(out: Path) -> bool:
         ok &= good
         first = next((line for line in r.stderr.splitlines() if line.startswith("error")), r.stderr[-200:])
         print(f"[{'OK ' if good else 'FAIL'}] refuses {label}: exit {r.returncode}; {first[:160]}")
+    r = subprocess.run([sys.executable, "-m", "tools.convert.convert", "--restorer", str(extra_p), "--restorer-config",
+                        str(GOLDEN / "restorer-small.config.json"), "--ignore-unexpected-keys", "--no-fp16",
+                        "--out", str(out / "neg-extra")], cwd=str(REPO_ROOT), capture_output=True, text=True)
+    good = r.returncode == 0 and "ignoring 1 tensors" in r.stderr and "generator.extra.weight" in r.stderr
+    ok &= good
+    print(f"[{'OK ' if good else 'FAIL'}] --ignore-unexpected-keys accepts an extra tensor with a warning: exit {r.returncode}")
     return ok
 
 

@@ -122,11 +122,20 @@ def load_arcface_checkpoint(path: Path) -> "OrderedDict[str, torch.Tensor]":
     return _as_state_dict(_torch_load(path), path, "the ArcFace state dict")
 
 
-def load_strict(model: torch.nn.Module, sd: "OrderedDict[str, torch.Tensor]", path: Path, label: str) -> dict:
-    """Load every tensor, fp16 -> fp32; any missing/unexpected key or shape mismatch is an error."""
+def load_strict(model: torch.nn.Module, sd: "OrderedDict[str, torch.Tensor]", path: Path, label: str,
+                ignore_unexpected: bool = False) -> dict:
+    """Load every tensor, fp16 -> fp32; any missing/unexpected key or shape mismatch is an error.
+    ignore_unexpected (the --ignore-unexpected-keys flag) turns extra tensors into a printed warning;
+    missing tensors and shape mismatches stay errors."""
     want = model.state_dict()
     missing = [k for k in want if k not in sd]
     unexpected = [k for k in sd if k not in want]
+    ignored: List[str] = []
+    if ignore_unexpected and unexpected:
+        ignored, unexpected = unexpected, []
+        print(f"warning: {path.name}: ignoring {len(ignored)} tensors the {label} does not use: "
+              + ", ".join(ignored[:12]) + (" ..." if len(ignored) > 12 else ""), file=sys.stderr)
+        sd = OrderedDict((k, v) for k, v in sd.items() if k in want)
     shape_bad = [f"{k}: checkpoint {tuple(sd[k].shape)} vs model {tuple(want[k].shape)}"
                  for k in want if k in sd and tuple(sd[k].shape) != tuple(want[k].shape)]
     if missing or unexpected or shape_bad:
@@ -147,7 +156,7 @@ def load_strict(model: torch.nn.Module, sd: "OrderedDict[str, torch.Tensor]", pa
     if nonfinite:
         raise CheckpointError(f"{path}: non-finite values in {nonfinite[:5]}")
     return {"tensors": len(sd), "checkpoint_dtypes": dtypes,
-            "elements": int(sum(v.numel() for v in sd.values()))}
+            "elements": int(sum(v.numel() for v in sd.values())), "ignored_unexpected": ignored}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -292,7 +301,7 @@ def identity_spec(cfg: dict) -> Spec:
 # main conversion
 # ----------------------------------------------------------------------------------------------
 def convert_one(spec: Spec, ckpt: Optional[Path], out: Path, *, fp16: bool, check: bool, seed: int,
-                model: Optional[torch.nn.Module] = None, log=print) -> dict:
+                model: Optional[torch.nn.Module] = None, ignore_unexpected: bool = False, log=print) -> dict:
     """Load (or take) the model, export fp32 (+fp16), count MACs, optionally check against PyTorch."""
     rep: dict = {"role": spec.role}
     t0 = time.time()
@@ -300,7 +309,7 @@ def convert_one(spec: Spec, ckpt: Optional[Path], out: Path, *, fp16: bool, chec
         assert ckpt is not None
         model = spec.build()
         sd = spec.load(ckpt)
-        rep["checkpoint"] = {"file": ckpt.name, **load_strict(model, sd, ckpt, spec.label)}
+        rep["checkpoint"] = {"file": ckpt.name, **load_strict(model, sd, ckpt, spec.label, ignore_unexpected)}
         log(f"[{spec.role}] {ckpt.name}: {rep['checkpoint']['tensors']} tensors loaded key for key "
             f"({', '.join(rep['checkpoint']['checkpoint_dtypes'])})")
         del sd
@@ -472,6 +481,9 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
     ap.add_argument("--no-vjp", action="store_true", help="skip identity-vjp (then no identity role either)")
     ap.add_argument("--check", action="store_true",
                     help="compare every exported graph with PyTorch on one random input (onnxruntime-node)")
+    ap.add_argument("--ignore-unexpected-keys", action="store_true",
+                    help="warn about (instead of refusing) checkpoint tensors the architecture does not use; "
+                         "missing tensors and shape mismatches are always errors")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     ap.add_argument("--name", default="pgdiff-official")
@@ -501,19 +513,21 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
 
     if a.prior:
         spec = prior_spec(prior_cfg, resolution)
-        r = convert_one(spec, a.prior, a.out, fp16=fp16, check=a.check, seed=a.seed)
+        r = convert_one(spec, a.prior, a.out, fp16=fp16, check=a.check, seed=a.seed,
+                        ignore_unexpected=a.ignore_unexpected_keys)
         r["params"] = {"outputChannels": spec.params["outputChannels"], "learnSigma": spec.params["outputChannels"] == 6}
         reports.append(r)
     if a.restorer:
         spec = restorer_spec(rest_cfg, resolution)
-        r = convert_one(spec, a.restorer, a.out, fp16=fp16, check=a.check, seed=a.seed)
+        r = convert_one(spec, a.restorer, a.out, fp16=fp16, check=a.check, seed=a.seed,
+                        ignore_unexpected=a.ignore_unexpected_keys)
         r["params"] = {"usesXt": True}
         reports.append(r)
     if a.arcface:
         spec = identity_spec(DEFAULT_IDENTITY_CONFIG)
         model = spec.build()
         sd = spec.load(a.arcface)
-        ck = {"file": a.arcface.name, **load_strict(model, sd, a.arcface, spec.label)}
+        ck = {"file": a.arcface.name, **load_strict(model, sd, a.arcface, spec.label, a.ignore_unexpected_keys)}
         del sd
         print(f"[identity] {a.arcface.name}: {ck['tensors']} tensors loaded key for key ({', '.join(ck['checkpoint_dtypes'])})")
         r = convert_one(spec, None, a.out, fp16=fp16, check=a.check, seed=a.seed, model=model)
