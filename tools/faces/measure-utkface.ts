@@ -7,9 +7,10 @@
 import path from 'node:path';
 import { deriveTemplate, type Point } from '../../workers/faces/templates';
 import { BLAZEFACE_BACK, detectFaces } from '../../workers/faces/detector';
+import { refineLandmarks } from '../../workers/faces/landmarks';
 import { createOrtRunner, decodeRgba } from './node-io';
 import { listTar, readTarMember } from './tar';
-import { detectorPath, sharedDir } from './test-support';
+import { detectorPath, meshPath, sharedDir } from './test-support';
 
 /** every k-th jpg by sorted name, offset by `phase` (so tests can use files the measurement did not) */
 export function utkSample(tarPath: string, count: number, phase = 0) {
@@ -25,7 +26,10 @@ async function main(): Promise<void> {
   const tar = path.join(sharedDir, 'datasets/utkface/utkface-aligned-200.tar');
   const members = utkSample(tar, count);
   const { run } = await createOrtRunner(detectorPath);
+  const { run: meshRun } = await createOrtRunner(meshPath);
   const found: Point[][] = [];
+  const foundMesh: Point[][] = [];
+  let lowMesh = 0;
   let missing = 0;
   let multiple = 0;
   for (const m of members) {
@@ -38,15 +42,23 @@ async function main(): Promise<void> {
     }
     if (faces.length > 1) multiple++;
     found.push(faces[0]!.landmarks as Point[]);
+    const r = await refineLandmarks(img, faces[0]!, meshRun);
+    if (r.confidence < 0.5) lowMesh++;
+    else foundMesh.push(r.landmarks);
   }
-  const t = deriveTemplate(found);
-  const sd = t.map(([mx, my], i) => {
-    const v = found.reduce((s, p) => s + (p[i]![0] - mx) ** 2 + (p[i]![1] - my) ** 2, 0) / found.length;
-    return Math.sqrt(v / 2);
-  });
-  console.log(`files ${members.length}, faces found ${found.length}, no face ${missing}, more than one ${multiple}`);
-  console.log(`UTKFACE_TEMPLATE_200 = ${JSON.stringify(t.map(([x, y]) => [+x.toFixed(2), +y.toFixed(2)]))}`);
-  console.log(`per-point std (px, per axis): ${sd.map((v) => v.toFixed(2)).join(', ')}`);
+  console.log(`files ${members.length}, faces found ${found.length}, no face ${missing}, more than one ${multiple}, mesh confidence < 0.5: ${lowMesh}`);
+  for (const [name, pts] of [
+    ['UTKFACE_TEMPLATE_200 (mesh points)', foundMesh],
+    ['UTKFACE_TEMPLATE_200_BLAZEFACE (BlazeFace points, estimated mouth corners)', found],
+  ] as const) {
+    const t = deriveTemplate(pts);
+    const sd = t.map(([mx, my], i) => {
+      const v = pts.reduce((s, p) => s + (p[i]![0] - mx) ** 2 + (p[i]![1] - my) ** 2, 0) / pts.length;
+      return Math.sqrt(v / 2);
+    });
+    console.log(`${name} over ${pts.length} faces = ${JSON.stringify(t.map(([x, y]) => [+x.toFixed(2), +y.toFixed(2)]))}`);
+    console.log(`  per-point std (px, per axis): ${sd.map((v) => v.toFixed(2)).join(', ')}`);
+  }
 }
 
 if (process.argv[1] && import.meta.filename === path.resolve(process.argv[1])) await main();

@@ -44,12 +44,25 @@ export function deriveTemplate(landmarks: readonly (readonly Point[])[]): Point[
 
 /**
  * The tight UTKFace 200x200 framing (the crops our own prior is trained on), measured with
- * tools/faces/measure-utkface.ts: the detector (BlazeFace back + LANDMARK_MODEL) run on 300
- * files of ../shared/datasets/utkface/utkface-aligned-200.tar (every 77th .jpg by sorted name),
- * 299 with a face, five points averaged. Per-point standard deviation 6.3-7.3 px per axis.
- * Eye distance 65.4 px (0.327 of the crop) versus 0.246 for FFHQ: the face fills more of the crop.
+ * tools/faces/measure-utkface.ts on 300 files of ../shared/datasets/utkface/utkface-aligned-200.tar
+ * (every 77th .jpg by sorted name): 299 with a face; the five points averaged.
+ * A template must be measured with the landmark source that aligns at run time:
+ * - UTKFACE_TEMPLATE_200: BlazeFace + face-mesh refinement (findFaces with a mesh runner), the
+ *   recommended pipeline; 296 faces (3 with mesh confidence < 0.5 left out); per-point standard
+ *   deviation 3.1-3.3 px (eyes), 5.8-6.3 px (nose, mouth) per axis. Eye distance 77.7 px (0.39
+ *   of the crop) versus 0.246 for FFHQ: the face fills much more of the crop.
+ * - UTKFACE_TEMPLATE_200_BLAZEFACE: BlazeFace keypoints with estimated mouth corners only
+ *   (no mesh); 299 faces; std 6.3-7.3 px.
  */
 export const UTKFACE_TEMPLATE_200: Point[] = [
+  [59.75, 59.4],
+  [137.42, 59.71],
+  [98.34, 109],
+  [64.5, 137.53],
+  [132.82, 137.58],
+];
+
+export const UTKFACE_TEMPLATE_200_BLAZEFACE: Point[] = [
   [63.93, 62.18],
   [129.38, 62.23],
   [95.19, 94.24],
