@@ -15,17 +15,20 @@ RUN=${RUN:-tools/train/runs/gpu}
 EXPORT=${OUT:-$RUN/export}
 DATA=${DATA:-.data/utk64_carry.npz}
 WORK=${WORK:-.data/gpu}
+WORKERS=${WORKERS:-10}
+SAMPLE_N=${SAMPLE_N:-16}
+SAMPLE_STEPS=${SAMPLE_STEPS:-100}
 mkdir -p "$RUN" "$EXPORT"
 t0=$(date +%s)
 $PY tools/train/pack.py --from-carry "$DATA" "$WORK"
 $PY tools/train/prior.py --device "$DEVICE" --threads 8 --run "$RUN/prior" --data "$WORK/utk64_train.npy" \
   --config tools/train/gpu_prior.json --batch 128 --lr 2e-4 --warmup 200 --ema 0.9995 --minutes "$PRIOR_MIN" \
   --ckpt-every 1000 --log-every 100 2>&1 | tee "$RUN/prior.log"
-$PY tools/train/restorer.py --device "$DEVICE" --threads 4 --workers 10 --run "$RUN/restorer" \
+$PY tools/train/restorer.py --device "$DEVICE" --threads 4 --workers "$WORKERS" --run "$RUN/restorer" \
   --hi "$WORK/utk64_train.npy" --lo "$WORK/utk64_train.npy" --val-hi "$WORK/utk64_val.npy" --val-lo "$WORK/utk64_val.npy" \
   --config tools/train/gpu_restorer.json --batch 64 --lr 3e-4 --minutes "$RESTORER_MIN" --ckpt-every 500 --log-every 50 \
   2>&1 | tee "$RUN/restorer.log"
-$PY tools/train/prior.py --run "$RUN/prior" --export "$EXPORT/prior.onnx" --samples "$EXPORT/samples.png" --sample-n 16 --sample-steps 100
+$PY tools/train/prior.py --run "$RUN/prior" --export "$EXPORT/prior.onnx" --samples "$EXPORT/samples.png" --sample-n "$SAMPLE_N" --sample-steps "$SAMPLE_STEPS"
 $PY tools/train/restorer.py --run "$RUN/restorer" --export "$EXPORT/restorer.onnx" --eval \
   --val-hi "$WORK/utk64_val.npy" --val-lo "$WORK/utk64_val.npy"
 for f in "$EXPORT/prior.onnx" "$EXPORT/restorer.onnx"; do
