@@ -37,3 +37,48 @@ async function direct(manifestUrl: string, prefer: 'webgpu' | 'wasm') {
   };
 }
 (window as unknown as { __direct: typeof direct }).__direct = direct;
+
+// Golden cases in the page (WebGPU or WASM): the first calls of a tests/goldens case.
+import { goldenRequest } from '../../tests/engine/golden-request';
+import type { GoldenConfig } from '../../tests/helpers/goldens';
+import { recordedNoise } from '../../workers/engine/rng';
+import type { ModelManifest } from '../../workers/models/manifest-types';
+
+async function golden(name: string, prefer: 'webgpu' | 'wasm', maxCalls: number) {
+  const base = '/tests/goldens/';
+  const f32 = async (p: string) => new Float32Array(await (await fetch(base + p)).arrayBuffer());
+  const config = (await (await fetch(`${base}${name}/config.json`)).json()) as GoldenConfig;
+  const inputs = {
+    y: await f32(config.inputs.y),
+    mask: config.inputs.mask ? await f32(config.inputs.mask) : null,
+    ref: config.inputs.ref ? await f32(config.inputs.ref) : null,
+  };
+  const { request, schedule, variance } = goldenRequest({ config, inputs });
+  const manifestUrl = new URL('/tests/fixtures/models/tiny/manifest.json', location.href).href;
+  const manifest = (await (await fetch(manifestUrl)).json()) as ModelManifest;
+  manifest.diffusion = { ...manifest.diffusion, schedule, variance };
+  const rt = await createWebRuntime(prefer);
+  const engine = new Engine(rt.backend);
+  const set = await loadModelSet({ kind: 'manifest-object', manifest, baseUrl: manifestUrl }, { store: null });
+  const files: Partial<Record<ModelRole, Uint8Array>> = {};
+  for (const m of set.models) files[m.role] = m.bytes;
+  await engine.load({ manifest: set.manifest, files });
+  const steps = await f32(`${name}/steps.bin`);
+  const n = 3 * 64 * 64;
+  const diffs: number[] = [];
+  const xs: number[][] = [];
+  const res = await engine.restore(request, {
+    noise: recordedNoise(await f32('noise.bin')),
+    maxCalls,
+    onStepDump: (d) => {
+      let m = 0;
+      for (let i = 0; i < n; i++) m = Math.max(m, Math.abs((d.x[i] as number) - (steps[d.call * n + i] as number)));
+      diffs.push(m);
+      xs.push(Array.from(d.x.slice(0, 64)));
+    },
+  });
+  const live = engine.liveTensors;
+  await engine.dispose();
+  return { backend: rt.backend.kind, diffs, xs, live, stats: res.stats };
+}
+(window as unknown as { __golden: typeof golden }).__golden = golden;

@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs';
+// Pure (no Node imports): used by the Node tests and by the browser harness.
 import type { RestoreRequest, RgbaImage, UpdateRule } from '../../workers/api';
-import type { ModelSetBytes } from '../../workers/engine/engine';
 import type { ModelManifest } from '../../workers/models/manifest-types';
-import type { Golden } from '../helpers/goldens';
-import { REPO } from './helpers';
+import type { GoldenConfig } from '../helpers/goldens';
+
+/** What goldenRequest needs of a golden case (works with files read in Node or fetched in a page). */
+export interface GoldenLike {
+  config: GoldenConfig;
+  inputs: { y: Float32Array; mask: Float32Array | null; ref: Float32Array | null };
+}
 
 /** float CHW [-1,1] on the uint8 grid -> RGBA */
 export function chwToRgbaExact(x: Float32Array, size: number, mask = false): RgbaImage {
@@ -20,7 +24,7 @@ export function chwToRgbaExact(x: Float32Array, size: number, mask = false): Rgb
 }
 
 /** The golden case as our API request (+ the manifest it assumes). */
-export function goldenRequest(g: Golden): { request: RestoreRequest; schedule: 'linear' | 'cosine'; variance: ModelManifest['diffusion']['variance'] } {
+export function goldenRequest(g: GoldenLike): { request: RestoreRequest; schedule: 'linear' | 'cosine'; variance: ModelManifest['diffusion']['variance'] } {
   const c = g.config;
   const G = c.guidance;
   const size = c.shape[2] as number;
@@ -80,15 +84,3 @@ export function goldenRequest(g: Golden): { request: RestoreRequest; schedule: '
   return { request, schedule: c.sampler.schedule, variance: c.sampler.variance };
 }
 
-/** The tiny model set, with the schedule/variance a golden case assumes. */
-export function tinySet(schedule: 'linear' | 'cosine', variance: ModelManifest['diffusion']['variance']): ModelSetBytes {
-  const dir = `${REPO}/tests/fixtures/models/tiny`;
-  const manifest = JSON.parse(readFileSync(`${dir}/manifest.json`, 'utf8')) as ModelManifest;
-  manifest.diffusion = { ...manifest.diffusion, schedule, variance };
-  const files: ModelSetBytes['files'] = {};
-  for (const m of manifest.models) {
-    if (m.role === 'face-detector') continue;
-    files[m.role] = new Uint8Array(readFileSync(`${dir}/${m.files.fp32.path}`));
-  }
-  return { manifest, files };
-}

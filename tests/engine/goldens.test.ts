@@ -4,7 +4,8 @@ import { betasFor } from '../../workers/engine/schedule';
 import { recordedNoise } from '../../workers/engine/rng';
 import { createNodeBackend } from '../../workers/runtime/node';
 import { listGoldenCases, loadGolden, tensorAt } from '../helpers/goldens';
-import { goldenRequest, tinySet } from './golden-request';
+import { goldenRequest } from './golden-request';
+import { tinySet } from './tiny-set';
 
 function maxAbs(a: Float32Array, b: Float32Array): number {
   let m = 0;

@@ -422,6 +422,9 @@ export class Engine {
       let f: RtTensor | undefined;
       const repeats = this.repeatsAt(p, tOrig);
       for (let r = 0; r < repeats && call < maxCalls; r++) {
+        // give the event loop a turn so a cancel message (a macrotask) is seen between steps:
+        // a chain of awaited runs is all microtasks and would starve it
+        await yieldToEventLoop();
         if (opts.isCancelled?.()) throw new CancelledError();
         const priorFeeds: Record<string, RtTensor> = {};
         priorFeeds[priorIn[0] ?? 'x'] = x;
@@ -554,6 +557,10 @@ export class Engine {
     const emb = sum as Float32Array;
     return this.track(this.backend.tensor(emb, [1, emb.length]));
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function now(): number {
