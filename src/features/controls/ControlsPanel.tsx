@@ -210,6 +210,7 @@ function SeedField() {
         max={2 ** 31 - 1}
         step={1}
         value={seed}
+        className="seed-input"
         data-testid="seed-input"
         onChange={(e) => {
           const v = e.currentTarget.valueAsNumber;
@@ -217,7 +218,13 @@ function SeedField() {
         }}
       />
       <button type="button" className="button button--small" onClick={rollSeed} aria-label="New random seed" data-testid="seed-dice">
-        <span aria-hidden="true">🎲</span> Random
+        <svg className="dice-icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
+          <rect x="3" y="3" width="18" height="18" rx="4" fill="none" stroke="currentColor" strokeWidth="2" />
+          <circle cx="8" cy="8" r="1.6" fill="currentColor" />
+          <circle cx="12" cy="12" r="1.6" fill="currentColor" />
+          <circle cx="16" cy="16" r="1.6" fill="currentColor" />
+        </svg>{' '}
+        Random
       </button>
       <span className="small muted">Same seed and settings give the same result.</span>
     </div>
