@@ -51,6 +51,7 @@ test('mask editor: paint, undo/redo by keyboard and buttons, invert, clear, zoom
   await page.mouse.up();
   const painted = await coverage(page);
   expect(painted).toBeGreaterThan(0.01);
+  await page.getByTestId('mask-editor').screenshot({ path: test.info().outputPath('mask-editor.png') });
   await expect.poll(async () => (await app.state()).maskSize).toBe(64);
 
   await canvas.focus();
@@ -153,4 +154,26 @@ test('models panel: shows the loaded set, its licence and the test-model flag; p
   await panel.getByTestId('models-test-ack').click();
   await expect(panel.getByTestId('models-url-load')).toBeEnabled();
   await page.screenshot({ path: test.info().outputPath('models.png'), fullPage: true });
+});
+
+test('on a 360 px phone the panels fit without sideways scrolling', async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  await openWithFace(page);
+  await page.getByTestId('task-old-photo').click();
+  await page.getByText('Advanced settings').click();
+  await expect(page.getByTestId('mask-canvas')).toBeVisible();
+  await expect(page.getByTestId('models-panel')).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  // name the widest offenders, to make a failure actionable
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('body *')]
+      .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+      .slice(0, 8)
+      .map((el) => `${el.tagName.toLowerCase()}${el.dataset.testid ? `[${el.dataset.testid}]` : ''}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`),
+  );
+  expect(wide, 'elements wider than the screen').toEqual([]);
+  expect(overflow).toBeLessThanOrEqual(0);
+  const canvasBox = await page.getByTestId('mask-canvas').boundingBox();
+  expect(canvasBox?.width ?? 0).toBeGreaterThan(200);
+  await page.screenshot({ path: test.info().outputPath('phone.png'), fullPage: true });
 });
