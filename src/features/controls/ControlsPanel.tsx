@@ -148,7 +148,7 @@ function Properties() {
   );
 }
 
-const STYLE_NAMES = ['Average (CelebA-HQ)', 'Warm', 'Dark, cool', 'Muted'];
+const STYLE_NAMES = ['Average (CelebA-HQ)', 'Warm', 'Dark', 'Muted'];
 
 function ColorStylePicker() {
   const colorOn = useAppStore((s) => (s.guidance.weights.color ?? 0) > 0);
