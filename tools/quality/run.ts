@@ -16,7 +16,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp, { type OverlayOptions } from 'sharp';
 import type { GuidanceSettings, RestoreRequest, RgbaImage, TaskName } from '../../workers/api';
-import { COLOR_STYLES, presetGuidance } from '../../workers/engine/presets';
+import { COLOR_STYLES, IDENTITY_COSINE_WEIGHT, presetGuidance } from '../../workers/engine/presets';
 import type { Point } from '../../workers/faces/templates';
 import { fromFfhq } from './frame';
 import type { ModelManifest } from '../../workers/models/manifest-types';
@@ -355,13 +355,18 @@ async function main(): Promise<void> {
         const y = toModelFrame(await load(path.join(testdata, 'ref_cropped_faces', f)));
         const ref = toModelFrame(await load(path.join(testdata, 'ref_faces', rf)));
         const withId = await run('reference', y, { references: [ref] });
+        const cosG: GuidanceSettings = { ...presetGuidance('reference'), identityLoss: 'cosine', weights: { smooth: 1, identity: IDENTITY_COSINE_WEIGHT } };
+        const withCos = await run('reference', y, { references: [ref] }, cosG);
         const noId = await run('blind', y);
-        rec.push({ src: `testdata/ref_cropped_faces/${f}`, idInput: await idCos(y, ref), idWith: await idCos(withId.out, ref), idWithout: await idCos(noId.out, ref), ms: withId.ms });
-        rows.push([y, ref, noId.out, withId.out]);
+        rec.push({
+          src: `testdata/ref_cropped_faces/${f}`, idInput: await idCos(y, ref), idWith: await idCos(withId.out, ref), idWithCos: await idCos(withCos.out, ref),
+          idWithout: await idCos(noId.out, ref), ms: withId.ms,
+        });
+        rows.push([y, ref, noId.out, withId.out, withCos.out]);
       }
-      await strip('reference.png', ['input', 'reference', 'without identity', 'with identity'], rows);
-      md.push('### Reference-based restoration', '', '| case | identity cos to reference: input | without identity term | with identity term (weight 25) |', '|---|---|---|---|',
-        ...rec.map((r) => `| ${r.src as string} | ${f2(r.idInput as number, 3)} | ${f2(r.idWithout as number, 3)} | ${f2(r.idWith as number, 3)} |`),
+      await strip('reference.png', ['input', 'reference', 'no identity', 'identity mse 25', 'identity cos 1e4'], rows);
+      md.push('### Reference-based restoration', '', '| case | identity cos to reference: input | without identity term | with identity term (mse, weight 25) | with identity term (-cos, weight 1e4) |', '|---|---|---|---|---|',
+        ...rec.map((r) => `| ${r.src as string} | ${f2(r.idInput as number, 3)} | ${f2(r.idWithout as number, 3)} | ${f2(r.idWith as number, 3)} | ${f2(r.idWithCos as number, 3)} |`),
         '', 'Images: `docs/quality/reference.png`.', '');
     }
     results.reference = rec;
