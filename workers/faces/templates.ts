@@ -49,7 +49,7 @@ export function deriveTemplate(landmarks: readonly (readonly Point[])[]): Point[
  * A template must be measured with the landmark source that aligns at run time:
  * - UTKFACE_TEMPLATE_200: BlazeFace + face-mesh refinement (findFaces with a mesh runner), the
  *   recommended pipeline; 296 faces (3 with mesh confidence < 0.5 left out); per-point standard
- *   deviation 3.1-3.3 px (eyes), 5.8-6.3 px (nose, mouth) per axis. Eye distance 77.7 px (0.39
+ *   deviation 3.1-3.3 px (eyes), 5.8-6.6 px (nose, mouth) per axis. Eye distance 77.7 px (0.39
  *   of the crop) versus 0.246 for FFHQ: the face fills much more of the crop.
  * - UTKFACE_TEMPLATE_200_BLAZEFACE: BlazeFace keypoints with estimated mouth corners only
  *   (no mesh); 299 faces; std 6.3-7.3 px.
@@ -57,7 +57,7 @@ export function deriveTemplate(landmarks: readonly (readonly Point[])[]): Point[
 export const UTKFACE_TEMPLATE_200: Point[] = [
   [59.75, 59.4],
   [137.42, 59.71],
-  [98.34, 109],
+  [98.36, 101.21],
   [64.5, 137.53],
   [132.82, 137.58],
 ];
