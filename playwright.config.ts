@@ -12,7 +12,9 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: process.env.CI ? [['list'], ['json', { outputFile: 'test-results/e2e.json' }]] : 'list',
+  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  // not test-results/ itself: Playwright empties its outputDir, and the unit results live beside it
+  outputDir: 'test-results/playwright',
   use: {
     baseURL: `http://localhost:${port}`,
     browserName: 'chromium',

@@ -1,3 +1,4 @@
+import type * as OrtWebModule from 'onnxruntime-web/webgpu';
 import type { Capabilities } from '../api';
 import { createOrtBackend, type Backend, type OrtLike } from './backend';
 
@@ -6,7 +7,7 @@ import { createOrtBackend, type Backend, type OrtLike } from './backend';
  * The WebGPU build ("onnxruntime-web/webgpu") carries the WASM CPU provider too, so one import
  * serves both.
  */
-type OrtWeb = typeof import('onnxruntime-web/webgpu');
+type OrtWeb = typeof OrtWebModule;
 
 let ortPromise: Promise<OrtWeb> | null = null;
 export function loadOrt(): Promise<OrtWeb> {
