@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { parseArgs, UsageError } from '../../cli/args';
+import { loadGolden, tensorAt } from '../helpers/goldens';
+import { chwToRgbaExact } from './golden-request';
+import { REPO, TINY } from './helpers';
+
+const run = promisify(execFile);
+
+async function png(file: string, x: Float32Array, mask = false): Promise<void> {
+  const img = chwToRgbaExact(x, 64, mask);
+  await sharp(Buffer.from(img.data.buffer), { raw: { width: 64, height: 64, channels: 4 } }).png().toFile(file);
+}
+
+describe('npm run restore (cli/restore.ts)', () => {
+  it('parses every guidance flag and refuses bad ones clearly', () => {
+    const o = parseArgs(['--task', 'inpainting', '--input', 'a.png', '--mask', 'm.png', '--out', 'o.png', '--steps', 'ddpm50', '--seed', '3', '--scale', '0.02', '--N', '2', '--s-start', '0.9', '--s-end', '0.5', '--w-unmasked', '2', '--sampler', 'ddim', '--eta', '0.3', '--style', '2']);
+    expect(o.request.guidance.scale).toBe(0.02);
+    expect(o.request.guidance.gradSteps).toBe(2);
+    expect(o.request.guidance.weights.unmasked).toBe(2);
+    expect(o.request.sampler).toMatchObject({ kind: 'ddim', eta: 0.3, seed: 3, steps: 'ddpm50' });
+    expect(() => parseArgs(['--task', 'nope', '--input', 'a', '--out', 'b'])).toThrow(UsageError);
+    expect(() => parseArgs(['--task', 'blind', '--input', 'a', '--out', 'b', '--scale', 'x'])).toThrow(/--scale needs a number/);
+    expect(() => parseArgs(['--task', 'blind', '--out', 'b'])).toThrow(/--input is required/);
+  });
+
+  it('with --noise and --dump-steps reproduces the Python reference step by step (inpainting golden)', async () => {
+    const g = loadGolden('inpainting');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pgdiff-cli-'));
+    await png(path.join(dir, 'in.png'), g.inputs.y);
+    await png(path.join(dir, 'mask.png'), g.inputs.mask as Float32Array, true);
+    await writeFile(path.join(dir, 'noise.bin'), g.noise);
+    await run('npx', ['tsx', 'cli/restore.ts', '--task', 'inpainting', '--input', path.join(dir, 'in.png'), '--mask', path.join(dir, 'mask.png'),
+      '--out', path.join(dir, 'out.png'), '--models', TINY, '--steps', g.config.sampler.respacing, '--noise', path.join(dir, 'noise.bin'),
+      '--dump-steps', path.join(dir, 'dump'), '--threads', '1', '--quiet'], { cwd: REPO });
+    const files = (await readdir(path.join(dir, 'dump'))).filter((f) => f.endsWith('_x.f32')).sort();
+    expect(files).toHaveLength(g.config.calls.length);
+    let worst = 0;
+    for (const [k, f] of files.entries()) {
+      const buf = await readFile(path.join(dir, 'dump', f));
+      const x = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+      const want = tensorAt(g.steps, g.tensorSize, k);
+      for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs((x[i] as number) - (want[i] as number)));
+    }
+    expect(worst).toBeLessThanOrEqual(1e-4);
+    const meta = await sharp(path.join(dir, 'out.png')).metadata();
+    expect([meta.width, meta.height]).toEqual([64, 64]);
+  });
+
+  it('exits non-zero naming a missing input file', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pgdiff-cli-'));
+    const err = await run('npx', ['tsx', 'cli/restore.ts', '--task', 'blind', '--input', path.join(dir, 'missing.png'), '--out', path.join(dir, 'o.png'), '--models', TINY], { cwd: REPO }).catch((e: { code: number; stderr: string }) => e);
+    expect((err as { code: number }).code).not.toBe(0);
+    expect((err as { stderr: string }).stderr).toMatch(/missing\.png/);
+  });
+});
