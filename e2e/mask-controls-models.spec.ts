@@ -177,3 +177,28 @@ test('on a 360 px phone the panels fit without sideways scrolling', async ({ pag
   expect(canvasBox?.width ?? 0).toBeGreaterThan(200);
   await page.screenshot({ path: test.info().outputPath('phone.png'), fullPage: true });
 });
+
+test('references: pick photos, see thumbnails and their colour style, use it, remove', async ({ page }) => {
+  const app = await openWithFace(page);
+  await page.getByTestId('task-reference').click();
+  const panel = page.getByTestId('references-panel');
+  await expect(panel).toBeVisible();
+  const name = firstFile('ref_faces');
+  await panel.getByTestId('references-input').setInputFiles([testImage(`ref_faces/${name}`), testImage(`cropped_faces/${firstFile('cropped_faces')}`)]);
+  await expect(panel.getByTestId('reference-item')).toHaveCount(2, { timeout: 60_000 });
+  expect((await app.state()).references).toBe(2);
+  await expect(panel.getByTestId('references-style')).toBeVisible();
+
+  // the references' colour style can drive colour statistics
+  await page.getByTestId('task-colorization').click();
+  const fromRefs = page.getByTestId('style-references').locator('input');
+  await expect(fromRefs).toBeEnabled();
+  await page.getByTestId('style-references').click();
+  await expect(fromRefs).toBeChecked();
+
+  await panel.getByTestId('reference-remove').first().click();
+  await expect(panel.getByTestId('reference-item')).toHaveCount(1);
+  await panel.getByTestId('reference-remove').first().click();
+  await expect(panel.getByTestId('reference-item')).toHaveCount(0);
+  await expect(fromRefs).toBeDisabled();
+});
