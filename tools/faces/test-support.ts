@@ -61,14 +61,3 @@ export function gradient(width: number, height: number): RgbaImage {
   }
   return img;
 }
-
-/** Composite `fg` over `bg` by fg's alpha (both the same size). */
-export function over(fg: RgbaImage, bg: RgbaImage): RgbaImage {
-  const out = createImage(bg.width, bg.height);
-  for (let i = 0; i < bg.width * bg.height; i++) {
-    const a = fg.data[i * 4 + 3]! / 255;
-    for (let c = 0; c < 3; c++) out.data[i * 4 + c] = a * fg.data[i * 4 + c]! + (1 - a) * bg.data[i * 4 + c]!;
-    out.data[i * 4 + 3] = 255;
-  }
-  return out;
-}

@@ -5,7 +5,7 @@
  * (onnxruntime-node) alike. Model conventions: workers/faces/README.md.
  */
 import type { DetectedFace, RgbaImage } from '../api';
-import { createImage, downscaleBox } from './image';
+import { downscaleBox } from './image';
 
 export interface RunnerTensor {
   data: Float32Array;
@@ -490,17 +490,4 @@ export async function detectFaces(
     landmarks: fivePointsFromBlazeFace(d.keypoints),
     score: d.score,
   }));
-}
-
-/** Draw nothing, just a helper for tests and tools: an RGBA copy of a region (integer bounds). */
-export function cropImage(img: RgbaImage, x: number, y: number, w: number, h: number): RgbaImage {
-  const out = createImage(w, h);
-  for (let j = 0; j < h; j++) {
-    for (let i = 0; i < w; i++) {
-      const sx = Math.min(img.width - 1, Math.max(0, x + i));
-      const sy = Math.min(img.height - 1, Math.max(0, y + j));
-      out.data.set(img.data.subarray((sy * img.width + sx) * 4, (sy * img.width + sx) * 4 + 4), (j * w + i) * 4);
-    }
-  }
-  return out;
 }
