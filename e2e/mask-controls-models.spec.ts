@@ -154,6 +154,16 @@ test('models panel: shows the loaded set, its licence and the test-model flag; p
   await panel.getByTestId('models-test-ack').click();
   await expect(panel.getByTestId('models-url-load')).toBeEnabled();
   await page.screenshot({ path: test.info().outputPath('models.png'), fullPage: true });
+
+  // the cache: the loaded set is stored on this device; clearing it (with a confirmation) says so
+  await expect(panel.getByTestId('model-cached')).toBeVisible();
+  await panel.getByText('Stored models').click();
+  await expect(panel.getByTestId('models-cache-set').filter({ hasText: 'tiny-test' })).toBeVisible();
+  await panel.getByTestId('models-cache-clear').click();
+  await panel.getByTestId('models-cache-clear-confirm').click();
+  await expect(panel.getByTestId('models-cache-empty')).toBeVisible();
+  await expect(panel.getByTestId('models-cache-message')).toContainText('Removed');
+  await expect(panel.getByTestId('model-not-cached')).toBeVisible();
 });
 
 test('on a 360 px phone the panels fit without sideways scrolling', async ({ page }) => {

@@ -13,7 +13,7 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function LoadedSet() {
+function LoadedSet({ stored }: { stored: CachedSet | undefined }) {
   const info = useAppStore((s) => s.modelInfo);
   const status = useAppStore((s) => s.modelStatus);
   const testOnly = useAppStore((s) => s.modelIsTestOnly);
@@ -71,7 +71,18 @@ function LoadedSet() {
             <dt>Parts</dt>
             <dd data-testid="model-roles">{info.roles.join(', ')}</dd>
             <dt>Size</dt>
-            <dd>{formatBytes(info.totalBytes)}</dd>
+            <dd data-testid="model-size">
+              {formatBytes(info.totalBytes)}{' '}
+              {stored ? (
+                <span className="badge badge--ok" data-testid="model-cached">
+                  stored on this device · works offline
+                </span>
+              ) : (
+                <span className="badge" data-testid="model-not-cached">
+                  not stored: downloads again next time
+                </span>
+              )}
+            </dd>
             <dt>Runs on</dt>
             <dd>{info.backend === 'webgpu' ? 'your GPU (WebGPU)' : info.backend === 'wasm' ? 'your CPU (WebAssembly)' : info.backend}</dd>
             {source && (
@@ -299,7 +310,7 @@ function FromFiles({ onLoaded }: { onLoaded: () => void }) {
   );
 }
 
-function CacheSection({ version }: { version: number }) {
+function CacheSection({ version, onSets }: { version: number; onSets: (sets: CachedSet[]) => void }) {
   const [sets, setSets] = useState<CachedSet[]>();
   const [storage, setStorage] = useState<StorageStatus>();
   const [message, setMessage] = useState<string>();
@@ -310,12 +321,14 @@ function CacheSection({ version }: { version: number }) {
     const s = defaultModelStore().store;
     if (!s) return;
     try {
-      setSets(groupCache(await s.list()));
+      const grouped = groupCache(await s.list());
+      setSets(grouped);
+      onSets(grouped);
       setStorage(await storageStatus());
     } catch (e) {
       setMessage(`Could not read the model cache: ${errorText(e)}`);
     }
-  }, []);
+  }, [onSets]);
   useEffect(() => {
     void refresh();
   }, [refresh, version]);
@@ -395,12 +408,14 @@ export function ModelsPanel() {
   const [version, setVersion] = useState(0);
   const bump = () => setVersion((v) => v + 1);
   const status = useAppStore((s) => s.modelStatus);
+  const modelName = useAppStore((s) => s.modelInfo?.name);
+  const [cachedSets, setCachedSets] = useState<CachedSet[]>([]);
   useEffect(() => {
     if (status === 'ready') bump();
   }, [status]);
   return (
     <div className="models-panel" data-testid="models-panel">
-      <LoadedSet />
+      <LoadedSet stored={cachedSets.find((c) => c.set === modelName)} />
       <details className="models-section" open={status === 'error' || status === 'idle'}>
         <summary>Load the official PGDiff models (or another set)</summary>
         <p className="small muted">
@@ -417,7 +432,7 @@ export function ModelsPanel() {
       </details>
       <details className="models-section">
         <summary>Stored models</summary>
-        <CacheSection version={version} />
+        <CacheSection version={version} onSets={setCachedSets} />
       </details>
     </div>
   );
