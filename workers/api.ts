@@ -37,6 +37,12 @@ export interface PropertyWeights {
   identity?: number;
   /** old-photo composite: lightness of x0 toward lightness of the restorer output, outside the mask */
   restorerLightness?: number;
+  /**
+   * Model-based properties (the extension point; paper Table 2 suggests 1e-2): a model set's
+   * 'perceptual' / 'discriminator' role is a gradient graph (x0 [, y]) -> dL/dx0.
+   */
+  perceptual?: number;
+  adversarial?: number;
 }
 
 /** How the guidance gradient moves the sample (spec section 2). */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PropertyWeights } from '../../workers/api';
-import { buildGuidanceGraph, buildIdentityCotangentGraph, buildPosteriorGraph, type GuidancePlan } from '../../workers/engine/graph/graphs';
+import { buildGuidanceGraph, buildIdentityCotangentGraph, buildPosteriorGraph, type AnalyticWeights, type GuidancePlan } from '../../workers/engine/graph/graphs';
 import { aaBilinearMatrix, resizeChw } from '../../workers/engine/graph/resize';
 import { COLOR_STYLES } from '../../workers/engine/presets';
 import { NormalRng } from '../../workers/engine/rng';
@@ -28,7 +28,7 @@ const keep = Float32Array.from({ length: N }, (_, i) => ((i * 7919) % 5 === 0 ? 
 const style = { mean: [0.05, -0.1, 0.02] as [number, number, number], std: [0.2, 0.15, 0.18] as [number, number, number] };
 void COLOR_STYLES;
 
-const full = (w: Partial<PropertyWeights>): Required<PropertyWeights> => ({
+const full = (w: Partial<PropertyWeights>): AnalyticWeights => ({
   unmasked: 0, lightness: 0, color: 0, smooth: 0, identity: 0, restorerLightness: 0, ...w,
 });
 

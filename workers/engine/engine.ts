@@ -59,11 +59,23 @@ export interface StepDump {
 }
 
 const MAX_SIDE = 2048;
+
+/** The extension point: model-based properties and the roles whose gradient graphs serve them. */
+interface ModelProperty {
+  weight: 'perceptual' | 'adversarial';
+  role: 'perceptual' | 'discriminator';
+}
+const MODEL_PROPERTIES: ModelProperty[] = [
+  { weight: 'perceptual', role: 'perceptual' },
+  { weight: 'adversarial', role: 'discriminator' },
+];
 const IDENTITY_INPUT = 112;
 
 /** Everything one restore needs, derived from the request and the loaded models. */
 interface Prepared {
   plan: GuidancePlan;
+  /** model-based properties in the order of plan.extraGrads */
+  extraRoles: ModelProperty[];
   diffusion: Diffusion;
   steps: number;
   gradSteps: number;
@@ -93,7 +105,7 @@ export class Engine {
   async load(models: ModelSetBytes, onProgress?: ProgressCallback): Promise<LoadedModelSetInfo> {
     await this.unload();
     const m = models.manifest;
-    for (const role of ['prior', 'restorer', 'identity', 'identity-vjp'] as const) {
+    for (const role of ['prior', 'restorer', 'identity', 'identity-vjp', 'perceptual', 'discriminator'] as const) {
       const bytes = models.files[role];
       if (!bytes) continue;
       onProgress?.({ status: 'load', role, file: role });
@@ -200,6 +212,12 @@ export class Engine {
       identity: gs.weights.identity ?? 0,
       restorerLightness: gs.weights.restorerLightness ?? 0,
     };
+    const extraRoles = MODEL_PROPERTIES.filter((mp) => (gs.weights[mp.weight] ?? 0) !== 0);
+    for (const mp of extraRoles) {
+      if (!this.sessions[mp.role]) {
+        throw new EngineError('no-model', `Model set "${m.name}" has no ${mp.role} model, which the ${mp.weight} property needs.`);
+      }
+    }
     const useIdentity = weights.identity !== 0;
     if (useIdentity && !(this.sessions.identity && this.sessions['identity-vjp'])) {
       throw new EngineError('no-model', `Model set "${m.name}" has no identity network, which the identity property needs.`);
@@ -236,9 +254,11 @@ export class Engine {
       learnedRange,
       priorChannels,
       emitGrad: false,
+      extraGrads: extraRoles.map((mp) => gs.weights[mp.weight] as number),
     };
     return {
       plan,
+      extraRoles,
       diffusion,
       steps: diffusion.timesteps.length,
       gradSteps: gs.gradSteps,
@@ -284,7 +304,7 @@ export class Engine {
     let restorerEstimate: RgbaImage | undefined;
     const started = now();
     this.backend.resetReadbacks();
-    const phaseMs: Record<string, number> = { prior: 0, posterior: 0, restorer: 0, identity: 0, guidance: 0, preview: 0 };
+    const phaseMs: Record<string, number> = { prior: 0, posterior: 0, restorer: 0, identity: 0, models: 0, guidance: 0, preview: 0 };
     let priorCalls = 0;
     let readbackBytesBetweenSteps = 0;
     let largestReadbackBetweenSteps = 0;
@@ -440,6 +460,10 @@ export class Engine {
         if (needsIdentity(plan) && cotangent && refEmbedding) {
           gid = await timed('identity', () => this.identityGradient(post.x0id as RtTensor, refEmbedding as RtTensor, cotangent as Session), (t) => t);
         }
+        const gext: RtTensor[] = [];
+        for (const mp of p.extraRoles) {
+          gext.push(await timed('models', () => this.runGradientModel(mp.role, post.x0 as RtTensor, y), (t) => t));
+        }
         const noiseData = noise.next(size);
         assertFinite(noiseData, 'noise');
         const nz = this.track(be.tensor(noiseData, dims));
@@ -455,6 +479,7 @@ export class Engine {
         if (keep) feeds.keep = keep;
         if (f) feeds.f = f;
         if (gid) feeds.gid = gid;
+        gext.forEach((t, k) => (feeds[`gext${k}`] = t));
         const g = await timed('guidance', () => this.runOne(guidance, feeds), (o) => o.next);
         const next = g.next as RtTensor;
         if (opts.onStepDump) {
@@ -476,7 +501,7 @@ export class Engine {
           previewImg = chwToRgba(data, previewSize, previewSize);
           this.free(pv.preview);
         }
-        this.free(x, nz, post.x0, post.mean, post.logvar, post.x0id, gid, g.grad);
+        this.free(x, nz, post.x0, post.mean, post.logvar, post.x0id, gid, g.grad, ...gext);
         x = next;
         const elapsed = now() - started;
         const done = variant * total + call;
@@ -511,6 +536,17 @@ export class Engine {
     }
     this.free(x, y, keep, refEmbedding, lastF);
     return { image: chwToRgba(result, W, H), ...(restorerImg ? { restorer: restorerImg } : {}), priorCalls: call };
+  }
+
+  /** A model-based property's gradient graph: (x0 [, y]) -> dL/dx0. */
+  private async runGradientModel(role: ModelRole, x0: RtTensor, y: RtTensor): Promise<RtTensor> {
+    const s = this.sessions[role] as Session;
+    const feeds: Record<string, RtTensor> = {};
+    for (const name of s.inputNames) feeds[name] = name === 'y' ? y : x0;
+    const out = await this.runOne(s, feeds);
+    const grad = out.grad ?? Object.values(out)[0];
+    for (const t of Object.values(out)) if (t !== grad) this.free(t);
+    return grad as RtTensor;
   }
 
   private async runRestorer(x: RtTensor, y: RtTensor, t: RtTensor): Promise<RtTensor> {

@@ -45,6 +45,9 @@ export interface ModelEntry {
  *   marks a restorer that ignores x_t and t (then only y is fed when its inputs list only y).
  * - identity: input (1,3,S,S) RGB in [-1,1] (S = params.inputSize, 112) -> embedding (1,D).
  * - identity-vjp: inputs input (1,3,S,S), cotangent (1,D) -> grad_input (1,3,S,S).
+ * - perceptual, discriminator (model-based properties, the extension point): a GRADIENT graph with
+ *   inputs x0 (1,3,H,W) [and y (1,3,H,W), the input photo] -> grad (1,3,H,W) = dL/dx0 of its own loss
+ *   (e.g. a VGG feature distance to y, or -log D(x0)), unweighted; the engine weights and sums it.
  * - face-detector: see workers/faces/README.md.
  */
 export interface ModelManifest {

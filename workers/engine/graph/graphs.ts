@@ -2,11 +2,14 @@ import type { ColorStyle, PropertyWeights, UpdateRule } from '../../api';
 import { GraphBuilder } from './builder';
 import { aaBilinearMatrix, transpose } from './resize';
 
+/** Weights of the properties whose gradients are written out in the graph. */
+export type AnalyticWeights = Required<Omit<PropertyWeights, 'perceptual' | 'adversarial'>>;
+
 /** What one request's guidance needs; decides which graph inputs exist. */
 export interface GuidancePlan {
   H: number;
   W: number;
-  weights: Required<PropertyWeights>;
+  weights: AnalyticWeights;
   update: UpdateRule;
   sampler: 'ddpm' | 'ddim';
   hasMask: boolean;
@@ -19,6 +22,8 @@ export interface GuidancePlan {
   priorChannels: number;
   /** also output the raw gradient (tests and --dump-steps) */
   emitGrad: boolean;
+  /** weights of model-based properties whose gradients arrive as inputs gext0, gext1, ... */
+  extraGrads?: number[];
 }
 
 export function needsY(p: GuidancePlan): boolean {
@@ -136,6 +141,10 @@ export function buildGuidanceGraph(p: GuidancePlan): Uint8Array {
     const rx = g.constF(aaBilinearMatrix(p.W, s), [s, p.W]);
     parts.push(g.matmul(g.matmul(ryT, gid), rx));
   }
+  // model-based properties (perceptual, adversarial): their gradient graphs ran beforehand
+  (p.extraGrads ?? []).forEach((weight, i) => {
+    parts.push(g.scale(g.input(`gext${i}`, img), weight));
+  });
   let grad = parts.length === 0 ? g.mul(x0, g.constF(0)) : (parts[0] as string);
   for (const part of parts.slice(1)) grad = g.add(grad, part);
   // lightness terms are (1,1,H,W): broadcast to RGB so norms count every channel
