@@ -110,3 +110,29 @@ export function downscaleBox(img: RgbaImage, factor: number): RgbaImage {
   }
   return out;
 }
+
+/**
+ * Rotate by k quarter turns clockwise (as seen on screen, y down). Returns the rotated image and
+ * a function mapping a point of the rotated image back to the original's pixel coordinates.
+ */
+export function rotateQuarter(img: RgbaImage, k: number): { image: RgbaImage; toOriginal: (x: number, y: number) => [number, number] } {
+  const q = ((k % 4) + 4) % 4;
+  const W = img.width;
+  const H = img.height;
+  const ow = q % 2 === 0 ? W : H;
+  const oh = q % 2 === 0 ? H : W;
+  const out = createImage(ow, oh);
+  // original pixel (x, y) -> rotated (u, v)
+  const fwd = (x: number, y: number): [number, number] =>
+    q === 0 ? [x, y] : q === 1 ? [H - 1 - y, x] : q === 2 ? [W - 1 - x, H - 1 - y] : [y, W - 1 - x];
+  const toOriginal = (u: number, v: number): [number, number] =>
+    q === 0 ? [u, v] : q === 1 ? [v, H - 1 - u] : q === 2 ? [W - 1 - u, H - 1 - v] : [W - 1 - v, u];
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const [u, v] = fwd(x, y);
+      const s = (y * W + x) * 4;
+      out.data.set(img.data.subarray(s, s + 4), (v * ow + u) * 4);
+    }
+  }
+  return { image: out, toOriginal };
+}

@@ -4,6 +4,7 @@
  */
 import type { DetectedFace, RgbaImage } from '../api';
 import { BLAZEFACE_BACK, detectFaces, type BlazeFaceSpec, type DetectOptions, type DetectorRunner } from './detector';
+import { rotateQuarter } from './image';
 import { refineFaces } from './landmarks';
 
 export { alignFace, pasteBack, similarityTransform, invertAffine, applyAffine, warpAffine } from './alignment';
@@ -26,8 +27,34 @@ export interface FaceRunners {
 export async function findFaces(
   photo: RgbaImage,
   runners: FaceRunners,
-  options: DetectOptions & { spec?: BlazeFaceSpec; meshMinConfidence?: number } = {},
+  options: DetectOptions & {
+    spec?: BlazeFaceSpec;
+    meshMinConfidence?: number;
+    /**
+     * Quarter turns clockwise that make the photo upright (a sideways or upside-down scan), e.g.
+     * from a "rotate" button in the UI. Detection runs on the turned photo; boxes and landmarks
+     * are returned in the photo's own pixels, landmarks following the face, so alignFace gives an
+     * upright crop and pasteBack puts it back in place. BlazeFace does not tell the orientation
+     * itself: it also fires on turned faces, with keypoints laid out as if upright. Default 0.
+     */
+    quarterTurns?: number;
+  } = {},
 ): Promise<DetectedFace[]> {
-  const faces = await detectFaces(photo, runners.detector, options.spec ?? BLAZEFACE_BACK, options);
-  return runners.mesh ? refineFaces(photo, faces, runners.mesh, options.meshMinConfidence ?? 0.5) : faces;
+  const spec = options.spec ?? BLAZEFACE_BACK;
+  const k = (((options.quarterTurns ?? 0) % 4) + 4) % 4;
+  if (k === 0) {
+    const faces = await detectFaces(photo, runners.detector, spec, options);
+    return runners.mesh ? refineFaces(photo, faces, runners.mesh, options.meshMinConfidence ?? 0.5) : faces;
+  }
+  const { image, toOriginal } = rotateQuarter(photo, k);
+  const found = await findFaces(image, runners, { ...options, quarterTurns: 0 });
+  return found.map((f) => {
+    const a = toOriginal(f.box.x, f.box.y);
+    const b = toOriginal(f.box.x + f.box.width, f.box.y + f.box.height);
+    return {
+      box: { x: Math.min(a[0], b[0]), y: Math.min(a[1], b[1]), width: Math.abs(a[0] - b[0]), height: Math.abs(a[1] - b[1]) },
+      landmarks: f.landmarks.map(([u, v]) => toOriginal(u, v)),
+      score: f.score,
+    };
+  });
 }
