@@ -22,8 +22,9 @@ test('cancel mid-run keeps everything; run again; re-run from history restores i
   await app.cancelButton.click();
   await expect(app.runCancelled).toBeVisible({ timeout: 120_000 });
   const stopMs = Date.now() - cancelledAt;
-  test.info().annotations.push({ type: 'cancel-stop-ms', description: String(stopMs) });
   let s = await app.state();
+  // either the engine stopped between steps, or the client replaced the worker after its grace time
+  test.info().annotations.push({ type: 'cancel-stop-ms', description: `${stopMs} (engine restarts: ${s.engineRestarts})` });
   expect(s.runStatus).toBe('cancelled');
   expect(s.photo?.name).toBe(photo.name);
   expect(s.crops).toHaveLength(1);

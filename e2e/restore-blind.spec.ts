@@ -57,6 +57,8 @@ test('blind restoration: cropped face, progress with preview, compare, download,
   await page.reload();
   await expect(app.historyEntry(0)).toBeVisible();
   await expect(app.historyEntry(0).getByTestId('history-settings')).toContainText('Blind restoration');
+  const thumb = app.historyEntry(0).getByTestId('history-thumb');
+  await expect.poll(() => thumb.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBeGreaterThan(0);
   await app.historyEntry(0).getByTestId('history-open').click();
   await expect(app.results).toBeVisible();
   expect((await app.state()).currentRun).toMatchObject({ width: 64, task: 'blind' });

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import type { TaskName } from '../workers/api';
 import { AppPage } from './pages/app-page';
-import { dataUrl, firstFile, noAutoload, routeTinyModels, testImage } from './fixtures';
+import { firstFile, noAutoload, routeTinyModels, testImage } from './fixtures';
 import type { FilePayload } from './fixtures';
 
 /** Open the app with the tiny test set, a cropped face, and the task chosen in the controls. */
@@ -54,7 +54,7 @@ test('reference-based restoration with a reference photo of the same person', as
   const app = await prepare(page, testImage(`ref_cropped_faces/${name}`), 'reference');
   await expect(app.runButton).toBeDisabled();
   await expect(app.runBlocker).toContainText('reference');
-  await app.addReference(dataUrl(testImage(`ref_faces/${name}`)));
+  await page.getByTestId('references-input').setInputFiles(testImage(`ref_faces/${name}`));
   await expect.poll(async () => (await app.state()).references).toBe(1);
   await runAndCheck(app, 'reference');
 });

@@ -28,6 +28,7 @@ export interface TestStateSummary {
   references: number;
   backend?: string;
   measuredStepMs?: number;
+  engineRestarts: number;
 }
 
 export interface PgdiffTestApi {
@@ -73,6 +74,7 @@ export function installTestApi(): void {
         history: s.history.map((h) => ({ id: h.id, task: h.task, seed: h.settings.sampler.seed })),
         task: s.guidance.task,
         references: s.references.length,
+        engineRestarts: s.engineRestarts,
       };
       if (s.photo) {
         out.photo = {

@@ -57,6 +57,8 @@ export class EngineClient {
   /** the last model source that loaded, re-loaded into a replacement worker */
   private lastSource: ModelSource | undefined;
   private reloading: Promise<unknown> | undefined;
+  /** set when a worker was dropped: its replacement re-loads this model set first */
+  private pendingReload: ModelSource | undefined;
   private listeners = new Set<Listener>();
   private crashReject = new Set<(e: unknown) => void>();
 
@@ -73,12 +75,27 @@ export class EngineClient {
         name: 'pgdiff-engine',
       });
       worker.addEventListener('error', (ev) => {
-        // an uncaught error at the top level of the worker (e.g. a failed import) kills every call
+        // an uncaught error at the top level of the worker (e.g. a failed import) kills every call;
+        // drop this worker: the next call starts a fresh one (and re-loads the model set first)
         ev.preventDefault();
+        if (this.worker !== worker) return;
         this.failPending(makeError('worker-crashed', ev.message || 'The engine worker failed to start.'));
+        this.drop();
+        this.pendingReload = this.lastSource;
+        for (const l of this.listeners) l('crash');
       });
       this.worker = worker;
-      this.api = Comlink.wrap<EngineApi>(worker);
+      const api = Comlink.wrap<EngineApi>(worker);
+      this.api = api;
+      const source = this.pendingReload;
+      this.pendingReload = undefined;
+      if (source) {
+        // a replacement worker: put the model set back before anything else runs
+        const reload: Promise<unknown> = api.loadModels(source).finally(() => {
+          if (this.reloading === reload) this.reloading = undefined;
+        });
+        this.reloading = reload;
+      }
     }
     return this.api;
   }
@@ -103,20 +120,19 @@ export class EngineClient {
     return raceAbort(p, signal);
   }
 
-  /** Terminate the worker and start a fresh one (re-loading the last model set). */
-  restart(reason: 'cancel-timeout' | 'crash'): void {
-    this.failPending(makeError(reason === 'crash' ? 'worker-crashed' : 'cancelled'));
+  private drop(): void {
     if (this.api) this.api[Comlink.releaseProxy]();
     this.worker?.terminate();
     this.worker = undefined;
     this.api = undefined;
-    const source = this.lastSource;
-    if (source) {
-      const api = this.remote();
-      this.reloading = api.loadModels(source).finally(() => {
-        this.reloading = undefined;
-      });
-    }
+  }
+
+  /** Terminate the worker and start a fresh one now (re-loading the last model set into it). */
+  restart(reason: 'cancel-timeout' | 'crash'): void {
+    this.failPending(makeError(reason === 'crash' ? 'worker-crashed' : 'cancelled'));
+    this.drop();
+    this.pendingReload = this.lastSource;
+    this.remote();
     for (const l of this.listeners) l(reason);
   }
 

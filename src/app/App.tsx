@@ -7,7 +7,7 @@ import { RunPanel } from '../features/run/RunPanel';
 import { ResultsPanel } from '../features/results/ResultsPanel';
 import { HistoryPanel } from '../features/history/HistoryPanel';
 import { ModelNotice } from './ModelNotice';
-import { MaskArea, ModelsArea, SettingsArea } from './SettingsArea';
+import { MaskArea, ModelsArea, ReferencesArea, SettingsArea } from './SettingsArea';
 import { bootstrap } from './bootstrap';
 
 function Announcer() {
@@ -45,6 +45,7 @@ export function App() {
         </div>
         <div className="column">
           <SettingsArea />
+          <ReferencesArea />
           <RunPanel />
         </div>
         <ResultsPanel />

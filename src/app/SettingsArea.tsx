@@ -6,6 +6,7 @@ import { useAppStore } from '../store';
 import { ControlsPanel } from '../features/controls/ControlsPanel';
 import { MaskEditor } from '../features/mask-editor/MaskEditor';
 import { ModelsPanel } from '../features/models-panel/ModelsPanel';
+import { ReferencesPanel } from '../features/references/ReferencesPanel';
 
 export function SettingsArea() {
   return (
@@ -49,6 +50,28 @@ export function ModelsArea() {
         Models
       </h2>
       <ModelsPanel />
+    </section>
+  );
+}
+
+function usesReferences(s: ReturnType<typeof useAppStore.getState>): boolean {
+  return s.guidance.task === 'reference' || (s.guidance.weights.identity ?? 0) > 0 || s.styleChoice === 'references';
+}
+
+export function ReferencesArea() {
+  const needed = useAppStore(usesReferences);
+  const count = useAppStore((s) => s.references.length);
+  return (
+    <section className="panel" aria-labelledby="refs-title" data-testid="references-area">
+      <details open={needed || count > 0}>
+        <summary>
+          <h2 id="refs-title" className="panel__title panel__title--inline">
+            Reference photos {count > 0 ? `(${count})` : ''}{' '}
+            {needed ? '' : <span className="muted small">(optional: a sharp photo of the same person)</span>}
+          </h2>
+        </summary>
+        <ReferencesPanel />
+      </details>
     </section>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useAppStore } from '../../store';
 import type { HistoryEntry } from './history-model';
 import { describeSettings } from './history-model';
@@ -6,9 +6,18 @@ import { applySettings, openHistoryEntry, removeHistoryEntry, rerunFromHistory }
 import { formatDuration } from '../run/run-math';
 
 function Thumb({ blob, alt }: { blob: Blob; alt: string }) {
-  const url = useMemo(() => URL.createObjectURL(blob), [blob]);
-  useEffect(() => () => URL.revokeObjectURL(url), [url]);
-  return <img src={url} alt={alt} className="history__thumb" width={72} height={72} />;
+  // the URL is made and revoked by the same effect (StrictMode runs effects twice)
+  const [url, setUrl] = useState<string>();
+  useEffect(() => {
+    const u = URL.createObjectURL(blob);
+    setUrl(u);
+    return () => URL.revokeObjectURL(u);
+  }, [blob]);
+  return url ? (
+    <img src={url} alt={alt} className="history__thumb" width={72} height={72} data-testid="history-thumb" />
+  ) : (
+    <span className="history__thumb" aria-hidden="true" />
+  );
 }
 
 function Entry({ entry, index }: { entry: HistoryEntry; index: number }) {
