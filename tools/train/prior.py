@@ -105,6 +105,8 @@ def main():
     ap.add_argument('--sample-res', type=int, default=0)
     ap.add_argument('--sample-n', type=int, default=16)
     ap.add_argument('--sample-steps', type=int, default=100)
+    ap.add_argument('--val-loss', action='store_true', help='held-out epsilon MSE at fixed timesteps (EMA weights)')
+    ap.add_argument('--val-data', default=os.path.join(ROOT, '.data', 'utk64_val.npy'))
     ap.add_argument('--no-ema', action='store_true', help='export/sample the raw weights instead of EMA')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--device', default='cpu', help="'cuda' on a GPU machine")
@@ -116,6 +118,24 @@ def main():
         return smoke(a)
 
     ck = load_ckpt(a.run)
+    if a.val_loss:
+        if ck is None:
+            sys.exit(f'no checkpoint in {a.run}')
+        model = build(ck['config']); model.load_state_dict(ck['model'] if a.no_ema else ck['ema']); model.eval()
+        x0 = to_float(load_data(a.val_data, 64))
+        diff = Diffusion()
+        g = torch.Generator().manual_seed(1)
+        out = {}
+        with torch.no_grad():
+            for tt in (50, 250, 500, 750, 950):
+                t = torch.full((x0.shape[0],), tt, dtype=torch.long)
+                n = torch.randn(x0.shape, generator=g)
+                out[f't{tt}'] = round(float(torch.mean((model(diff.q_sample(x0, t, n), t)[:, :3] - n) ** 2)), 5)
+        out['mean'] = round(sum(out.values()) / len(out), 5)
+        out['step'] = ck['step']
+        print(json.dumps({'val_eps_mse': out}))
+        json.dump(out, open(os.path.join(a.run, 'val.json'), 'w'))
+        return
     if a.export or a.samples:
         if ck is None:
             sys.exit(f'no checkpoint in {a.run}')

@@ -18,6 +18,9 @@ for step, wall, loss in log:
 print('\n| steps | mean training loss | wall time (min) |\n|---|---|---|')
 for a, b, l, w in rows:
     print(f'| {a}-{b} | {l:.4f} | {w / 60:.1f} |')
+vl = os.path.join(run, 'val.json')
+if os.path.exists(vl):
+    print('\nheld-out epsilon MSE (EMA):', json.dumps(json.load(open(vl))))
 ev = os.path.join(run, 'eval.json')
 if os.path.exists(ev):
     print('\nheld-out evaluation:', json.dumps(json.load(open(ev))))
