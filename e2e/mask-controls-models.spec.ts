@@ -4,9 +4,11 @@
  */
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import { AppPage } from './pages/app-page';
-import { firstFile, noAutoload, routeTinyModels, testImage } from './fixtures';
+import { firstFile, noAutoload, routeTinyModels, testImage, tinyModelDir } from './fixtures';
 
 async function openWithFace(page: Page, photo = testImage(`cropped_faces/${firstFile('cropped_faces')}`)): Promise<AppPage> {
   await noAutoload(page);
@@ -211,4 +213,25 @@ test('references: pick photos, see thumbnails and their colour style, use it, re
   await panel.getByTestId('reference-remove').first().click();
   await expect(panel.getByTestId('reference-item')).toHaveCount(0);
   await expect(fromRefs).toBeDisabled();
+});
+
+test('models panel: load a set from picked files (manifest + ONNX), refusing an incomplete pick', async ({ page }) => {
+  await noAutoload(page);
+  const app = new AppPage(page);
+  await app.goto();
+  const panel = page.getByTestId('models-panel');
+  const files = fs.readdirSync(tinyModelDir).map((f) => path.join(tinyModelDir, f));
+  const manifest = files.filter((f) => f.endsWith('manifest.json'));
+  await panel.getByTestId('models-files-input').setInputFiles(manifest);
+  await expect(panel.getByTestId('models-preview')).toContainText('tiny-test');
+  await expect(panel.getByTestId('models-files-missing')).toContainText('.onnx');
+  await expect(panel.getByTestId('models-files-load')).toBeDisabled();
+
+  await panel.getByTestId('models-files-input').setInputFiles(files.filter((f) => /\.(json|onnx)$/.test(f)));
+  await expect(panel.getByTestId('models-files-missing')).toHaveCount(0);
+  await panel.getByTestId('models-test-ack').click();
+  await panel.getByTestId('models-files-load').click();
+  await expect(panel.getByTestId('model-name')).toContainText('tiny-test', { timeout: 120_000 });
+  await expect(panel.getByTestId('model-test-only')).toBeVisible();
+  expect((await app.state()).modelStatus).toBe('ready');
 });
