@@ -214,8 +214,11 @@ export interface AlignedFace {
 /** The worker's API, exposed with comlink. */
 export interface EngineApi {
   capabilities(): Promise<Capabilities>;
-  /** faces in a whole photo (needs a model set with a face-detector role) */
-  detectFaces(photo: RgbaImage): Promise<DetectedFace[]>;
+  /**
+   * Faces in a whole photo, best first (BlazeFace + face mesh, bundled with the app).
+   * quarterTurns: clockwise quarter turns that make the photo upright (from a rotate button).
+   */
+  detectFaces(photo: RgbaImage, options?: { quarterTurns?: number }): Promise<DetectedFace[]>;
   /** warp a face into the loaded model set's alignment template */
   alignFace(photo: RgbaImage, face: DetectedFace): Promise<AlignedFace>;
   /** paste restored crops back into the photo with a feathered mask */

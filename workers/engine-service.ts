@@ -13,16 +13,17 @@ import type {
 } from './api';
 import { Engine, type ModelSetBytes } from './engine/engine';
 import { EngineError, toEngineError } from './engine/errors';
-import { detectFaces, BLAZEFACE_BACK } from './faces/detector';
 import { alignFace, pasteBack } from './faces/alignment';
+import type { DetectorRunner } from './faces/detector';
+import { findFaces, type FaceRunners } from './faces/index';
 import { ffhqTemplate } from './faces/templates';
 import { ModelLoadError, loadModelSet, toLoadedModelSetInfo, type LoadedModelSet } from './models/loader';
 import type { ModelRole } from './models/manifest-types';
-import type { Session } from './runtime/backend';
 import { createWebRuntime, type WebRuntime } from './runtime/web';
 import { detectScratches } from './scratches/detect';
 
 const FACE_DETECTOR_PATH = 'models/common/face-detector/blazeface-back.onnx';
+const FACE_MESH_PATH = 'models/common/face-detector/facemesh.onnx';
 
 /**
  * The worker's implementation of EngineApi. It owns the runtime (WebGPU or WASM), the engine and
@@ -34,7 +35,8 @@ export class EngineService implements EngineApi {
   private runtimePromise: Promise<WebRuntime> | null = null;
   private engine: Engine | null = null;
   private loaded: LoadedModelSet | null = null;
-  private detector: Session | null = null;
+  private faceRunners: FaceRunners | null = null;
+  private faceSessions: { release(): Promise<void> }[] = [];
   private cancelled = new Set<string>();
   private active = new Set<string>();
   private deviceLost = false;
@@ -64,7 +66,7 @@ export class EngineService implements EngineApi {
     this.deviceLost = false;
     this.runtime = null;
     this.runtimePromise = null;
-    this.detector = null;
+    this.faceRunners = null;
     await this.rt();
     if (this.loaded) await this.engine?.load(toBytes(this.loaded));
   }
@@ -119,32 +121,46 @@ export class EngineService implements EngineApi {
     if (this.active.has(runId)) this.cancelled.add(runId);
   }
 
-  async detectFaces(photo: RgbaImage): Promise<DetectedFace[]> {
+  async detectFaces(photo: RgbaImage, options?: { quarterTurns?: number }): Promise<DetectedFace[]> {
     return guard(async () => {
-      const det = await this.faceDetector();
-      const r = await this.rt();
-      return detectFaces(photo, async (input, dims) => {
-        const out = await det.run({ [det.inputNames[0] ?? 'input']: r.backend.tensor(input, dims) });
-        const res: Record<string, { data: Float32Array; dims: number[] }> = {};
-        for (const [k, t] of Object.entries(out)) {
-          res[k] = { data: (await t.getData()) as Float32Array, dims: [...t.dims] };
-          t.dispose();
-        }
-        return res;
-      }, BLAZEFACE_BACK);
+      const runners = await this.faceModels();
+      return findFaces(photo, runners, { quarterTurns: options?.quarterTurns ?? 0 });
     });
   }
 
-  private async faceDetector(): Promise<Session> {
-    if (this.detector) return this.detector;
+  /**
+   * BlazeFace and the face mesh, on the WASM provider: they are small and run once per photo, and
+   * WebGPU would spend longer compiling their shaders than running them.
+   */
+  private async faceModels(): Promise<FaceRunners> {
+    if (this.faceRunners) return this.faceRunners;
     const r = await this.rt();
-    const url = new URL(FACE_DETECTOR_PATH, this.baseUrl).href;
-    const res = await fetch(url);
-    if (!res.ok) throw new EngineError('model-load-failed', `The face detector could not be loaded (${res.status} at ${url}).`);
-    // small and run once per photo: the CPU provider avoids WebGPU shader compiles for it
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    this.detector = await r.backend.createSession(bytes, 'face-detector');
-    return this.detector;
+    const load = async (path: string, required: boolean): Promise<DetectorRunner | undefined> => {
+      const url = new URL(path, this.baseUrl).href;
+      let res: Response;
+      try {
+        res = await fetch(url);
+      } catch (err) {
+        if (!required) return undefined;
+        throw new EngineError('model-load-failed', `The face detector could not be downloaded from ${url}: ${(err as Error).message}`);
+      }
+      if (!res.ok) {
+        if (!required) return undefined;
+        throw new EngineError('model-load-failed', `The face detector could not be loaded (${res.status} at ${url}).`);
+      }
+      const session = await r.ort.InferenceSession.create(new Uint8Array(await res.arrayBuffer()), { executionProviders: ['wasm'] });
+      this.faceSessions.push(session);
+      return async (input, dims) => {
+        const out = await session.run({ [session.inputNames[0] ?? 'input']: new r.ort.Tensor('float32', input, dims) });
+        const res2: Record<string, { data: Float32Array; dims: number[] }> = {};
+        for (const [k, t] of Object.entries(out)) res2[k] = { data: t.data as Float32Array, dims: [...t.dims] };
+        return res2;
+      };
+    };
+    const detector = (await load(FACE_DETECTOR_PATH, true)) as DetectorRunner;
+    const mesh = await load(FACE_MESH_PATH, false);
+    this.faceRunners = { detector, ...(mesh ? { mesh } : {}) };
+    return this.faceRunners;
   }
 
   async alignFace(photo: RgbaImage, face: DetectedFace): Promise<AlignedFace> {
@@ -165,8 +181,9 @@ export class EngineService implements EngineApi {
   }
 
   async dispose(): Promise<void> {
-    await this.detector?.dispose();
-    this.detector = null;
+    for (const sess of this.faceSessions) await sess.release();
+    this.faceSessions = [];
+    this.faceRunners = null;
     await this.engine?.dispose();
     this.engine = null;
     this.runtime = null;
