@@ -86,6 +86,14 @@ test('the built app registers a service worker and reloads offline, under a stri
   expect(precached.some((u) => /\/assets\/index-[^/]+\.js/.test(u))).toBe(true);
   expect(precached.filter((u) => /\/models\/|\.onnx(\?|$)|testdata/.test(u))).toEqual([]);
 
+  // onnxruntime-web initialises under the CSP: load the tiny test set from files in the Models panel
+  const tiny = path.join(repoRoot, 'tests', 'fixtures', 'models', 'tiny');
+  const panel = page.getByTestId('models-panel');
+  await panel.getByTestId('models-files-input').setInputFiles(fs.readdirSync(tiny).map((f) => path.join(tiny, f)));
+  await panel.getByTestId('models-test-ack').click();
+  await panel.getByTestId('models-files-load').click();
+  await expect(panel.getByTestId('model-name')).toContainText('tiny-test', { timeout: 120_000 });
+
   // offline: the app shell still opens and renders
   await context.setOffline(true);
   await page.reload();
