@@ -109,4 +109,22 @@ test.describe('upload and input errors', () => {
     expect(s.crops).toHaveLength(1);
     expect(s.crops[0]).toMatchObject({ width: 64, height: 64 });
   });
+
+  test('a model set that fails to load is reported with the next step, and the app keeps working', async ({ page }) => {
+    const app = new AppPage(page);
+    await app.goto();
+    const ok = await page.evaluate(
+      (u) => window.__pgdiffTest?.loadModels({ kind: 'url', manifestUrl: u }),
+      new URL('/no-such-models/manifest.json', page.url()).href,
+    );
+    expect(ok).toBe(false);
+    await expect(app.modelNotice).toHaveAttribute('data-state', 'error');
+    await expect(app.modelNotice).toContainText('could not be loaded');
+    await expect(app.modelNotice).toContainText('Models panel');
+    // the photo input still works
+    const a = testImage(`cropped_faces/${firstFile('cropped_faces')}`);
+    await app.upload(a);
+    await expect(app.photoName).toHaveText(a.name);
+    await expect(app.runBlocker).toHaveAttribute('data-reason', 'no-model');
+  });
 });

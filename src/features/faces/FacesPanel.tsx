@@ -113,6 +113,7 @@ function AlignedCrops() {
 
 export function FacesPanel() {
   const hasPhoto = useAppStore((s) => s.photo !== undefined);
+  const square = useAppStore((s) => !s.photo || Math.abs(s.photo.width - s.photo.height) <= 2);
   const alreadyCropped = useAppStore((s) => s.alreadyCropped);
   const status = useAppStore((s) => s.faceStatus);
   const error = useAppStore((s) => s.faceError);
@@ -131,6 +132,11 @@ export function FacesPanel() {
         />
         <span>My photo is already a cropped face</span>
       </label>
+      {alreadyCropped && hasPhoto && !square && (
+        <p className="muted small" data-testid="centre-square-note">
+          The photo is not square: its centre square is used as the face.
+        </p>
+      )}
       {!hasPhoto && <p className="muted">Choose a photo first.</p>}
       {hasPhoto && <PhotoWithBoxes />}
       <p className="status-line" aria-live="polite" data-testid="faces-status">

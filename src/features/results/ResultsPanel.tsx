@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useAppStore } from '../../store';
 import { ImageCanvas } from '../../app/ImageCanvas';
 import { ErrorNotice } from '../errors/ErrorNotice';
@@ -15,10 +15,18 @@ export function ResultsPanel() {
   const [chosen, setChosen] = useState<number[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppError | undefined>();
+  const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     setFace(0);
     setChosen([]);
     setError(undefined);
+    // bring a new result into view, unless the person is busy elsewhere on the page
+    const active = document.activeElement;
+    const idle = !active || active === document.body || active.closest('[data-testid="run-panel"], [data-testid="history-panel"]');
+    if (run && idle && heading.current) {
+      heading.current.focus({ preventScroll: true });
+      heading.current.scrollIntoView({ block: 'start', behavior: 'smooth' });
+    }
   }, [run?.id]);
   if (!run) return null;
   const f = run.faces[face] ?? run.faces[0];
@@ -44,7 +52,7 @@ export function ResultsPanel() {
   };
   return (
     <section className="panel panel--wide" aria-labelledby="results-title" data-testid="results-panel" data-run-id={run.id}>
-      <h2 id="results-title" className="panel__title">
+      <h2 id="results-title" className="panel__title" ref={heading} tabIndex={-1}>
         Result
       </h2>
       <p className="muted small" data-testid="results-summary">
