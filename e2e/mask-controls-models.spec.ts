@@ -86,6 +86,20 @@ test('mask editor: paint, undo/redo by keyboard and buttons, invert, clear, zoom
   expect(await zoom()).toBeGreaterThan(z0);
   await page.getByTestId('mask-zoom-fit').click();
   expect(await zoom()).toBe(z0);
+  // wheel over the focused canvas zooms about the pointer; space+drag pans without painting
+  await canvas.focus();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -400);
+  await expect.poll(zoom).toBeGreaterThan(z0);
+  await page.getByTestId('mask-tool-brush').click();
+  await canvas.focus();
+  await page.keyboard.down(' ');
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.8, { steps: 4 });
+  await page.mouse.up();
+  await page.keyboard.up(' ');
+  expect(await coverage(page)).toBe(0);
+  await page.getByTestId('mask-zoom-fit').click();
 
   // scratch detection runs in the worker on the aligned crop and is editable (undo removes it).
   // The tiny set's crops are 64 px, where the real photo's scratches are sub-pixel: use a photo with

@@ -194,6 +194,9 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
     const canvas = canvasRef.current;
     if (!canvas) return;
     const onWheel = (e: WheelEvent) => {
+      // plain wheel scrolls the page until the editor is in use (focused); Ctrl/Cmd+wheel and
+      // trackpad pinches (which arrive as Ctrl+wheel) always zoom
+      if (!(e.ctrlKey || e.metaKey || document.activeElement === canvas)) return;
       e.preventDefault();
       const r = canvas.getBoundingClientRect();
       const factor = Math.exp(-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015));
@@ -465,7 +468,7 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
           className="mask-canvas"
           tabIndex={0}
           role="img"
-          aria-label={`Mask editor: ${(coverage * 100).toFixed(1)}% of the face is marked as missing. Drag to paint; Ctrl+Z undoes; hold space to move.`}
+          aria-label={`Mask editor: ${(coverage * 100).toFixed(1)}% of the face is marked as missing. Drag to paint; Ctrl+Z undoes; hold space to move; wheel zooms once selected.`}
           data-testid="mask-canvas"
           data-coverage={coverage.toFixed(4)}
           onPointerDown={onPointerDown}
