@@ -21,21 +21,28 @@ async function prepare(page: Page, photo: FilePayload, task: TaskName): Promise<
   return app;
 }
 
-async function runAndCheck(app: AppPage, task: TaskName): Promise<void> {
+async function runAndCheck(app: AppPage, task: TaskName, variants = 1): Promise<void> {
   await expect(app.runButton).toBeEnabled();
   await app.runButton.click();
   await expect(app.progress).toBeVisible();
   await expect(app.results).toBeVisible({ timeout: 240_000 });
   const s = await app.state();
   expect(s.runStatus).toBe('done');
-  expect(s.currentRun).toMatchObject({ faces: 1, variants: 1, width: 64, height: 64, task });
+  expect(s.currentRun).toMatchObject({ faces: 1, variants, width: 64, height: 64, task });
   await expect(app.historyEntry(0)).toBeVisible();
   expect((await app.state()).history[0]?.task).toBe(task);
 }
 
-test('colorization of a grey face', async ({ page }) => {
+test('colorization of a grey face, two variants side by side', async ({ page }) => {
   const app = await prepare(page, testImage(`grayscale_faces/${firstFile('grayscale_faces')}`), 'colorization');
-  await runAndCheck(app, 'colorization');
+  await page.getByTestId('variants-input').fill('2');
+  await runAndCheck(app, 'colorization', 2);
+  const v1 = page.getByTestId('variant-1');
+  await expect(page.getByTestId('variant-0')).toHaveAttribute('aria-pressed', 'true');
+  await v1.click();
+  await expect(v1).toHaveAttribute('aria-pressed', 'true');
+  const [dl] = await Promise.all([page.waitForEvent('download'), app.downloadCrop.click()]);
+  expect(dl.suggestedFilename()).toMatch(/-restored-v2\.png$/);
 });
 
 test('inpainting needs a mask, imported in the mask editor', async ({ page }) => {
