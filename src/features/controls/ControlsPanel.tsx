@@ -15,7 +15,9 @@ import {
   estimatePriorCalls,
   formatScale,
   positionToScale,
+  recommendedUpdate,
   scaleAdvice,
+  UPDATE_LABELS,
   scaleToPosition,
 } from './controls-model';
 import './controls.css';
@@ -293,6 +295,7 @@ function Advanced() {
   const kindName = useId();
   const idLossId = useId();
   const calls = estimatePriorCalls(sampler.steps, g.gradSteps, g.sStart, g.sEnd);
+  const recommended = recommendedUpdate(g.weights);
   return (
     <details className="advanced" data-testid="advanced">
       <summary>Advanced settings</summary>
@@ -344,10 +347,17 @@ function Advanced() {
         <div className="inline-field">
           <label htmlFor={updateId}>Update rule</label>
           <select id={updateId} value={g.update} onChange={(e) => setField('update', e.currentTarget.value as typeof g.update)} data-testid="update-rule">
-            <option value="mean-shift">Mean shift (restoration)</option>
-            <option value="dynamic-global">Dynamic, one weight (inpainting)</option>
-            <option value="dynamic-channel">Dynamic, per colour channel (colour, old photo)</option>
+            {(Object.keys(UPDATE_LABELS) as (keyof typeof UPDATE_LABELS)[]).map((k) => (
+              <option key={k} value={k}>
+                {UPDATE_LABELS[k]}
+              </option>
+            ))}
           </select>
+          {recommended !== g.update && (
+            <button type="button" className="button button--small" onClick={() => setField('update', recommended)} data-testid="update-recommended">
+              Use the recommended rule for these properties: {UPDATE_LABELS[recommended]}
+            </button>
+          )}
         </div>
         <label className="switch">
           <input type="checkbox" checked={g.zeroGradInMask} onChange={(e) => setField('zeroGradInMask', e.currentTarget.checked)} data-testid="zero-grad-in-mask" />

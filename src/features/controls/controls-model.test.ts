@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COLOR_STYLES, SCALE_ADVICE, presetGuidance } from '../../../workers/engine/presets';
-import { defaultWeightFor, estimatePriorCalls, positionToScale, renderSwatch, scaleAdvice, scaleToPosition, styleColor } from './controls-model';
+import { recommendedUpdate, defaultWeightFor, estimatePriorCalls, positionToScale, renderSwatch, scaleAdvice, scaleToPosition, styleColor } from './controls-model';
 
 describe('controls model', () => {
   it('maps the guidance scale to a log slider and back within 3 significant digits', () => {
@@ -40,5 +40,14 @@ describe('controls model', () => {
     expect(estimatePriorCalls(100, 1, 1, 0.7)).toBe(100);
     expect(estimatePriorCalls(100, 3, 1, 0.7)).toBe(160);
     expect(estimatePriorCalls('ddpm50', 2, 1, 0.5)).toBe(75);
+  });
+});
+
+describe('recommendedUpdate', () => {
+  it('matches every preset of the reference', () => {
+    for (const t of ['blind', 'reference', 'colorization', 'inpainting', 'old-photo'] as const) {
+      const g = presetGuidance(t);
+      expect(recommendedUpdate(g.weights)).toBe(g.update);
+    }
   });
 });

@@ -1,5 +1,5 @@
 /** Pure metadata and maths for the controls (no React): labels, defaults, slider scales. */
-import type { ColorStyle, GuidanceSettings, TaskName } from '../../../workers/api';
+import type { ColorStyle, GuidanceSettings, PropertyWeights, TaskName, UpdateRule } from '../../../workers/api';
 import { SCALE_ADVICE, presetGuidance } from '../../../workers/engine/presets';
 import type { PropertyKey } from '../../store/controlsSlice';
 
@@ -113,3 +113,22 @@ export function estimatePriorCalls(steps: number | `ddpm${number}`, gradSteps: n
   const inWindow = Math.max(0, Math.round(n * Math.max(0, Math.min(1, sStart) - Math.max(0, Math.min(1, sEnd)))));
   return n + inWindow * Math.max(0, gradSteps - 1);
 }
+
+/**
+ * The update rule the reference uses for a mix of properties (spec section 2): restoration-type
+ * guidance (smooth semantics, identity) shifts the mean; inpainting alone uses one dynamic weight;
+ * colour and old-photo guidance use a dynamic weight per channel.
+ */
+export function recommendedUpdate(w: PropertyWeights): UpdateRule {
+  const on = (k: keyof PropertyWeights) => (w[k] ?? 0) > 0;
+  if (on('restorerLightness') || on('lightness') || on('color')) return 'dynamic-channel';
+  if (on('smooth') || on('identity')) return 'mean-shift';
+  if (on('unmasked')) return 'dynamic-global';
+  return 'mean-shift';
+}
+
+export const UPDATE_LABELS: Record<UpdateRule, string> = {
+  'mean-shift': 'Mean shift (restoration)',
+  'dynamic-global': 'Dynamic, one weight (inpainting)',
+  'dynamic-channel': 'Dynamic, per colour channel (colour, old photo)',
+};
