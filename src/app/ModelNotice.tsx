@@ -21,11 +21,12 @@ export function ModelNotice() {
     );
   }
   if (status === 'ready') return null;
+  const none = !error || error.code === 'no-model';
   return (
-    <div className="banner banner--warn" role="status" data-testid="model-notice" data-state={status === 'error' ? 'error' : 'none'}>
+    <div className="banner banner--warn" role="status" data-testid="model-notice" data-state={none ? 'none' : 'error'}>
       <p>
-        <strong>{error?.code === 'no-model' || !error ? 'No model is installed.' : 'The model could not be loaded.'}</strong>{' '}
-        {error?.message && error.code !== 'no-model' ? error.message : 'The app needs a PGDiff model set to restore photos.'}
+        <strong>{none ? 'No model is installed.' : 'The model could not be loaded.'}</strong>{' '}
+        {none ? 'The app needs a PGDiff model set to restore photos.' : error.message}
       </p>
       <p>
         {error?.hint ?? 'Open the Models panel and load one from a web address or from files on your computer.'}{' '}

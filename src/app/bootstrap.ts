@@ -37,7 +37,11 @@ export function bootstrap(): void {
       if (!ok) {
         // no bundled set: say plainly that no model is installed (the Models panel offers the rest)
         const st = useAppStore.getState();
-        if (st.modelStatus === 'error' && st.modelError) {
+        // a missing bundled set means "no model installed": a 404, or an HTML page where the
+        // manifest should be (servers that answer every path with index.html); other failures keep
+        // their own message
+        const missing = /\b404\b|not found|no such|not JSON \(.*'<'/i.test(st.modelError?.message ?? '');
+        if (st.modelStatus === 'error' && st.modelError && missing) {
           st.modelLoadFailed({
             code: 'no-model',
             message: 'No model is installed in this copy of the app.',

@@ -6,7 +6,7 @@ import { invertAffine } from '../upload/image-math';
 import { toAppError } from '../errors/errors';
 import type { HistoryEntry, RunRecord, RunSettings } from './history-model';
 import { fromStored, toStored } from './history-model';
-import { deleteRun, getRun, listHistory, saveRun } from './history-db';
+import { deleteRun, getRun, getRunPhoto, listHistory, saveRun } from './history-db';
 import { startRun } from '../run/run-actions';
 
 /** Photos larger than this are not copied into the history (results still are). */
@@ -28,8 +28,9 @@ export async function saveRunToHistory(record: RunRecord, photo: Blob | undefine
     const firstOut = record.faces[0]?.outputs[0];
     if (!firstOut) return undefined;
     const thumb = await thumbnailPng(firstOut, 96);
-    const stored = await toStored(record, photo && photo.size <= MAX_STORED_PHOTO_BYTES ? photo : undefined, encodePng, thumb);
-    const pruned = await saveRun(stored);
+    // the photo is kept once per photo in its own store, not inside each run
+    const stored = await toStored(record, undefined, encodePng, thumb);
+    const pruned = await saveRun(stored, photo && photo.size <= MAX_STORED_PHOTO_BYTES ? photo : undefined);
     const st = useAppStore.getState();
     pruned.forEach((id) => st.removeHistoryEntry(id));
     const entry: HistoryEntry = {
@@ -76,7 +77,8 @@ export async function openHistoryEntry(id: string): Promise<RunRecord | undefine
 /** The stored photo of a run (to paste back after a reload), decoded, or undefined. */
 export async function historyPhoto(id: string): Promise<{ blob: Blob; name: string } | undefined> {
   const stored = await getRun(id);
-  return stored?.photo ? { blob: stored.photo, name: stored.photoName } : undefined;
+  const blob = stored ? await getRunPhoto(stored) : undefined;
+  return stored && blob ? { blob, name: stored.photoName } : undefined;
 }
 
 /**
@@ -102,9 +104,10 @@ export async function rerunFromHistory(id: string): Promise<void> {
   applySettings(record.settings);
   let photoId = record.photoId;
   const current = useAppStore.getState().photo;
-  if (stored.photo && current?.id !== record.photoId) {
+  const keptPhoto = current?.id !== record.photoId ? await getRunPhoto(stored) : undefined;
+  if (keptPhoto) {
     try {
-      const photo = await decodePhoto(stored.photo, stored.photoName);
+      const photo = await decodePhoto(keptPhoto, stored.photoName);
       photo.id = record.photoId;
       useAppStore.getState().photoLoaded(photo);
       photoId = photo.id;
