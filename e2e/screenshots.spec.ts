@@ -51,9 +51,11 @@ test('phone (360 px): readable without sideways scrolling, keyboard focus visibl
   await page.getByTestId('faces-panel').screenshot({ path: path.join(shots, 'phone-faces.png') });
 });
 
-test('desktop: the main screens', async ({ page }) => {
+test('desktop: the main screens; no request leaves this site', async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 900 });
   await noAutoload(page);
+  const requests: string[] = [];
+  page.context().on('request', (r) => requests.push(r.url()));
   const app = new AppPage(page);
   await app.goto();
   await expect(app.capabilities).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
@@ -77,4 +79,10 @@ test('desktop: the main screens', async ({ page }) => {
   await app.results.scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(shots, 'desktop-results.png'), fullPage: true });
   await noHorizontalScroll(page);
+
+  // the photo, the mask and the result never leave the device: every request went to this site
+  const origin = new URL(page.url()).origin;
+  const elsewhere = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'));
+  expect(requests.length).toBeGreaterThan(0);
+  expect(elsewhere).toEqual([]);
 });
