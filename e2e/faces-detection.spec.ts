@@ -5,39 +5,72 @@ import sharp from 'sharp';
 import { AppPage } from './pages/app-page';
 import { firstFile, noAutoload, routeTinyModels, testdata } from './fixtures';
 
-test('detects every face in a group photo, draws boxes, and aligns the faces the person picks', async ({ page }) => {
+test('group photo: detects every face, boxes, picks two, restores both and pastes them back at full size', async ({ page }) => {
+  test.setTimeout(480_000);
   await noAutoload(page);
   const manifestUrl = await routeTinyModels(page);
   const app = new AppPage(page);
   await app.goto();
   await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
 
-  // two real faces side by side on a background, like a small group photo
+  // two real faces on a background, bigger than the 2048 px working copy
   const a = fs.readFileSync(path.join(testdata, 'old_photos/med', firstFile('old_photos/med')));
   const b = fs.readFileSync(path.join(testdata, 'cropped_faces', firstFile('cropped_faces')));
-  const buffer = await sharp({ create: { width: 1400, height: 800, channels: 3, background: { r: 90, g: 110, b: 120 } } })
+  const buffer = await sharp({ create: { width: 2600, height: 1500, channels: 3, background: { r: 90, g: 110, b: 120 } } })
     .composite([
-      { input: await sharp(a).resize(420, 420).toBuffer(), left: 120, top: 190 },
-      { input: await sharp(b).resize(420, 420).toBuffer(), left: 820, top: 170 },
+      { input: await sharp(a).resize(760, 760).toBuffer(), left: 220, top: 360 },
+      { input: await sharp(b).resize(760, 760).toBuffer(), left: 1560, top: 320 },
     ])
     .jpeg({ quality: 90 })
     .toBuffer();
   await app.upload({ name: 'two-people.jpg', mimeType: 'image/jpeg', buffer });
+  await expect.poll(async () => (await app.state()).photo?.workingWidth).toBe(2048);
 
   await expect(app.facePicker).toBeVisible({ timeout: 120_000 });
   await expect(app.facePicker.locator('[data-testid^="face-thumb-"]')).toHaveCount(2);
-  let s = await app.state();
-  expect(s.faces).toBe(2);
+  expect((await app.state()).faces).toBe(2);
   // the largest face starts selected and aligned to the model's 64x64 template
   await expect.poll(async () => (await app.state()).crops.length).toBe(1);
   expect((await app.state()).crops[0]).toMatchObject({ width: 64, height: 64 });
   await expect(page.locator('.face-box--selected')).toHaveCount(1);
 
-  // pick the other face as well
+  // pick the other face as well (keyboard: focus the thumbnail, press Space)
   const unselected = app.facePicker.locator('[aria-pressed="false"]');
-  await unselected.first().click();
+  await unselected.first().focus();
+  await page.keyboard.press('Space');
   await expect.poll(async () => (await app.state()).crops.length).toBe(2);
   await expect(page.locator('.face-box--selected')).toHaveCount(2);
-  s = await app.state();
-  expect(s.crops.every((c) => c.width === 64)).toBe(true);
+
+  // restore both faces (one step each: this checks the plumbing, not quality)
+  await app.setSampler({ steps: 1, seed: 2 });
+  await app.runButton.click();
+  await expect(app.results).toBeVisible({ timeout: 360_000 });
+  expect((await app.state()).currentRun).toMatchObject({ faces: 2, width: 64 });
+  await page.getByTestId('result-face-1').click();
+  await expect(page.getByTestId('result-face-1')).toHaveAttribute('aria-pressed', 'true');
+
+  // the full photo comes back at its original size, not the working copy's
+  const [dl] = await Promise.all([page.waitForEvent('download'), app.downloadFull.click()]);
+  const meta = await sharp(fs.readFileSync(await dl.path())).metadata();
+  expect(meta).toMatchObject({ format: 'png', width: 2600, height: 1500 });
+
+  // and the restored faces land where the faces are: the face centres changed (the test model
+  // paints noise), the background did not
+  const out = await sharp(fs.readFileSync(await dl.path())).removeAlpha().raw().toBuffer();
+  const inp = await sharp(buffer).removeAlpha().raw().toBuffer();
+  const meanDiff = (x0: number, y0: number, size: number): number => {
+    let sum = 0;
+    for (let y = y0; y < y0 + size; y++) {
+      for (let x = x0; x < x0 + size; x++) {
+        for (let c = 0; c < 3; c++) {
+          const i = (y * 2600 + x) * 3 + c;
+          sum += Math.abs((out[i] ?? 0) - (inp[i] ?? 0));
+        }
+      }
+    }
+    return sum / (size * size * 3);
+  };
+  expect(meanDiff(560, 700, 80)).toBeGreaterThan(10); // face A centre (220 + 380, 360 + 380)
+  expect(meanDiff(1900, 660, 80)).toBeGreaterThan(10); // face B centre (1560 + 380, 320 + 380)
+  expect(meanDiff(1250, 60, 80)).toBeLessThan(3); // background between and above them
 });
