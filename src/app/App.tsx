@@ -53,7 +53,7 @@ export function App() {
         <ModelsArea />
       </main>
       <footer className="app-footer muted small">
-        PGDiff (Physics-Guided Diffusion, NeurIPS 2023) running with onnxruntime-web. Model licences are shown in the
+        PGDiff (Yang et al., “Guiding Diffusion Models for Versatile Face Restoration via Partial Guidance”, NeurIPS 2023) running with onnxruntime-web. Model licences are shown in the
         Models panel.
       </footer>
       <Announcer />
