@@ -71,6 +71,7 @@ export default defineConfig({
   server: { headers: isolation, host: '127.0.0.1', ...(process.env.E2E ? { hmr: false } : {}) },
   preview: { headers: isolation, host: '127.0.0.1' },
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // protobufjs is only imported by the worker: pre-bundle it so the dev server never reloads mid-session
+  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['protobufjs/light.js', 'comlink'] },
   build: { target: 'es2022', sourcemap: true },
 });
