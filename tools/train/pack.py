@@ -104,9 +104,10 @@ def unpack_carry(path, out, sharp_drop=0.05):
 def load_carry(path):
     """Decode a carry npz back to (train uint8 (N,3,R,R), val uint8) applying the same filter rule."""
     z = np.load(path)
-    off = np.concatenate([[0], np.cumsum(z['lengths'])])
-    imgs = np.stack([np.asarray(Image.open(io.BytesIO(z['jpeg'][off[i]:off[i + 1]].tobytes())).convert('RGB')).transpose(2, 0, 1)
-                     for i in range(len(z['lengths']))])
+    jpeg, lengths = z['jpeg'], z['lengths']  # read each member once (NpzFile re-reads on every access)
+    off = np.concatenate([[0], np.cumsum(lengths)])
+    imgs = np.stack([np.asarray(Image.open(io.BytesIO(jpeg[off[i]:off[i + 1]].tobytes())).convert('RGB')).transpose(2, 0, 1)
+                     for i in range(len(lengths))])
     return imgs, z['is_val'], z['sharpness']
 
 
