@@ -42,6 +42,10 @@ const SYN = path.resolve(arg('synthetic', path.join(repoRoot, '.data/quality-inp
 const SEED = 1;
 const N_SAMPLES = Number(arg('n-samples', '16'));
 const N_OLD_SYN = Number(arg('n-old-synth', '1'));
+/** multiplies every task's guidance scale (a sweep for this under-trained, low-resolution set) */
+const SCALE_MULT = Number(arg('scale-mult', '1'));
+/** suffix for the output files (results<tag>.json/.md, <task><tag>.png) */
+const TAG = arg('tag', '');
 mkdirSync(OUT, { recursive: true });
 
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
@@ -189,7 +193,8 @@ async function engine(): Promise<Restore> {
 async function run(task: TaskName, image: RgbaImage, extra: Partial<RestoreRequest> = {}, guidance?: GuidanceSettings): Promise<{ out: RgbaImage; ms: number; est?: RgbaImage }> {
   const restore = await engine();
   const t0 = Date.now();
-  const res = await restore({ image, guidance: guidance ?? presetGuidance(task), sampler: { kind: 'ddpm', steps: STEPS, seed: SEED }, ...extra });
+  const g = guidance ?? presetGuidance(task);
+  const res = await restore({ image, guidance: { ...g, scale: g.scale * SCALE_MULT }, sampler: { kind: 'ddpm', steps: STEPS, seed: SEED }, ...extra });
   return { out: res.images[0]!, ms: Date.now() - t0, ...(res.restorerEstimate ? { est: res.restorerEstimate } : {}) };
 }
 
@@ -209,9 +214,9 @@ async function strip(file: string, header: string[], rows: RgbaImage[][]): Promi
       comps.push({ input: await toPng(img, TILE, TILE, img.width <= R ? 'nearest' : 'cubic'), left: 4 + c * (TILE + 4), top: 18 + 4 + r * (TILE + 4) });
     }
   }
-  await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(comps).png().toFile(path.join(OUT, file));
+  await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(comps).png().toFile(path.join(OUT, file.replace(/\.png$/, `${TAG}.png`)));
 }
-const results: Record<string, unknown> = { manifest: path.relative(repoRoot, manifestPath), steps: STEPS, seed: SEED, date: new Date().toISOString() };
+const results: Record<string, unknown> = { manifest: path.relative(repoRoot, manifestPath), steps: STEPS, seed: SEED, scaleMult: SCALE_MULT, date: new Date().toISOString() };
 const md: string[] = [];
 const f2 = (v: number | null | undefined, d = 2) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : Number.isFinite(v) ? v.toFixed(d) : 'inf');
 const mean = (xs: (number | null)[]) => {
@@ -234,7 +239,7 @@ async function main(): Promise<void> {
     results.niqeBaboon = niqe(bab.data, bab.width, bab.height, 4);
     md.push(`NIQE check: baboon.png gives ${(results.niqeBaboon as number).toFixed(5)} (MATLAB 5.72957, BasicSR 5.72958).`, '');
   }
-  md.push(`Model set: \`${results.manifest as string}\` (${manifest.name} ${manifest.setVersion}), ${R}x${R}, DDPM ${STEPS} steps, seed ${SEED}.`, '');
+  md.push(`Model set: \`${results.manifest as string}\` (${manifest.name} ${manifest.setVersion}), ${R}x${R}, DDPM ${STEPS} steps, seed ${SEED}, guidance scales x${SCALE_MULT} the presets.`, '');
 
   if (ONLY.has('samples')) {
     const prior = (await session('prior'))!;
@@ -405,8 +410,8 @@ async function main(): Promise<void> {
       '', 'Images: `docs/quality/old-photo.png`.', '');
   }
 
-  writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1));
-  writeFileSync(path.join(OUT, 'results.md'), md.join('\n') + '\n');
+  writeFileSync(path.join(OUT, `results${TAG}.json`), JSON.stringify(results, null, 1));
+  writeFileSync(path.join(OUT, `results${TAG}.md`), md.join('\n') + '\n');
   console.log(md.join('\n'));
   if (engineDispose) await engineDispose();
 }
