@@ -37,8 +37,9 @@ test('cancel mid-run keeps everything; run again; re-run from history restores i
   await app.setSampler({ steps: 2, seed: 5 });
   await app.runButton.click();
   await expect(app.results).toBeVisible({ timeout: 240_000 });
+  // the history entry is written to IndexedDB right after the result shows
+  await expect.poll(async () => (await app.state()).history.length, { timeout: 30_000 }).toBe(1);
   s = await app.state();
-  expect(s.history).toHaveLength(1);
   expect(s.history[0]?.seed).toBe(5);
 
   // change the settings, then re-run the history entry: its settings come back
