@@ -10,7 +10,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
-import type { RestoreRequest, RunStats } from '../workers/api';
+import type { RunStats } from '../workers/api';
+import { benchRequest } from './request';
 import { Engine } from '../workers/engine/engine';
 import { createNodeBackend } from '../workers/runtime/node';
 import { readModelSet, REPO_ROOT } from '../cli/node-engine';
@@ -39,23 +40,6 @@ interface Row {
   note?: string;
 }
 
-function request(size: number, task: 'blind' | 'reference'): RestoreRequest {
-  const data = new Uint8ClampedArray(size * size * 4);
-  for (let i = 0; i < size * size; i++) {
-    data[i * 4] = (i * 7) % 255;
-    data[i * 4 + 1] = (i * 3) % 255;
-    data[i * 4 + 2] = (i * 11) % 255;
-    data[i * 4 + 3] = 255;
-  }
-  const img = { width: size, height: size, data };
-  return {
-    image: img,
-    ...(task === 'reference' ? { references: [img] } : {}),
-    guidance: { task, weights: task === 'reference' ? { smooth: 1, identity: 25 } : { smooth: 1 }, scale: 0.1, update: 'mean-shift', zeroGradInMask: false, gradSteps: 1, sStart: 1, sEnd: 0.7 },
-    sampler: { kind: 'ddpm', steps: 'ddpm100', seed: 1 },
-  };
-}
-
 function summarise(device: string, size: number, task: string, stats: RunStats, note?: string): Row {
   const calls = stats.priorCalls;
   const perCallMs: Record<string, number> = {};
@@ -81,8 +65,8 @@ async function cpu(): Promise<Row[]> {
     for (const task of TASKS) {
       const engine = new Engine(createNodeBackend(2));
       await engine.load(set);
-      await engine.restore(request(size, task), { profile: true, maxCalls: 1 }); // warm-up
-      const res = await engine.restore(request(size, task), { profile: true, maxCalls: CPU_CALLS });
+      await engine.restore(benchRequest(size, task), { profile: true, maxCalls: 1 }); // warm-up
+      const res = await engine.restore(benchRequest(size, task), { profile: true, maxCalls: CPU_CALLS });
       rows.push(summarise('cpu (onnxruntime-node, 2 threads)', size, task, res.stats));
       await engine.dispose();
       process.stderr.write(`cpu ${size} ${task}: prior ${rows.at(-1)!.perCallMs.prior!.toFixed(0)} ms/call\n`);

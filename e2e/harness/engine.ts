@@ -83,6 +83,8 @@ async function golden(name: string, prefer: 'webgpu' | 'wasm', maxCalls: number)
 }
 (window as unknown as { __golden: typeof golden }).__golden = golden;
 
+import { benchRequest } from '../../bench/request';
+
 // Benchmark entry: phase times (with GPU fences) for a few sampler calls, and GPU buffer bytes
 // (tracked by bench/run.ts wrapping GPUDevice.createBuffer before the page loads).
 async function bench(manifestUrl: string, size: number, task: 'blind' | 'reference', calls: number, warmup: number) {
@@ -90,23 +92,7 @@ async function bench(manifestUrl: string, size: number, task: 'blind' | 'referen
   const before = mem();
   const d = await direct(manifestUrl, 'webgpu');
   const afterLoad = mem();
-  const data = new Uint8ClampedArray(size * size * 4);
-  for (let i = 0; i < size * size; i++) {
-    data[i * 4] = (i * 7) % 255;
-    data[i * 4 + 1] = (i * 3) % 255;
-    data[i * 4 + 2] = (i * 11) % 255;
-    data[i * 4 + 3] = 255;
-  }
-  const ref = { width: size, height: size, data };
-  const req: RestoreRequest = {
-    image: ref,
-    ...(task === 'reference' ? { references: [ref] } : {}),
-    guidance: {
-      task, weights: task === 'reference' ? { smooth: 1, identity: 25 } : { smooth: 1 }, scale: 0.1, update: 'mean-shift',
-      zeroGradInMask: false, gradSteps: 1, sStart: 1, sEnd: 0.7,
-    },
-    sampler: { kind: 'ddpm', steps: 'ddpm100', seed: 1 },
-  };
+  const req = benchRequest(size, task);
   const t0 = performance.now();
   if (warmup > 0) await d.run(req, true, warmup);
   const warmMs = performance.now() - t0;
