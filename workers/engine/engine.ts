@@ -409,8 +409,7 @@ export class Engine {
     for (let i = p.steps - 1; i >= 0 && call < maxCalls; i--) {
       const tOrig = diffusion.timesteps[i] as number;
       const tTensor = be.int64([tOrig]);
-      const { minLog, maxLog } = logVarianceBounds(diffusion, i, 'learned-range');
-      const varBounds = plan.learnedRange ? { minLog, maxLog } : logVarianceBounds(diffusion, i, this.models?.manifest.diffusion.variance ?? 'fixed-large');
+      const varBounds = logVarianceBounds(diffusion, i, this.models?.manifest.diffusion.variance ?? 'fixed-large');
       const coef = be.tensor(
         Float32Array.from([
           diffusion.sqrtRecipAlphasCumprod[i] as number,
