@@ -1,18 +1,11 @@
 import { expect, test } from '@playwright/test';
-import { AppPage } from './pages/app-page';
-import { firstFile, noAutoload, routeTinyModels, testImage } from './fixtures';
+import { openWithCroppedFace } from './pages/app-page';
+import { firstFile, testImage } from './fixtures';
 
 test('cancel mid-run keeps everything; run again; re-run from history restores its settings', async ({ page }) => {
   test.setTimeout(600_000);
-  await noAutoload(page);
-  const manifestUrl = await routeTinyModels(page);
-  const app = new AppPage(page);
-  await app.goto();
-  await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
-  await app.alreadyCropped.check();
   const photo = testImage(`cropped_faces/${firstFile('cropped_faces')}`);
-  await app.upload(photo);
-  await expect(app.alignedCrops).toBeVisible();
+  const app = await openWithCroppedFace(page, photo);
 
   // a long run, cancelled after its first step
   await app.setSampler({ steps: 50, seed: 3 });

@@ -7,20 +7,9 @@ import type { Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { AppPage } from './pages/app-page';
-import { firstFile, noAutoload, routeTinyModels, testImage, tinyModelDir } from './fixtures';
+import { AppPage, openWithCroppedFace } from './pages/app-page';
+import { firstFile, noAutoload, testImage, tinyModelDir } from './fixtures';
 
-async function openWithFace(page: Page, photo = testImage(`cropped_faces/${firstFile('cropped_faces')}`)): Promise<AppPage> {
-  await noAutoload(page);
-  const manifestUrl = await routeTinyModels(page);
-  const app = new AppPage(page);
-  await app.goto();
-  await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
-  await app.alreadyCropped.check();
-  await app.upload(photo);
-  await expect(app.alignedCrops).toBeVisible();
-  return app;
-}
 
 /** A 64x64 grey ramp with one thin bright diagonal scratch. */
 async function scratchedPhoto() {
@@ -38,7 +27,7 @@ async function scratchedPhoto() {
 const coverage = async (page: Page) => Number(await page.getByTestId('mask-canvas').getAttribute('data-coverage'));
 
 test('mask editor: paint, undo/redo by keyboard and buttons, invert, clear, zoom, detect scratches', async ({ page }) => {
-  const app = await openWithFace(page, testImage('old_photos/med_scratch/0_7.jpg'));
+  const app = await openWithCroppedFace(page, testImage('old_photos/med_scratch/0_7.jpg'));
   await page.getByTestId('task-old-photo').click();
   const canvas = page.getByTestId('mask-canvas');
   await expect(canvas).toBeVisible();
@@ -113,7 +102,7 @@ test('mask editor: paint, undo/redo by keyboard and buttons, invert, clear, zoom
 });
 
 test('controls: presets, keyboard slider, reset, custom properties, seed dice, advanced', async ({ page }) => {
-  const app = await openWithFace(page);
+  const app = await openWithCroppedFace(page);
   await page.getByTestId('task-colorization').click();
   await expect(page.getByTestId('scale-advice')).toHaveText('0.01');
   await expect(page.getByTestId('property-lightness-toggle')).toBeChecked();
@@ -150,7 +139,7 @@ test('controls: presets, keyboard slider, reset, custom properties, seed dice, a
 });
 
 test('models panel: shows the loaded set, its licence and the test-model flag; previews a manifest URL', async ({ page }) => {
-  await openWithFace(page);
+  await openWithCroppedFace(page);
   const panel = page.getByTestId('models-panel');
   await panel.scrollIntoViewIfNeeded();
   await expect(panel.getByTestId('model-name')).toContainText('tiny-test');
@@ -184,7 +173,7 @@ test('models panel: shows the loaded set, its licence and the test-model flag; p
 
 test('on a 360 px phone the panels fit without sideways scrolling', async ({ page }) => {
   await page.setViewportSize({ width: 360, height: 740 });
-  await openWithFace(page);
+  await openWithCroppedFace(page);
   await page.getByTestId('task-old-photo').click();
   await page.getByText('Advanced settings').click();
   await expect(page.getByTestId('mask-canvas')).toBeVisible();
@@ -205,7 +194,7 @@ test('on a 360 px phone the panels fit without sideways scrolling', async ({ pag
 });
 
 test('references: pick photos, see thumbnails and their colour style, use it, remove', async ({ page }) => {
-  const app = await openWithFace(page);
+  const app = await openWithCroppedFace(page);
   await page.getByTestId('task-reference').click();
   const panel = page.getByTestId('references-panel');
   await expect(panel).toBeVisible();

@@ -1,20 +1,12 @@
 import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
-import { AppPage } from './pages/app-page';
-import { firstFile, noAutoload, routeTinyModels, testImage } from './fixtures';
+import { openWithCroppedFace } from './pages/app-page';
+import { firstFile, testImage } from './fixtures';
 
 test('blind restoration: cropped face, progress with preview, compare, download, history after reload', async ({ page }) => {
-  await noAutoload(page);
-  const manifestUrl = await routeTinyModels(page);
-  const app = new AppPage(page);
-  await app.goto();
-  await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
-
-  await app.alreadyCropped.check();
   const photo = testImage(`cropped_faces/${firstFile('cropped_faces')}`);
-  await app.upload(photo);
-  await expect(app.alignedCrops).toBeVisible();
+  const app = await openWithCroppedFace(page, photo);
   await app.setTask('blind');
   await app.setSampler({ steps: 3, seed: 7 });
 

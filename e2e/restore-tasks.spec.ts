@@ -1,20 +1,13 @@
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import type { TaskName } from '../workers/api';
-import { AppPage } from './pages/app-page';
-import { firstFile, noAutoload, routeTinyModels, testImage } from './fixtures';
+import { openWithCroppedFace, type AppPage } from './pages/app-page';
+import { firstFile, testImage } from './fixtures';
 import type { FilePayload } from './fixtures';
 
 /** Open the app with the tiny test set, a cropped face, and the task chosen in the controls. */
 async function prepare(page: Page, photo: FilePayload, task: TaskName): Promise<AppPage> {
-  await noAutoload(page);
-  const manifestUrl = await routeTinyModels(page);
-  const app = new AppPage(page);
-  await app.goto();
-  await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
-  await app.alreadyCropped.check();
-  await app.upload(photo);
-  await expect(app.alignedCrops).toBeVisible();
+  const app = await openWithCroppedFace(page, photo);
   await page.getByTestId(`task-${task}`).click();
   expect((await app.state()).task).toBe(task);
   await app.setSampler({ steps: 2, seed: 11 });

@@ -4,7 +4,7 @@ import type { Locator, Page } from '@playwright/test';
 import type { ModelSource, SamplerSettings, TaskName } from '../../workers/api';
 import type { TestStateSummary } from '../../src/test-api';
 import type { FilePayload } from '../fixtures';
-import { warmUpDevServer } from '../fixtures';
+import { firstFile, noAutoload, routeTinyModels, testImage, warmUpDevServer } from '../fixtures';
 
 export class AppPage {
   readonly root: Locator;
@@ -145,4 +145,23 @@ export class AppPage {
   historyEntry(i: number): Locator {
     return this.page.getByTestId(`history-entry-${i}`);
   }
+}
+
+/**
+ * The app with the tiny test model set (served from tests/fixtures, no autoload of the bundled set)
+ * and one cropped face uploaded and aligned: the starting point of most flows.
+ */
+export async function openWithCroppedFace(
+  page: Page,
+  photo: FilePayload = testImage(`cropped_faces/${firstFile('cropped_faces')}`),
+): Promise<AppPage> {
+  await noAutoload(page);
+  const manifestUrl = await routeTinyModels(page);
+  const app = new AppPage(page);
+  await app.goto();
+  await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
+  await app.alreadyCropped.check();
+  await app.upload(photo);
+  await expect(app.alignedCrops).toBeVisible();
+  return app;
 }
