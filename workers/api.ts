@@ -93,6 +93,11 @@ export interface RestoreRequest {
   previewEvery?: number;
   /** preview edge length in pixels */
   previewSize?: number;
+  /**
+   * Keep the photo's own pixels outside the mask in the result (feathered inside the mask's edge), as users of
+   * inpainting tools expect. Default: on when a mask is given and the unmasked-region property is used.
+   */
+  keepUnmasked?: boolean;
 }
 
 export interface RestoreResult {
@@ -170,6 +175,21 @@ export interface LoadedModelSetInfo {
   warnings?: string[];
   /** true for random-weight test sets, never to be presented as a restoration model */
   testOnly?: boolean;
+  /** latent sets: the prior's latent grid (the app shows "256 px, sampled as 32x32x32 latents") */
+  latent?: { channels: number; size: number };
+  /** per-task starting settings chosen for this set (manifest `defaults`) */
+  defaults?: Partial<Record<Exclude<TaskName, 'custom'>, TaskDefaultsInfo>>;
+}
+
+/** One task's starting settings from the model set (see workers/models/manifest-types.ts TaskDefaults). */
+export interface TaskDefaultsInfo {
+  scale: number;
+  steps: number;
+  sampler: 'ddpm' | 'ddim';
+  gradSteps: number;
+  update?: UpdateRule;
+  weights?: Record<string, number>;
+  advised?: [number, number];
 }
 
 export type EngineErrorCode =

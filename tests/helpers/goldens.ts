@@ -61,6 +61,9 @@ export interface GoldenConfig {
   models: { prior: string; restorer: string | null; identity: string | null };
   inputs: { y: string; mask: string | null; ref: string | null };
   shape: number[];
+  /** latent goldens (tests/goldens-latent): the sampled variable's shape; tensors other than inputs have it */
+  latent_shape?: number[];
+  latent?: { set: string; channels: number; downscale: number; mean: number[]; std: number[] };
   kept_timesteps: number[];
   respaced_betas: number[];
   noise: { file: string; seed: number; count: number };
@@ -85,8 +88,10 @@ export interface Golden {
   inputs: { y: Float32Array; mask: Float32Array | null; ref: Float32Array | null };
 }
 
-function readF32(file: string, expectedFloats?: number): Float32Array {
-  const buf = readFileSync(path.join(goldensDir, file));
+export const latentGoldensDir = path.resolve(goldensDir, '..', 'goldens-latent');
+
+function readF32(file: string, expectedFloats?: number, dir = goldensDir): Float32Array {
+  const buf = readFileSync(path.join(dir, file));
   if (buf.byteLength % 4 !== 0) throw new Error(`${file}: size ${buf.byteLength} is not a multiple of 4`);
   // copy into an aligned buffer; the data is little-endian float32 (all supported hosts are little-endian)
   const out = new Float32Array(buf.byteLength / 4);
@@ -97,33 +102,41 @@ function readF32(file: string, expectedFloats?: number): Float32Array {
   return out;
 }
 
-export function listGoldenCases(): string[] {
-  const index = JSON.parse(readFileSync(path.join(goldensDir, 'index.json'), 'utf8')) as { cases: { name: string }[] };
+export function listGoldenCases(dir = goldensDir): string[] {
+  const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as { cases: { name: string }[] };
   return index.cases.map((c) => c.name);
 }
 
-export function loadGolden(caseName: string): Golden {
-  const config = JSON.parse(readFileSync(path.join(goldensDir, caseName, 'config.json'), 'utf8')) as GoldenConfig;
-  const tensorSize = config.shape.reduce((a, b) => a * b, 1);
+/** A golden case; `dir` = latentGoldensDir for the latent ones (their sample tensors have latent_shape). */
+export function loadGolden(caseName: string, dir = goldensDir): Golden {
+  const config = JSON.parse(readFileSync(path.join(dir, caseName, 'config.json'), 'utf8')) as GoldenConfig;
+  const pixelSize = config.shape.reduce((a, b) => a * b, 1);
+  const tensorSize = (config.latent_shape ?? config.shape).reduce((a, b) => a * b, 1);
   const f = config.files;
   const caseFile = (name: string): string => path.join(caseName, name);
-  const allNoise = readF32(config.noise.file);
+  const allNoise = readF32(config.noise.file, undefined, dir);
   if (allNoise.length < config.noise.count * tensorSize) throw new Error('noise.bin is too short');
   const noise = allNoise.slice(0, config.noise.count * tensorSize);
   return {
     config,
     tensorSize,
     noise,
-    steps: readF32(caseFile(f.steps.file), f.steps.count * tensorSize),
-    x0: readF32(caseFile(f.x0.file), f.x0.count * tensorSize),
-    grad: readF32(caseFile(f.grad.file), f.grad.count * tensorSize),
-    final: readF32(caseFile(f.final.file), tensorSize),
+    steps: readF32(caseFile(f.steps.file), f.steps.count * tensorSize, dir),
+    x0: readF32(caseFile(f.x0.file), f.x0.count * tensorSize, dir),
+    grad: readF32(caseFile(f.grad.file), f.grad.count * tensorSize, dir),
+    final: readF32(caseFile(f.final.file), tensorSize, dir),
     inputs: {
-      y: readF32(config.inputs.y, tensorSize),
-      mask: config.inputs.mask ? readF32(config.inputs.mask, tensorSize) : null,
-      ref: config.inputs.ref ? readF32(config.inputs.ref, tensorSize) : null,
+      y: readF32(config.inputs.y, pixelSize, dir),
+      mask: config.inputs.mask ? readF32(config.inputs.mask, pixelSize, dir) : null,
+      ref: config.inputs.ref ? readF32(config.inputs.ref, pixelSize, dir) : null,
     },
   };
+}
+
+/** The final latent's decoded image of a latent golden (pixels, (1,3,H,W)). */
+export function loadDecoded(caseName: string): Float32Array {
+  const config = JSON.parse(readFileSync(path.join(latentGoldensDir, caseName, 'config.json'), 'utf8')) as GoldenConfig;
+  return readF32(path.join(caseName, 'decoded.bin'), config.shape.reduce((a, b) => a * b, 1), latentGoldensDir);
 }
 
 /** The i-th (1,3,H,W) tensor of a concatenated file (a view, not a copy). */

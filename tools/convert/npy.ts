@@ -1,13 +1,13 @@
 /**
  * Minimal .npy (format 1.0/2.0) reader and writer for the converter's checks:
- * little-endian float32, float16 (read as float32), int64, int32; C order only.
+ * little-endian float32, float16 (read as float32), int64, int32, uint8; C order only.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
 export interface NpyArray {
-  dtype: 'float32' | 'int64' | 'int32';
+  dtype: 'float32' | 'int64' | 'int32' | 'uint8';
   shape: number[];
-  data: Float32Array | BigInt64Array | Int32Array;
+  data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
 }
 
 function halfToFloat(h: number): number {
@@ -39,7 +39,7 @@ export function parseNpy(buf: Uint8Array): NpyArray {
     .map(Number);
   const n = shape.reduce((a, b) => a * b, 1);
   const off = start + headerLen;
-  const body = buf.slice(off, off + n * ({ '<f4': 4, '<f2': 2, '<i8': 8, '<i4': 4 }[descr] ?? 0));
+  const body = buf.slice(off, off + n * ({ '<f4': 4, '<f2': 2, '<i8': 8, '<i4': 4, '|u1': 1 }[descr] ?? 0));
   switch (descr) {
     case '<f4':
       return { dtype: 'float32', shape, data: new Float32Array(body.buffer, 0, n) };
@@ -53,6 +53,8 @@ export function parseNpy(buf: Uint8Array): NpyArray {
       return { dtype: 'int64', shape, data: new BigInt64Array(body.buffer, 0, n) };
     case '<i4':
       return { dtype: 'int32', shape, data: new Int32Array(body.buffer, 0, n) };
+    case '|u1':
+      return { dtype: 'uint8', shape, data: new Uint8Array(body.buffer, 0, n) };
     default:
       throw new Error(`npy dtype ${descr} not supported`);
   }
@@ -63,7 +65,7 @@ export function readNpy(path: string): NpyArray {
 }
 
 export function writeNpy(path: string, arr: NpyArray): void {
-  const descr = { float32: '<f4', int64: '<i8', int32: '<i4' }[arr.dtype];
+  const descr = { float32: '<f4', int64: '<i8', int32: '<i4', uint8: '|u1' }[arr.dtype];
   const shape = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   const pad = 64 - ((10 + header.length + 1) % 64);

@@ -33,8 +33,12 @@ class TorchGraph:
         self.output = model.graph.output[0].name
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.run({self.input: x})
+
+    def run(self, feeds: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Evaluate with several named inputs (a VJP graph: input, cotangent); returns the first output."""
         env: dict[str, torch.Tensor] = dict(self.consts)
-        env[self.input] = x
+        env.update(feeds)
         for node in self.model.graph.node:
             ins = [env[i] if i else None for i in node.input]
             outs = self._op(node, ins)
@@ -167,6 +171,48 @@ class TorchGraph:
             return [torch.cat(x, dim=a['axis'])]
         if op == 'Expand':
             return [x[0] * torch.ones([int(v) for v in x[1].tolist()], dtype=x[0].dtype)]
+        # ops of VJP graphs (and of TAEF2-style forwards), so a VJP graph itself can be evaluated in float64
+        if op == 'ConvTranspose':
+            w = x[1]
+            nsp = w.dim() - 2
+            pads = list(a.get('pads', [0] * 2 * nsp))
+            if pads[:nsp] != pads[nsp:]:
+                raise NotImplementedError('torch_eval: asymmetric ConvTranspose pads')
+            fn = F.conv_transpose2d if nsp == 2 else F.conv_transpose1d
+            return [fn(x[0], w, x[2] if len(x) > 2 else None, stride=list(a.get('strides', [1] * nsp)), padding=pads[:nsp],
+                       output_padding=list(a.get('output_padding', [0] * nsp)), groups=a.get('group', 1),
+                       dilation=list(a.get('dilations', [1] * nsp)))]
+        if op in ('Greater', 'Less', 'Equal'):
+            f = {'Greater': torch.gt, 'Less': torch.lt, 'Equal': torch.eq}[op]
+            return [f(x[0], x[1])]
+        if op == 'Not':
+            return [torch.logical_not(x[0])]
+        if op == 'And':
+            return [torch.logical_and(x[0], x[1])]
+        if op == 'Where':
+            return [torch.where(x[0], x[1], x[2])]
+        if op == 'Slice':
+            out = x[0]
+            starts, ends = x[1].tolist(), x[2].tolist()
+            axes = x[3].tolist() if len(x) > 3 and x[3] is not None else list(range(len(starts)))
+            for st, en, ax in zip(starts, ends, axes):
+                n = out.shape[ax]
+                st, en = max(0, st + n if st < 0 else st), min(n, en + n if en < 0 else en)
+                out = out.narrow(ax, st, max(0, en - st))
+            return [out]
+        if op == 'Resize':
+            scales = x[2] if len(x) > 2 and x[2] is not None and x[2].numel() else None
+            mode = a.get('mode', b'nearest')
+            if (mode.decode() if isinstance(mode, bytes) else mode) != 'nearest' or scales is None:
+                raise NotImplementedError('torch_eval: Resize other than nearest with scales')
+            return [F.interpolate(x[0], scale_factor=[float(v) for v in scales.tolist()[2:]], mode='nearest')]
+        if op == 'InstanceNormalization':
+            xx = x[0]
+            axes = list(range(2, xx.dim()))
+            m = xx.mean(dim=axes, keepdim=True)
+            v = ((xx - m) ** 2).mean(dim=axes, keepdim=True)
+            shp = [1, -1] + [1] * (xx.dim() - 2)
+            return [(xx - m) / torch.sqrt(v + a.get('epsilon', 1e-5)) * x[1].reshape(shp) + x[2].reshape(shp)]
         if op == 'Shape':
             return [torch.tensor(list(x[0].shape), dtype=torch.int64)]
         if op == 'Gather':

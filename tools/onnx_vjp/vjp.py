@@ -24,9 +24,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 SUPPORTED = sorted([
     'Abs', 'Add', 'BatchNormalization', 'Cast', 'Clip', 'Concat', 'Conv', 'Div', 'Dropout', 'Exp', 'Expand',
-    'Flatten', 'Gemm', 'GlobalAveragePool', 'Identity', 'LeakyRelu', 'Log', 'MatMul', 'Max', 'Min', 'Mul', 'Neg',
+    'Flatten', 'Gemm', 'GlobalAveragePool', 'Identity', 'InstanceNormalization', 'LeakyRelu', 'Log', 'MatMul', 'Max', 'Min', 'Mul', 'Neg',
     'PRelu', 'Pad', 'Pow', 'Reciprocal', 'ReduceL2', 'ReduceMean', 'ReduceSum', 'ReduceSumSquare', 'Relu',
-    'Reshape', 'Sigmoid', 'Sqrt', 'Squeeze', 'Sub', 'Sum', 'Tanh', 'Transpose', 'Unsqueeze',
+    'Reshape', 'Resize', 'Sigmoid', 'Sqrt', 'Squeeze', 'Sub', 'Sum', 'Tanh', 'Transpose', 'Unsqueeze',
 ])
 
 
@@ -432,6 +432,48 @@ def _grad(b: _Builder, node: onnx.NodeProto, g: str, active: list[bool]) -> list
             t = b.op('MatMul', [t_last(ins[0], sa), g])
             b.shapes[t] = list(np.broadcast_shapes(tuple(sa[:-2]), tuple(b.shape(g)[:-2]))) + [sa[-1], b.shape(g)[-1]]
             res[1] = b.unbroadcast(t, sb)
+    elif op == 'Resize':
+        # nearest upsampling by whole factors (torch's nn.Upsample export): each input pixel is copied to an
+        # s_h x s_w block, so its gradient is the sum of that block
+        mode = a.get('mode', b'nearest')
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        if mode != 'nearest':
+            raise VjpError(f'Resize mode {mode} (only nearest with whole scale factors)')
+        for i in range(1, len(ins)):
+            const_only(i)
+        xs, ys = b.shape(ins[0]), b.shape(y)
+        if len(xs) != 4 or xs[:2] != ys[:2] or ys[2] % xs[2] or ys[3] % xs[3]:
+            raise VjpError(f'Resize {xs} -> {ys}: only NCHW nearest upsampling by whole factors')
+        sh, sw = ys[2] // xs[2], ys[3] // xs[3]
+        ctm = a.get('coordinate_transformation_mode', b'half_pixel')
+        ctm = ctm.decode() if isinstance(ctm, bytes) else ctm
+        nm = a.get('nearest_mode', b'round_prefer_floor')
+        nm = nm.decode() if isinstance(nm, bytes) else nm
+        if (sh > 1 or sw > 1) and not (ctm == 'asymmetric' and nm == 'floor'):
+            raise VjpError(f'Resize nearest with {ctm}/{nm} (only asymmetric/floor, the block copy)')
+        blocks = b.reshape(g, [xs[0], xs[1], xs[2], sh, xs[3], sw])
+        res[0] = b.reshape(b.reduce_sum(blocks, [3, 5], 0, xs), xs)
+    elif op == 'InstanceNormalization':
+        # y = scale * xh + bias, xh = (x - mean) / sqrt(var + eps) over the spatial axes of each (n, c):
+        # dx = (gs - mean(gs) - xh * mean(gs * xh)) / sqrt(var + eps), gs = g * scale
+        const_only(1, 2)
+        xs = b.shape(ins[0])
+        rank = len(xs)
+        axes = list(range(2, rank))
+        kshape = xs[:2] + [1] * (rank - 2)
+        eps = float(a.get('epsilon', 1e-5))
+        scale = b.consts[ins[1]].astype(np.float32).reshape([-1] + [1] * (rank - 2))
+
+        def mean(t: str) -> str:
+            if b.opset >= 18:
+                return b.op('ReduceMean', [t, b.const(np.array(axes, np.int64), 'axes')], kshape, keepdims=1)
+            return b.op('ReduceMean', [t], kshape, axes=axes, keepdims=1)
+        xc = b.op('Sub', [ins[0], mean(ins[0])], xs)
+        inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [mean(b.op('Mul', [xc, xc], xs)), b.f32(eps)], kshape)], kshape)], kshape)
+        xh = b.op('Mul', [xc, inv], xs)
+        gs = b.op('Mul', [g, b.const(scale, 'in_scale')], xs)
+        t = b.op('Sub', [b.op('Sub', [gs, mean(gs)], xs), b.op('Mul', [xh, mean(b.op('Mul', [gs, xh], xs))], xs)], xs)
+        res[0] = b.op('Mul', [t, inv], xs)
     elif op == 'Clip':
         const_only(1, 2)
         lo = a.get('min') if b.opset < 11 else (b.consts[ins[1]] if len(ins) > 1 and ins[1] else None)

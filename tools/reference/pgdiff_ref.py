@@ -102,7 +102,7 @@ class Diffusion:
         # the authors' _extract_into_tensor: index the float64 table, then .float()
         return torch.tensor(arr[i], dtype=torch.float64).float()
 
-    def p_mean_variance(self, model_out: torch.Tensor, x: torch.Tensor, i: int) -> dict:
+    def p_mean_variance(self, model_out: torch.Tensor, x: torch.Tensor, i: int, clip: bool = True) -> dict:
         C = x.shape[1]
         if self.variance == "learned-range":
             eps, v = torch.split(model_out, C, dim=1)
@@ -122,7 +122,8 @@ class Diffusion:
             var = self.at(var_t, i) * torch.ones_like(x)
             log_var = self.at(log_t, i) * torch.ones_like(x)
         x0 = self.at(self.sqrt_recip_alphas_cumprod, i) * x - self.at(self.sqrt_recipm1_alphas_cumprod, i) * eps
-        x0 = x0.clamp(-1, 1)
+        if clip:  # pixels; latents are not clipped (the decoder soft-clamps its input)
+            x0 = x0.clamp(-1, 1)
         mean = self.at(self.posterior_mean_coef1, i) * x0 + self.at(self.posterior_mean_coef2, i) * x
         return {"mean": mean, "variance": var, "log_variance": log_var, "pred_xstart": x0, "eps_model": eps}
 
@@ -182,53 +183,96 @@ def _color_loss(x0: torch.Tensor, g: GuidanceConfig, weight: float) -> torch.Ten
     return F.mse_loss(x0, target, reduction="sum") * weight
 
 
+def task_loss(
+    x0: torch.Tensor, x_restorer: torch.Tensor, t_orig: torch.Tensor, y: torch.Tensor, target: Optional[torch.Tensor],
+    ref: Optional[torch.Tensor], mask: torch.Tensor, g: GuidanceConfig, models: Models,
+) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """The task's loss on x0 (a tensor that requires grad) and the restorer target (computed from x_restorer)."""
+    task = g.task
+    total = torch.zeros(())
+    if task == "colorization":
+        total = total + F.mse_loss(avg_grayscale(y), avg_grayscale(x0), reduction="sum") * g.lightness_weight
+        total = total + _color_loss(x0, g, g.color_weight)
+    if task == "inpainting":
+        keep = mask == 0
+        total = total + F.mse_loss(y[keep], x0[keep], reduction="sum") * g.unmasked_weight
+    fake = None
+    if "restoration" in task:
+        if target is None:
+            assert models.restorer is not None, "task needs a restorer"
+            fake = models.restorer(x_restorer, y, t_orig).clamp(-1, 1).detach()
+        else:
+            fake = target.detach()
+        total = total + F.mse_loss(fake, x0, reduction="sum") * g.ss_weight
+    if task == "ref_restoration":
+        assert models.identity is not None and ref is not None
+        e_x0 = models.identity(F.interpolate(x0, (112, 112), mode="bilinear", antialias=True))
+        e_ref = models.identity(F.interpolate(ref, (112, 112), mode="bilinear", antialias=True))
+        if g.identity_loss == "mse":
+            total = total + F.mse_loss(e_x0, e_ref, reduction="sum") * g.ref_weight
+        elif g.identity_loss == "cosine":
+            total = total + (-F.cosine_similarity(e_x0, e_ref, dim=1, eps=1e-6) * g.ref_weight).sum()
+        else:
+            raise ValueError(g.identity_loss)
+    if task == "old_photo_restoration":
+        # the authors REPLACE the loss: lightness toward the restorer output outside the mask + colour
+        assert fake is not None
+        keep = mask == 0
+        total = F.mse_loss(avg_grayscale(fake)[keep], avg_grayscale(x0)[keep], reduction="sum") * g.op_lightness_weight
+        total = total + _color_loss(x0, g, g.op_color_weight)
+    return total, fake
+
+
 def partial_guidance(
     x: torch.Tensor, t_orig: torch.Tensor, y: torch.Tensor, pred_xstart: torch.Tensor, target: Optional[torch.Tensor],
     ref: Optional[torch.Tensor], mask: torch.Tensor, g: GuidanceConfig, models: Models,
 ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
     """Returns (gradient dL/dx0 with the mask zeroing applied, restorer target or None)."""
-    task = g.task
-    if task == "none":
+    if g.task == "none":
         return torch.zeros_like(pred_xstart), None
     with torch.enable_grad():
         x0 = pred_xstart.detach().requires_grad_(True)
-        total = torch.zeros(())
-        if task == "colorization":
-            total = total + F.mse_loss(avg_grayscale(y), avg_grayscale(x0), reduction="sum") * g.lightness_weight
-            total = total + _color_loss(x0, g, g.color_weight)
-        if task == "inpainting":
-            keep = mask == 0
-            total = total + F.mse_loss(y[keep], x0[keep], reduction="sum") * g.unmasked_weight
-        fake = None
-        if "restoration" in task:
-            if target is None:
-                assert models.restorer is not None, "task needs a restorer"
-                fake = models.restorer(x, y, t_orig).clamp(-1, 1).detach()
-            else:
-                fake = target.detach()
-            total = total + F.mse_loss(fake, x0, reduction="sum") * g.ss_weight
-        if task == "ref_restoration":
-            assert models.identity is not None and ref is not None
-            e_x0 = models.identity(F.interpolate(x0, (112, 112), mode="bilinear", antialias=True))
-            e_ref = models.identity(F.interpolate(ref, (112, 112), mode="bilinear", antialias=True))
-            if g.identity_loss == "mse":
-                total = total + F.mse_loss(e_x0, e_ref, reduction="sum") * g.ref_weight
-            elif g.identity_loss == "cosine":
-                total = total + (-F.cosine_similarity(e_x0, e_ref, dim=1, eps=1e-6) * g.ref_weight).sum()
-            else:
-                raise ValueError(g.identity_loss)
-        if task == "old_photo_restoration":
-            # the authors REPLACE the loss: lightness toward the restorer output outside the mask + colour
-            assert fake is not None
-            x0 = pred_xstart.detach().requires_grad_(True)
-            keep = mask == 0
-            total = F.mse_loss(avg_grayscale(fake)[keep], avg_grayscale(x0)[keep], reduction="sum") * g.op_lightness_weight
-            total = total + _color_loss(x0, g, g.op_color_weight)
+        total, fake = task_loss(x0, x, t_orig, y, target, ref, mask, g, models)
         grad = torch.autograd.grad(total, x0)[0]
-    if task in ("inpainting", "old_photo_restoration"):
+    if g.task in ("inpainting", "old_photo_restoration"):
         grad = grad.clone()
         grad[mask > 0] = 0
     return grad.detach(), (fake.detach() if fake is not None else None)
+
+
+@dataclass
+class LatentModels:
+    """A latent set: the decoder maps RAW latents to [-1,1] pixels (unclamped); the prior samples
+    normalised latents z = (z_raw - mean) / std."""
+    decoder: Callable[[torch.Tensor], torch.Tensor]
+    mean: torch.Tensor  # (1,C,1,1)
+    std: torch.Tensor  # (1,C,1,1)
+
+
+def latent_guidance(
+    t_orig: torch.Tensor, y: torch.Tensor, z0: torch.Tensor, target: Optional[torch.Tensor],
+    ref: Optional[torch.Tensor], mask: torch.Tensor, g: GuidanceConfig, models: Models, lm: LatentModels,
+) -> tuple[torch.Tensor, Optional[torch.Tensor], torch.Tensor]:
+    """(dL/dz0 for the normalised latent z0_hat, restorer target, decoded clamped x0_hat).
+
+    x0_hat = clamp(decoder(z0 * std + mean), -1, 1) with the gradient passed straight through the clamp;
+    the task loss and the mask zeroing are the pixel ones (task_loss); the pixel gradient reaches z0 through
+    torch.autograd of the decoder (no hand-written VJP). The restorer reads the decoded x0_hat (no pixel x_t).
+    """
+    with torch.enable_grad():
+        z = z0.detach().requires_grad_(True)
+        raw = lm.decoder(z * lm.std + lm.mean)
+        xc = raw + (raw.clamp(-1, 1) - raw).detach()  # straight-through clamp
+        if g.task == "none":
+            return torch.zeros_like(z0), None, xc.detach()
+        leaf = xc.detach().requires_grad_(True)
+        total, fake = task_loss(leaf, leaf.detach(), t_orig, y, target, ref, mask, g, models)
+        gpix = torch.autograd.grad(total, leaf)[0]
+        if g.task in ("inpainting", "old_photo_restoration"):
+            gpix = gpix.clone()
+            gpix[mask > 0] = 0
+        glat = torch.autograd.grad(xc, z, grad_outputs=gpix)[0]
+    return glat.detach(), (fake.detach() if fake is not None else None), xc.detach()
 
 
 def _safe_ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
@@ -239,7 +283,8 @@ def _safe_ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
 def dynamic_coefficient(task: str, x: torch.Tensor, sample: torch.Tensor, grad: torch.Tensor, scale: float) -> torch.Tensor:
     if task in ("colorization", "old_photo_restoration"):
         d = x - sample
-        c = torch.stack([_safe_ratio(torch.linalg.norm(d[:, k]), torch.linalg.norm(grad[:, k])) for k in range(3)])
+        # one coefficient per channel: RGB for pixels, each latent channel for latents
+        c = torch.stack([_safe_ratio(torch.linalg.norm(d[:, k]), torch.linalg.norm(grad[:, k])) for k in range(x.shape[1])])
         return c[None, :, None, None] * scale
     return _safe_ratio(torch.linalg.norm(x - sample), torch.linalg.norm(grad)) * scale
 
@@ -269,6 +314,7 @@ class SamplerConfig:
     s_start: float = 1.0
     s_end: float = 0.7
     steps: int = T_DEFAULT
+    latent_downscale: int = 8  # latent sets only: pixels per latent cell
 
 
 @dataclass
@@ -289,14 +335,18 @@ def window(sc: SamplerConfig) -> tuple[int, int]:
 
 def sample(
     models: Models, gcfg: GuidanceConfig, scfg: SamplerConfig, y: torch.Tensor, noise: NoiseSource,
-    mask: Optional[torch.Tensor] = None, ref: Optional[torch.Tensor] = None,
+    mask: Optional[torch.Tensor] = None, ref: Optional[torch.Tensor] = None, latent: Optional[LatentModels] = None,
 ) -> tuple[torch.Tensor, list[CallRecord], Diffusion]:
+    """Pixel sets: x_t is the image. Latent sets (`latent` given): x_t is the normalised latent (shape from
+    latent.mean's channels and y's size / latent_downscale); the returned final sample is that latent."""
     diff = Diffusion(scfg.schedule, scfg.respacing, scfg.steps, scfg.variance)
-    shape = tuple(y.shape)
+    pix_shape = tuple(y.shape)
     if mask is None:
-        mask = torch.zeros(shape)
+        mask = torch.zeros(pix_shape)
     elif mask.shape[1] == 1:
-        mask = mask.expand(shape)
+        mask = mask.expand(pix_shape)
+    shape = pix_shape if latent is None else (1, latent.mean.shape[1], pix_shape[2] // scfg.latent_downscale,
+                                              pix_shape[3] // scfg.latent_downscale)
     if scfg.sampler == "ddim" and scfg.N != 1:
         raise ValueError("DDIM has no repeated gradient steps (the authors' ddim_sample has none)")
     s_hi, s_lo = window(scfg)
@@ -313,9 +363,12 @@ def sample(
             n_calls = scfg.N if (scfg.N > 1 and s_lo < t_orig < s_hi) else 1  # deviation (a)
             x = img
             for rep in range(n_calls):
-                out = diff.p_mean_variance(models.prior(x, t), x, i)
+                out = diff.p_mean_variance(models.prior(x, t), x, i, clip=latent is None)
                 z = noise(shape)
-                grad, tgt = partial_guidance(x, t, y, out["pred_xstart"], target, ref, mask, gcfg, models)
+                if latent is None:
+                    grad, tgt = partial_guidance(x, t, y, out["pred_xstart"], target, ref, mask, gcfg, models)
+                else:
+                    grad, tgt, _ = latent_guidance(t, y, out["pred_xstart"], target, ref, mask, gcfg, models, latent)
                 if target is None:
                     target = tgt  # restorer output reused by the repeats of this timestep
                 coef: list = []

@@ -11,11 +11,16 @@ import type { ModelManifest, ModelRole } from '../models/manifest-types';
 import type { Backend, RtTensor, Session } from '../runtime/backend';
 import { CancelledError, EngineError, badInput } from './errors';
 import {
+  buildDecodedGraph,
   buildFenceGraph,
   buildGuidanceGraph,
   buildIdentityCotangentGraph,
+  buildLatentPreviewGraph,
+  buildLatentUpdateGraph,
+  buildPixelGradientGraph,
   buildPosteriorGraph,
   buildPreviewGraph,
+  sampleDims,
   needsIdentity,
   needsKeep,
   needsRestorer,
@@ -23,7 +28,7 @@ import {
   type GuidancePlan,
 } from './graph/graphs';
 import { resizeChw } from './graph/resize';
-import { chwToRgba, maskToChw, rgbaToChw } from './image';
+import { blendOutsideMask, chwToRgba, featherFor, maskToChw, rgbaToChw } from './image';
 import { COLOR_STYLES } from './presets';
 import { seededNoise, type NoiseSource } from './rng';
 import { logVarianceBounds, makeDiffusion, type Diffusion } from './schedule';
@@ -84,6 +89,8 @@ interface Prepared {
   T: number;
   scale: number;
   eta: number;
+  /** blend the photo back outside the mask at the end */
+  keepUnmasked: boolean;
 }
 
 /**
@@ -105,13 +112,17 @@ export class Engine {
   async load(models: ModelSetBytes, onProgress?: ProgressCallback): Promise<LoadedModelSetInfo> {
     await this.unload();
     const m = models.manifest;
-    for (const role of ['prior', 'restorer', 'identity', 'identity-vjp', 'perceptual', 'discriminator'] as const) {
+    const roles = ['prior', 'restorer', 'identity', 'identity-vjp', 'perceptual', 'discriminator', 'decoder', 'decoder-vjp'] as const;
+    for (const role of roles) {
       const bytes = models.files[role];
       if (!bytes) continue;
       onProgress?.({ status: 'load', role, file: role });
       this.sessions[role] = await this.backend.createSession(bytes, role);
     }
     if (!this.sessions.prior) throw new EngineError('invalid-model', `Model set "${m.name}" has no prior.`);
+    if (m.latent && !(this.sessions.decoder && this.sessions['decoder-vjp'])) {
+      throw new EngineError('invalid-model', `Model set "${m.name}" samples latents but its decoder or decoder-vjp file is missing.`);
+    }
     this.models = models;
     onProgress?.({ status: 'ready', modelSet: m.name, backend: this.backend.kind });
     return {
@@ -123,6 +134,9 @@ export class Engine {
       totalBytes: Object.values(models.files).reduce((a, b) => a + (b?.byteLength ?? 0), 0),
       backend: this.backend.kind,
       template: m.alignment.template,
+      ...(m.latent ? { latent: { channels: m.latent.channels, size: m.resolution / m.latent.downscale } } : {}),
+      ...(m.defaults ? { defaults: m.defaults } : {}),
+      ...(m.testOnly ? { testOnly: true } : {}),
     };
   }
 
@@ -188,8 +202,10 @@ export class Engine {
     if (image.data.length !== image.width * image.height * 4) {
       throw badInput(`The photo's pixel data has ${image.data.length} bytes; ${image.width}x${image.height} RGBA needs ${image.width * image.height * 4}.`);
     }
-    if (image.width % 8 !== 0 || image.height % 8 !== 0 || image.width < 16 || image.height < 16) {
-      throw badInput(`The face crop is ${image.width}x${image.height}; the prior needs sides that are multiples of 8 (the model set's size is ${m.resolution}x${m.resolution}).`);
+    // a latent prior downsamples the latent grid twice more: sides must be multiples of 4 cells
+    const multiple = m.latent ? m.latent.downscale * 4 : 8;
+    if (image.width % multiple !== 0 || image.height % multiple !== 0 || image.width < 2 * multiple || image.height < 2 * multiple) {
+      throw badInput(`The face crop is ${image.width}x${image.height}; the prior needs sides that are multiples of ${multiple} (the model set's size is ${m.resolution}x${m.resolution}).`);
     }
     if (image.width > MAX_SIDE || image.height > MAX_SIDE) {
       throw badInput(`The face crop is ${image.width}x${image.height}; at most ${MAX_SIDE} pixels a side are supported.`);
@@ -239,7 +255,17 @@ export class Engine {
     }
     const priorOut = models.manifest.models.find((e) => e.role === 'prior')?.outputs[0]?.shape[1];
     const learnedRange = m.diffusion.variance === 'learned-range';
-    const priorChannels = typeof priorOut === 'number' && priorOut > 0 ? priorOut : learnedRange ? 6 : 3;
+    const C = m.latent?.channels ?? 3;
+    const priorChannels = typeof priorOut === 'number' && priorOut > 0 ? priorOut : learnedRange ? 2 * C : C;
+    const latent = m.latent
+      ? {
+          C,
+          h: image.height / m.latent.downscale,
+          w: image.width / m.latent.downscale,
+          mean: m.latent.mean,
+          std: m.latent.std,
+        }
+      : undefined;
     const style: ColorStyle = gs.style ?? (COLOR_STYLES[0] as ColorStyle);
     const plan: GuidancePlan = {
       H: image.height,
@@ -255,6 +281,7 @@ export class Engine {
       priorChannels,
       emitGrad: false,
       extraGrads: extraRoles.map((mp) => gs.weights[mp.weight] as number),
+      ...(latent ? { latent } : {}),
     };
     return {
       plan,
@@ -267,6 +294,7 @@ export class Engine {
       T: m.diffusion.steps,
       scale: gs.scale,
       eta: req.sampler.eta ?? 0,
+      keepUnmasked: !!req.mask && (req.keepUnmasked ?? weights.unmasked > 0),
     };
   }
 
@@ -349,16 +377,32 @@ export class Engine {
     const { plan, diffusion } = p;
     const H = plan.H;
     const W = plan.W;
-    const size = 3 * H * W;
-    const dims = [1, 3, H, W];
+    const pixDims = [1, 3, H, W];
+    // x_t: the image (pixel sets) or its normalised latent (latent sets)
+    const [C, h, w] = sampleDims(plan);
+    const size = C * h * w;
+    const dims = [1, C, h, w];
+    const latent = plan.latent;
     const be = this.backend;
     const prior = this.sessions.prior as Session;
     const priorIn = prior.inputNames;
     const key = `${H}x${W}|${JSON.stringify(plan)}`;
     const posterior = await this.graph(`posterior|${key}`, () => buildPosteriorGraph(plan));
-    const guidance = await this.graph(`guidance|${key}`, () => buildGuidanceGraph(plan));
+    const guidance = latent ? null : await this.graph(`guidance|${key}`, () => buildGuidanceGraph(plan));
+    // latent sets decode x0_hat each step only when some property needs pixels
+    const guided = !latent || this.isGuided(plan, p);
+    const pixGrad = latent && guided ? await this.graph(`pixgrad|${key}`, () => buildPixelGradientGraph(plan)) : null;
+    const decoded = latent && guided ? await this.graph(`decoded|${key}`, () => buildDecodedGraph(plan)) : null;
+    const update = latent ? await this.graph(`update|${key}`, () => buildLatentUpdateGraph(plan)) : null;
     const previewSize = Math.min(req.previewSize ?? 128, H, W);
-    const preview = req.previewEvery ? await this.graph(`preview|${H}x${W}|${previewSize}`, () => buildPreviewGraph(H, W, previewSize)) : null;
+    const latentPreview = latent && !guided ? this.models?.manifest.latent?.preview : undefined;
+    const preview = !req.previewEvery
+      ? null
+      : latentPreview
+        ? await this.graph(`lpreview|${key}|${previewSize}`, () => buildLatentPreviewGraph(plan, previewSize, latentPreview.matrix, latentPreview.bias))
+        : guided
+          ? await this.graph(`preview|${H}x${W}|${previewSize}`, () => buildPreviewGraph(H, W, previewSize))
+          : null;
     const fence = opts.profile
       ? (t: RtTensor) => this.graph(`fence|${t.dims.join('x')}`, () => buildFenceGraph(t.dims))
       : null;
@@ -379,14 +423,20 @@ export class Engine {
 
     // Static inputs go to the device once per run.
     const yData = rgbaToChw(req.image);
-    const y = this.track(be.tensor(yData, dims));
+    const y = this.track(be.tensor(yData, pixDims));
     let keep: RtTensor | undefined;
     if (needsKeep(plan) && req.mask) {
       const m = maskToChw(req.mask);
       const k = new Float32Array(m.length);
       for (let i = 0; i < m.length; i++) k[i] = m[i] === 0 ? 1 : 0;
-      keep = this.track(be.tensor(k, dims));
+      keep = this.track(be.tensor(k, pixDims));
     }
+    // unguided latent runs still go through the update graph, with a zero gradient
+    const zeroGrad = latent && !guided ? this.track(be.tensor(new Float32Array(size), dims)) : undefined;
+    // a restorer that reads only y gives the same estimate at every step: run it once
+    const restorerOnce = needsRestorer(plan) && this.restorerReadsOnlyY();
+    let fOnce: RtTensor | undefined;
+    if (restorerOnce) fOnce = await timed('restorer', () => this.runRestorer(y, y, y), (t) => t);
     let refEmbedding: RtTensor | undefined;
     let cotangent: Session | undefined;
     if (needsIdentity(plan)) {
@@ -452,21 +502,34 @@ export class Engine {
         const priorOut = Object.values(pOut)[0] as RtTensor;
         const post = await timed('posterior', () => this.runOne(posterior, { x, out: priorOut, coef }), (o) => o.x0);
         this.free(priorOut);
+        // x0_hat in pixels: the posterior's own (pixel sets) or the decoded latent (latent sets)
+        let pix: Record<string, RtTensor> = post;
+        if (decoded) {
+          const image = await timed('decoder', () => this.runDecoder(post.z0raw as RtTensor), (t) => t);
+          pix = await this.runOne(decoded, { image });
+          this.free(image);
+        }
         if (needsRestorer(plan) && !f) {
-          f = await timed('restorer', () => this.runRestorer(x, y, tTensor), (t) => t);
+          f = fOnce ?? (await timed('restorer', () => this.runRestorer(latent ? (pix.x0 as RtTensor) : x, y, tTensor), (t) => t));
         }
         let gid: RtTensor | undefined;
         if (needsIdentity(plan) && cotangent && refEmbedding) {
-          gid = await timed('identity', () => this.identityGradient(post.x0id as RtTensor, refEmbedding as RtTensor, cotangent as Session), (t) => t);
+          gid = await timed('identity', () => this.identityGradient(pix.x0id as RtTensor, refEmbedding as RtTensor, cotangent as Session), (t) => t);
         }
         const gext: RtTensor[] = [];
         for (const mp of p.extraRoles) {
-          gext.push(await timed('models', () => this.runGradientModel(mp.role, post.x0 as RtTensor, y), (t) => t));
+          gext.push(await timed('models', () => this.runGradientModel(mp.role, pix.x0 as RtTensor, y), (t) => t));
         }
         const noiseData = noise.next(size);
         assertFinite(noiseData, 'noise');
         const nz = this.track(be.tensor(noiseData, dims));
-        const feeds: Record<string, RtTensor> = {
+        const propertyFeeds: Record<string, RtTensor> = {};
+        if (needsY(plan)) propertyFeeds.y = y;
+        if (keep) propertyFeeds.keep = keep;
+        if (f) propertyFeeds.f = f;
+        if (gid) propertyFeeds.gid = gid;
+        gext.forEach((t, k) => (propertyFeeds[`gext${k}`] = t));
+        const updateFeeds: Record<string, RtTensor> = {
           x0: post.x0 as RtTensor,
           mean: post.mean as RtTensor,
           logvar: post.logvar as RtTensor,
@@ -474,12 +537,18 @@ export class Engine {
           noise: nz,
           params,
         };
-        if (needsY(plan)) feeds.y = y;
-        if (keep) feeds.keep = keep;
-        if (f) feeds.f = f;
-        if (gid) feeds.gid = gid;
-        gext.forEach((t, k) => (feeds[`gext${k}`] = t));
-        const g = await timed('guidance', () => this.runOne(guidance, feeds), (o) => o.next);
+        let g: Record<string, RtTensor>;
+        let graw: RtTensor | undefined;
+        if (guidance) {
+          g = await timed('guidance', () => this.runOne(guidance, { ...updateFeeds, ...propertyFeeds }), (o) => o.next);
+        } else {
+          if (pixGrad) {
+            const gp = await timed('guidance', () => this.runOne(pixGrad, { x0: pix.x0 as RtTensor, ...propertyFeeds }), (o) => o.gpix);
+            graw = await timed('decoder-vjp', () => this.runDecoderVjp(post.z0raw as RtTensor, gp.gpix as RtTensor), (t) => t);
+            this.free(gp.gpix);
+          }
+          g = await timed('update', () => this.runOne(update as Session, { ...updateFeeds, graw: graw ?? (zeroGrad as RtTensor) }), (o) => o.next);
+        }
         const next = g.next as RtTensor;
         if (opts.onStepDump) {
           opts.onStepDump({
@@ -495,12 +564,13 @@ export class Engine {
         const every = req.previewEvery ?? 0;
         let previewImg: RgbaImage | undefined;
         if (preview && every > 0 && (call % every === 0 || call === total)) {
-          const pv = await timed('preview', () => this.runOne(preview, { x: post.x0 as RtTensor }));
+          const pv = await timed('preview', () => this.runOne(preview, { x: (latentPreview ? post.x0 : pix.x0) as RtTensor }));
           const data = await be.read(pv.preview as RtTensor);
           previewImg = chwToRgba(data, previewSize, previewSize);
           this.free(pv.preview);
         }
-        this.free(x, nz, post.x0, post.mean, post.logvar, post.x0id, gid, g.grad, ...gext);
+        this.free(x, nz, post.x0, post.mean, post.logvar, post.x0id, post.z0raw, gid, g.grad, graw, ...gext);
+        if (pix !== post) this.free(pix.x0, pix.x0id);
         x = next;
         const elapsed = now() - started;
         const done = variant * total + call;
@@ -515,7 +585,7 @@ export class Engine {
           ...(previewImg ? { preview: previewImg } : {}),
         });
       }
-      if (f) {
+      if (f && f !== fOnce) {
         if (i === 0 || call >= maxCalls) {
           lastF = f;
         } else {
@@ -527,14 +597,71 @@ export class Engine {
       params.dispose();
     }
     // the final reads are the result, not between-steps readbacks
-    const result = await be.read(x, false);
+    const result = latent ? await this.decodeFinal(x, plan) : await be.read(x, false);
     let restorerImg: RgbaImage | undefined;
+    lastF ??= fOnce;
     if (lastF) {
       const fData = await be.read(lastF, false);
       restorerImg = chwToRgba(fData.map((v) => Math.max(-1, Math.min(1, v))), W, H);
     }
-    this.free(x, y, keep, refEmbedding, lastF);
-    return { image: chwToRgba(result, W, H), ...(restorerImg ? { restorer: restorerImg } : {}), priorCalls: call };
+    this.free(x, y, keep, refEmbedding, lastF, zeroGrad, fOnce);
+    let image = chwToRgba(result, W, H);
+    if (p.keepUnmasked && req.mask) image = blendOutsideMask(image, req.image, req.mask, featherFor(W, H));
+    return { image, ...(restorerImg ? { restorer: restorerImg } : {}), priorCalls: call };
+  }
+
+  /** Whether any property is active (otherwise a latent run never needs pixels before the end). */
+  private isGuided(plan: GuidancePlan, p: Prepared): boolean {
+    const w = plan.weights;
+    return Object.values(w).some((v) => v !== 0) || p.extraRoles.length > 0;
+  }
+
+  private restorerReadsOnlyY(): boolean {
+    const s = this.sessions.restorer;
+    return !!s && s.inputNames.every((n) => Y_NAMES.has(n));
+  }
+
+  /** The final latent, denormalised and decoded at full resolution, clamped to [-1, 1]. */
+  private async decodeFinal(x: RtTensor, plan: GuidancePlan): Promise<Float32Array> {
+    const L = plan.latent as NonNullable<GuidancePlan['latent']>;
+    // a copy: on CPU backends read() may hand back the tensor's own buffer
+    const z = Float32Array.from(await this.backend.read(x, false));
+    const n = L.h * L.w;
+    for (let c = 0; c < L.C; c++) {
+      const s = L.std[c] as number;
+      const m = L.mean[c] as number;
+      for (let i = c * n; i < (c + 1) * n; i++) z[i] = (z[i] as number) * s + m;
+    }
+    const zt = this.track(this.backend.tensor(z, [1, L.C, L.h, L.w]));
+    const img = await this.runDecoder(zt);
+    const out = await this.backend.read(img, false);
+    this.free(zt, img);
+    for (let i = 0; i < out.length; i++) out[i] = Math.max(-1, Math.min(1, out[i] as number));
+    return out;
+  }
+
+  private ioNames(role: ModelRole): string[] {
+    const s = this.sessions[role] as Session;
+    const entry = this.models?.manifest.models.find((e) => e.role === role);
+    const names = entry?.inputs.map((t) => t.name) ?? [];
+    return names.every((n) => s.inputNames.includes(n)) && names.length === s.inputNames.length ? names : [...s.inputNames];
+  }
+
+  private async runDecoder(z: RtTensor): Promise<RtTensor> {
+    const s = this.sessions.decoder as Session;
+    const [name] = this.ioNames('decoder');
+    const out = await this.runOne(s, { [name ?? 'latent']: z });
+    return Object.values(out)[0] as RtTensor;
+  }
+
+  /** Latent gradient (raw latents) of <gpix, decoder(z)>, on the device. */
+  private async runDecoderVjp(z: RtTensor, gpix: RtTensor): Promise<RtTensor> {
+    const s = this.sessions['decoder-vjp'] as Session;
+    const [zName, cName] = this.ioNames('decoder-vjp');
+    const out = await this.runOne(s, { [zName ?? 'input']: z, [cName ?? 'cotangent']: gpix });
+    const grad = out.grad_input ?? Object.values(out)[0];
+    for (const t of Object.values(out)) if (t !== grad) this.free(t);
+    return grad as RtTensor;
   }
 
   /** A model-based property's gradient graph: (x0 [, y]) -> dL/dx0. */
@@ -552,7 +679,7 @@ export class Engine {
     const s = this.sessions.restorer as Session;
     const feeds: Record<string, RtTensor> = {};
     for (const name of s.inputNames) {
-      if (name === 'y' || name === 'y_t' || name === 'lq') feeds[name] = y;
+      if (Y_NAMES.has(name)) feeds[name] = y;
       else if (name === 't' || name === 'timestep') feeds[name] = t;
       else feeds[name] = x;
     }
@@ -593,6 +720,9 @@ export class Engine {
     return this.track(this.backend.tensor(emb, [1, emb.length]));
   }
 }
+
+/** Input names under which restorers take the degraded photo y. */
+const Y_NAMES = new Set(['y', 'y_t', 'lq']);
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));

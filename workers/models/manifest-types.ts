@@ -10,7 +10,10 @@ export type ModelRole =
   | 'identity-vjp'
   | 'perceptual'
   | 'discriminator'
-  | 'face-detector';
+  | 'face-detector'
+  | 'decoder'
+  | 'decoder-vjp'
+  | 'encoder';
 
 export interface ModelFile {
   /** path relative to the manifest, or an absolute URL */
@@ -49,7 +52,46 @@ export interface ModelEntry {
  *   inputs x0 (1,3,H,W) [and y (1,3,H,W), the input photo] -> grad (1,3,H,W) = dL/dx0 of its own loss
  *   (e.g. a VGG feature distance to y, or -log D(x0)), unweighted; the engine weights and sums it.
  * - face-detector: see workers/faces/README.md.
+ * Latent sets (manifest.latent present; the prior samples latents, the properties stay in pixels):
+ * - prior: x (1,C,h,w) NORMALISED latents (z - latent.mean) / latent.std, h = resolution / downscale;
+ *   output (1,C|2C,h,w).
+ * - decoder: latent (1,C,h,w) RAW latents -> image (1,3,H,W) in [-1,1], not clamped.
+ * - decoder-vjp: input (1,C,h,w) raw latents, cotangent (1,3,H,W) -> grad_input (1,C,h,w): the decoder's
+ *   vector-Jacobian product (the engine passes the gradient straight through its [-1,1] clamp).
+ * - encoder (optional): image (1,3,H,W) in [-1,1] -> latent (1,C,h,w) raw.
+ * - restorer: as above but at the pixel resolution; a latent set's restorer sees y (and t) only, since
+ *   there is no pixel x_t (an input named x/x_t gets the decoded x0_hat).
  */
+
+/** How a latent model set's latents relate to its autoencoder (see tools/convert/taef2.py). */
+export interface LatentSpace {
+  /** latent channels C */
+  channels: number;
+  /** pixels per latent cell along each side (resolution / downscale = the prior's size) */
+  downscale: number;
+  /** per-channel normalisation the prior was trained with: z_norm = (z_raw - mean) / std */
+  mean: number[];
+  std: number[];
+  /**
+   * Cheap previews: rgb = matrix (3 x C, row-major) . z_raw + bias, per latent cell, in [-1,1], fitted by least
+   * squares to the decoder's output average-pooled to the latent grid; fitPsnrDb says how well it fits.
+   */
+  preview?: { matrix: number[]; bias: number[]; fitPsnrDb?: number };
+}
+
+/** What the app and the runner start from for one task (chosen per model set, on held-out faces). */
+export interface TaskDefaults {
+  scale: number;
+  steps: number;
+  sampler: 'ddpm' | 'ddim';
+  /** gradient steps N inside the window */
+  gradSteps: number;
+  update?: 'mean-shift' | 'dynamic-global' | 'dynamic-channel';
+  /** property weights that differ from the paper's */
+  weights?: Record<string, number>;
+  /** the slider's advised range [low, high]; values outside get a warning, not a clamp */
+  advised?: [number, number];
+}
 export interface ModelManifest {
   format: 'pgdiff-model-set';
   version: 1;
@@ -75,4 +117,11 @@ export interface ModelManifest {
   models: ModelEntry[];
   /** true for random-weight test sets: the app refuses to present them as a default */
   testOnly?: boolean;
+  /** present for latent sets: the prior samples the latents of `decoder` */
+  latent?: LatentSpace;
+  /** per-task starting settings for this set (the paper's values stay available as "paper values") */
+  defaults?: Partial<Record<TaskId, TaskDefaults>>;
 }
+
+export type TaskId = 'blind' | 'colorization' | 'inpainting' | 'reference' | 'old-photo';
+

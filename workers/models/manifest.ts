@@ -2,7 +2,7 @@
  * Validation of model-set manifests (shapes in manifest-types.ts) and small helpers the loader and
  * the engine share: which file of a role to use, and where it lives.
  */
-import type { ModelEntry, ModelFile, ModelManifest, ModelRole, TensorSpec } from './manifest-types';
+import type { LatentSpace, ModelEntry, ModelFile, ModelManifest, ModelRole, TaskDefaults, TaskId, TensorSpec } from './manifest-types';
 
 export const MANIFEST_FORMAT = 'pgdiff-model-set';
 export const SUPPORTED_MANIFEST_VERSIONS: readonly number[] = [1];
@@ -15,7 +15,11 @@ export const MODEL_ROLES: readonly ModelRole[] = [
   'perceptual',
   'discriminator',
   'face-detector',
+  'decoder',
+  'decoder-vjp',
+  'encoder',
 ];
+export const TASK_IDS: readonly TaskId[] = ['blind', 'colorization', 'inpainting', 'reference', 'old-photo'];
 
 export interface ManifestIssue {
   /** field path, e.g. "models[1].files.fp32.sha256" ("" for the whole document) */
@@ -152,13 +156,13 @@ function checkTensors(c: Checker, v: unknown, path: string): TensorSpec[] | unde
 }
 
 /** Spatial dims of a 4-D NCHW tensor must match the resolution when they are fixed numbers. */
-function checkSpatial(c: Checker, tensors: TensorSpec[], path: string, resolution: number): void {
+function checkSpatial(c: Checker, tensors: TensorSpec[], path: string, size: number, what: string): void {
   tensors.forEach((t, i) => {
     if (t.shape.length !== 4) return;
     for (const axis of [2, 3]) {
       const d = t.shape[axis];
-      if (typeof d === 'number' && d > 0 && d !== resolution)
-        c.fail(`${path}[${i}].shape[${axis}]`, `expected ${resolution} (the manifest's resolution) or a dynamic dimension, got ${d}`);
+      if (typeof d === 'number' && d > 0 && d !== size)
+        c.fail(`${path}[${i}].shape[${axis}]`, `expected ${size} (the manifest's ${what}) or a dynamic dimension, got ${d}`);
     }
   });
 }
@@ -283,6 +287,10 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
     else c.fail('testOnly', `expected true or false, got ${describe(o.testOnly)}`);
   }
 
+  const latent = o.latent === undefined ? undefined : checkLatent(c, o.latent, resolution);
+  const defaults = o.defaults === undefined ? undefined : checkDefaults(c, o.defaults);
+  const priorSize = latent && resolution !== undefined ? resolution / latent.downscale : resolution;
+
   const models: ModelEntry[] = [];
   if (!Array.isArray(o.models) || o.models.length === 0) {
     c.fail('models', o.models === undefined ? 'missing (expected a non-empty list of models)' : `expected a non-empty list of models, got ${Array.isArray(o.models) ? 'an empty list' : describe(o.models)}`);
@@ -294,15 +302,21 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
       if (role) rolesAt.set(role, [...(rolesAt.get(role) ?? []), i]);
       if (e) {
         models.push(e);
-        if (resolution !== undefined && (e.role === 'prior' || e.role === 'restorer')) {
-          checkSpatial(c, e.inputs, `models[${i}].inputs`, resolution);
-          checkSpatial(c, e.outputs, `models[${i}].outputs`, resolution);
+        if (resolution !== undefined && e.role === 'restorer') {
+          checkSpatial(c, e.inputs, `models[${i}].inputs`, resolution, 'resolution');
+          checkSpatial(c, e.outputs, `models[${i}].outputs`, resolution, 'resolution');
+        }
+        if (priorSize !== undefined && Number.isInteger(priorSize) && e.role === 'prior') {
+          const what = latent ? `resolution / latent.downscale` : 'resolution';
+          checkSpatial(c, e.inputs, `models[${i}].inputs`, priorSize, what);
+          checkSpatial(c, e.outputs, `models[${i}].outputs`, priorSize, what);
         }
         if (e.role === 'prior' && diffusion?.variance) {
           const out0 = e.outputs[0];
           const ch = out0?.shape.length === 4 ? out0.shape[1] : undefined;
-          const want = diffusion.variance === 'learned-range' ? 6 : 3;
-          if (typeof ch === 'number' && ch > 0 && ch !== want && !(want === 3 && ch === 6))
+          const base = latent ? latent.channels : 3;
+          const want = diffusion.variance === 'learned-range' ? 2 * base : base;
+          if (typeof ch === 'number' && ch > 0 && ch !== want && !(want === base && ch === 2 * base))
             c.fail(`models[${i}].outputs[0].shape[1]`, `expected ${want} channels for diffusion.variance "${diffusion.variance}", got ${ch}`);
         }
       }
@@ -313,6 +327,14 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
     for (const [role, at] of rolesAt)
       if (role !== 'prior' && at.length > 1)
         c.fail(`models[${at[1]}].role`, `role "${role}" appears more than once (models[${at.join('], models[')}]); each role may appear once`);
+    const latentRoles = (['decoder', 'decoder-vjp', 'encoder'] as const).filter((r) => rolesAt.has(r));
+    if (o.latent !== undefined) {
+      for (const r of ['decoder', 'decoder-vjp'] as const)
+        if (!rolesAt.has(r)) c.fail('models', `a latent set (the manifest has "latent") needs a model with role "${r}"`);
+    } else if (latentRoles.length > 0) {
+      const at = rolesAt.get(latentRoles[0]!)![0];
+      c.fail(`models[${at}].role`, `role "${latentRoles[0]}" belongs to latent sets: add the "latent" block (channels, downscale, mean, std)`);
+    }
     const hasId = rolesAt.has('identity');
     const hasVjp = rolesAt.has('identity-vjp');
     if (hasId !== hasVjp)
@@ -335,7 +357,100 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
   };
   if (description !== undefined) manifest.description = description;
   if (testOnly !== undefined) manifest.testOnly = testOnly;
+  if (latent) manifest.latent = latent;
+  if (defaults) manifest.defaults = defaults;
   return manifest;
+}
+
+function finiteList(c: Checker, v: unknown, path: string, length: number, { positive = false } = {}): number[] | undefined {
+  if (!Array.isArray(v) || v.length !== length) {
+    c.fail(path, `expected a list of ${length} numbers, got ${Array.isArray(v) ? `${v.length}` : describe(v)}`);
+    return undefined;
+  }
+  let ok = true;
+  v.forEach((x, i) => {
+    if (typeof x !== 'number' || !Number.isFinite(x) || (positive && x <= 0)) {
+      c.fail(`${path}[${i}]`, `expected a finite${positive ? ' positive' : ''} number, got ${describe(x)}`);
+      ok = false;
+    }
+  });
+  return ok ? (v as number[]) : undefined;
+}
+
+function checkLatent(c: Checker, v: unknown, resolution: number | undefined): LatentSpace | undefined {
+  const o = c.object(v, 'latent');
+  if (!o) return undefined;
+  const channels = c.positiveInt(o.channels, 'latent.channels');
+  const downscale = c.positiveInt(o.downscale, 'latent.downscale');
+  if (downscale !== undefined && resolution !== undefined && resolution % downscale !== 0)
+    c.fail('latent.downscale', `the resolution ${resolution} is not a multiple of the downscale factor ${downscale}`);
+  if (channels === undefined) return undefined;
+  const mean = finiteList(c, o.mean, 'latent.mean', channels);
+  const std = finiteList(c, o.std, 'latent.std', channels, { positive: true });
+  let preview: LatentSpace['preview'];
+  if (o.preview !== undefined) {
+    const p = c.object(o.preview, 'latent.preview');
+    if (p) {
+      const matrix = finiteList(c, p.matrix, 'latent.preview.matrix', 3 * channels);
+      const bias = finiteList(c, p.bias, 'latent.preview.bias', 3);
+      if (p.fitPsnrDb !== undefined && (typeof p.fitPsnrDb !== 'number' || !Number.isFinite(p.fitPsnrDb)))
+        c.fail('latent.preview.fitPsnrDb', `expected a number, got ${describe(p.fitPsnrDb)}`);
+      if (matrix && bias) preview = { matrix, bias, ...(typeof p.fitPsnrDb === 'number' ? { fitPsnrDb: p.fitPsnrDb } : {}) };
+    }
+  }
+  if (downscale === undefined || !mean || !std) return undefined;
+  return { channels, downscale, mean, std, ...(preview ? { preview } : {}) };
+}
+
+const UPDATE_RULES = ['mean-shift', 'dynamic-global', 'dynamic-channel'] as const;
+
+function checkDefaults(c: Checker, v: unknown): Partial<Record<TaskId, TaskDefaults>> | undefined {
+  const o = c.object(v, 'defaults');
+  if (!o) return undefined;
+  const out: Partial<Record<TaskId, TaskDefaults>> = {};
+  for (const [task, d] of Object.entries(o)) {
+    const path = `defaults.${task}`;
+    if (!(TASK_IDS as readonly string[]).includes(task)) {
+      c.fail(path, `unknown task (expected one of ${TASK_IDS.map((t) => `"${t}"`).join(', ')})`);
+      continue;
+    }
+    const t = c.object(d, path);
+    if (!t) continue;
+    const scale = t.scale;
+    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale < 0) c.fail(`${path}.scale`, `expected a number >= 0, got ${describe(scale)}`);
+    const steps = c.positiveInt(t.steps, `${path}.steps`);
+    const sampler = c.oneOf(t.sampler, ['ddpm', 'ddim'] as const, `${path}.sampler`);
+    const gradSteps = c.positiveInt(t.gradSteps, `${path}.gradSteps`);
+    const update = t.update === undefined ? undefined : c.oneOf(t.update, UPDATE_RULES, `${path}.update`);
+    let weights: Record<string, number> | undefined;
+    if (t.weights !== undefined) {
+      const w = c.object(t.weights, `${path}.weights`);
+      if (w) {
+        weights = {};
+        for (const [k, x] of Object.entries(w)) {
+          if (typeof x === 'number' && Number.isFinite(x)) weights[k] = x;
+          else c.fail(`${path}.weights.${k}`, `expected a finite number, got ${describe(x)}`);
+        }
+      }
+    }
+    let advised: [number, number] | undefined;
+    if (t.advised !== undefined) {
+      const a = finiteList(c, t.advised, `${path}.advised`, 2);
+      if (a && !(a[0]! >= 0 && a[0]! <= a[1]!)) c.fail(`${path}.advised`, `expected [low, high] with 0 <= low <= high, got [${a.join(', ')}]`);
+      else if (a) advised = [a[0]!, a[1]!];
+    }
+    if (typeof scale === 'number' && steps && sampler && gradSteps)
+      out[task as TaskId] = {
+        scale,
+        steps,
+        sampler,
+        gradSteps,
+        ...(update ? { update } : {}),
+        ...(weights ? { weights } : {}),
+        ...(advised ? { advised } : {}),
+      };
+  }
+  return out;
 }
 
 export type Precision = 'fp32' | 'fp16';

@@ -7,8 +7,14 @@ export type AnalyticWeights = Required<Omit<PropertyWeights, 'perceptual' | 'adv
 
 /** What one request's guidance needs; decides which graph inputs exist. */
 export interface GuidancePlan {
+  /** pixel size of x0_hat (the image the properties see) */
   H: number;
   W: number;
+  /**
+   * Set for latent model sets: x_t lives in a (C, h, w) latent space; x0_hat in pixels is the decoder's
+   * output and the pixel gradient comes back through the decoder's VJP (see buildLatentUpdateGraph).
+   */
+  latent?: { C: number; h: number; w: number; mean: number[]; std: number[] };
   weights: AnalyticWeights;
   update: UpdateRule;
   sampler: 'ddpm' | 'ddim';
@@ -46,19 +52,21 @@ export function needsKeep(p: GuidancePlan): boolean {
  */
 export function buildPosteriorGraph(p: GuidancePlan): Uint8Array {
   const g = new GraphBuilder('posterior');
-  const img = [1, 3, p.H, p.W];
+  const [C, h, w] = sampleDims(p);
+  const img = [1, C, h, w];
   const x = g.input('x', img);
-  const out = g.input('out', [1, p.priorChannels, p.H, p.W]);
+  const out = g.input('out', [1, p.priorChannels, h, w]);
   const coef = g.input('coef', [6]);
-  const eps = p.priorChannels === 3 ? out : g.sliceC(out, 0, 3);
+  const eps = p.priorChannels === C ? out : g.sliceC(out, 0, C);
   const x0raw = g.sub(g.mul(g.pick(coef, 0), x), g.mul(g.pick(coef, 1), eps));
-  const x0 = g.clip(x0raw, -1, 1);
+  // pixels are clipped to [-1,1]; latents are unbounded (the decoder soft-clamps its input)
+  const x0 = p.latent ? x0raw : g.clip(x0raw, -1, 1);
   const mean = g.add(g.mul(g.pick(coef, 2), x0), g.mul(g.pick(coef, 3), x));
   let logvar: string;
   const minLog = g.pick(coef, 4);
   const maxLog = g.pick(coef, 5);
   if (p.learnedRange) {
-    const v = g.sliceC(out, 3, 6);
+    const v = g.sliceC(out, C, 2 * C);
     const frac = g.scale(g.add(v, g.constF(1)), 0.5);
     logvar = g.add(g.mul(frac, maxLog), g.mul(g.sub(g.constF(1), frac), minLog));
   } else {
@@ -68,12 +76,38 @@ export function buildPosteriorGraph(p: GuidancePlan): Uint8Array {
   g.output(x0, 'x0', img);
   g.output(mean, 'mean', img);
   g.output(logvar, 'logvar', img);
-  if (needsIdentity(p)) {
-    const s = p.idSize;
-    const ry = g.constF(aaBilinearMatrix(p.H, s), [s, p.H]);
-    const rxT = g.constF(transpose(aaBilinearMatrix(p.W, s), s, p.W), [p.W, s]);
-    g.output(g.matmul(g.matmul(ry, x0), rxT), 'x0id', [1, 3, s, s]);
+  if (p.latent) {
+    // the decoder reads raw latents
+    const L = p.latent;
+    g.output(g.add(g.mul(x0, g.constF(L.std, [1, C, 1, 1])), g.constF(L.mean, [1, C, 1, 1])), 'z0raw', img);
+  } else if (needsIdentity(p)) {
+    g.output(identityResize(g, p, x0), 'x0id', [1, 3, p.idSize, p.idSize]);
   }
+  return g.build();
+}
+
+/** (C, h, w) of the sampled variable x_t: the image itself, or its latent. */
+export function sampleDims(p: GuidancePlan): [number, number, number] {
+  return p.latent ? [p.latent.C, p.latent.h, p.latent.w] : [3, p.H, p.W];
+}
+
+function identityResize(g: GraphBuilder, p: GuidancePlan, x0: string): string {
+  const s = p.idSize;
+  const ry = g.constF(aaBilinearMatrix(p.H, s), [s, p.H]);
+  const rxT = g.constF(transpose(aaBilinearMatrix(p.W, s), s, p.W), [p.W, s]);
+  return g.matmul(g.matmul(ry, x0), rxT);
+}
+
+/**
+ * Latent sets: the decoder's output -> x0_hat in pixels (clamped to [-1,1], as the pixel posterior clips)
+ * and its resize for the identity network.
+ */
+export function buildDecodedGraph(p: GuidancePlan): Uint8Array {
+  const g = new GraphBuilder('decoded');
+  const img = [1, 3, p.H, p.W];
+  const x0 = g.clip(g.input('image', img), -1, 1);
+  g.output(x0, 'x0', img);
+  if (needsIdentity(p)) g.output(identityResize(g, p, x0), 'x0id', [1, 3, p.idSize, p.idSize]);
   return g.build();
 }
 
@@ -96,12 +130,56 @@ export function buildGuidanceGraph(p: GuidancePlan): Uint8Array {
   const x = g.input('x', img);
   const noise = g.input('noise', img);
   const params = g.input('params', [8]);
+  const grad = pixelGradient(g, p, x0);
+  const next = applyUpdate(g, p, grad, { x0, mean, logvar, x, noise, params });
+  g.output(next, 'next', img);
+  if (p.emitGrad) g.output(grad, 'grad', img);
+  return g.build();
+}
+
+/**
+ * Latent sets, first half: the properties' gradient w.r.t. the decoded x0_hat (pixels), masks included,
+ * exactly as the pixel guidance computes it. Output gpix goes through the decoder's VJP.
+ */
+export function buildPixelGradientGraph(p: GuidancePlan): Uint8Array {
+  const g = new GraphBuilder('pixel_gradient');
+  const img = [1, 3, p.H, p.W];
+  const grad = pixelGradient(g, p, g.input('x0', img));
+  g.output(grad, 'gpix', img);
+  return g.build();
+}
+
+/**
+ * Latent sets, second half: the latent gradient (raw latents, from decoder-vjp) scaled to the normalised
+ * latents the prior samples (chain rule through z_raw = z * std + mean), then the update rule on the latent,
+ * exactly as the spec writes it for x (norms of the dynamic weight over the latent, or per latent channel).
+ */
+export function buildLatentUpdateGraph(p: GuidancePlan): Uint8Array {
+  const L = p.latent;
+  if (!L) throw new Error('buildLatentUpdateGraph needs a latent plan');
+  const g = new GraphBuilder('latent_update');
+  const lat = [1, L.C, L.h, L.w];
+  const x0 = g.input('x0', lat);
+  const mean = g.input('mean', lat);
+  const logvar = g.input('logvar', lat);
+  const x = g.input('x', lat);
+  const noise = g.input('noise', lat);
+  const params = g.input('params', [8]);
+  const grad = g.mul(g.input('graw', lat), g.constF(L.std, [1, L.C, 1, 1]));
+  const next = applyUpdate(g, p, grad, { x0, mean, logvar, x, noise, params });
+  g.output(next, 'next', lat);
+  if (p.emitGrad) g.output(grad, 'grad', lat);
+  return g.build();
+}
+
+/** d(weighted property losses)/d(x0_hat) in pixels, (1,3,H,W); masked where the plan says so. */
+function pixelGradient(g: GraphBuilder, p: GuidancePlan, x0: string): string {
+  const img = [1, 3, p.H, p.W];
   const y = needsY(p) ? g.input('y', img) : '';
   const keep = needsKeep(p) ? g.input('keep', img) : '';
   const f = needsRestorer(p) ? g.clip(g.input('f', img), -1, 1) : '';
   const w = p.weights;
   const parts: string[] = [];
-
   // Each property contributes d(loss)/d(x0_hat); losses are sums of squares (spec section 3).
   if (w.unmasked > 0) {
     let d = g.sub(x0, y);
@@ -151,6 +229,24 @@ export function buildGuidanceGraph(p: GuidancePlan): Uint8Array {
   grad = g.op('Expand', [grad, g.constI64(img)]);
   if (p.zeroGradInMask && keep) grad = g.mul(grad, keep);
 
+  return grad;
+}
+
+interface UpdateInputs {
+  x0: string;
+  mean: string;
+  logvar: string;
+  x: string;
+  noise: string;
+  params: string;
+}
+
+/**
+ * The update rule (spec section 2) on the sampled variable, whatever its shape: params = [s, nonzero,
+ * sqrt(1/abar), sqrt(1/abar-1), sqrt(1-abar), sqrt(abar_prev), sqrt(1-abar_prev-sigma^2), sigma].
+ */
+function applyUpdate(g: GraphBuilder, p: GuidancePlan, grad: string, u: UpdateInputs): string {
+  const { x0, mean, logvar, x, noise, params } = u;
   const s = g.pick(params, 0);
   const nonzero = g.pick(params, 1);
   let next: string;
@@ -183,9 +279,7 @@ export function buildGuidanceGraph(p: GuidancePlan): Uint8Array {
       next = g.sub(sample, g.mul(grad, coef));
     }
   }
-  g.output(next, 'next', img);
-  if (p.emitGrad) g.output(grad, 'grad', img);
-  return g.build();
+  return next;
 }
 
 /** Cotangent of the identity loss w.r.t. the embedding (weighted). */
@@ -227,5 +321,24 @@ export function buildFenceGraph(dims: readonly number[]): Uint8Array {
   const g = new GraphBuilder('fence');
   const x = g.input('x', dims);
   g.output(g.sum(x, dims.map((_, i) => i), false), 'sum', []);
+  return g.build();
+}
+
+/**
+ * Latent sets: a cheap preview from the normalised latent x0_hat, without the decoder: a linear map from each
+ * latent cell to RGB (fitted to the decoder, manifest latent.preview), then an antialiased resize.
+ */
+export function buildLatentPreviewGraph(p: GuidancePlan, size: number, matrix: number[], bias: number[]): Uint8Array {
+  const L = p.latent;
+  if (!L) throw new Error('buildLatentPreviewGraph needs a latent plan');
+  const g = new GraphBuilder('latent_preview');
+  const x = g.input('x', [1, L.C, L.h, L.w]);
+  const raw = g.add(g.mul(x, g.constF(L.std, [1, L.C, 1, 1])), g.constF(L.mean, [1, L.C, 1, 1]));
+  const flat = g.op('Reshape', [raw, g.constI64([L.C, L.h * L.w])]);
+  const rgb = g.add(g.matmul(g.constF(matrix, [3, L.C]), flat), g.constF(bias, [3, 1]));
+  const img = g.op('Reshape', [rgb, g.constI64([1, 3, L.h, L.w])]);
+  const ry = g.constF(aaBilinearMatrix(L.h, size), [size, L.h]);
+  const rxT = g.constF(transpose(aaBilinearMatrix(L.w, size), size, L.w), [L.w, size]);
+  g.output(g.clip(g.matmul(g.matmul(ry, img), rxT), -1, 1), 'preview', [1, 3, size, size]);
   return g.build();
 }
