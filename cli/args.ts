@@ -1,4 +1,4 @@
-import type { PropertyWeights, RestoreRequest, TaskName, UpdateRule } from '../workers/api';
+import type { PropertyWeights, RestoreRequest, TaskDefaultsInfo, TaskName, UpdateRule } from '../workers/api';
 import { COLOR_STYLES, defaultSampler, presetGuidance } from '../workers/engine/presets';
 
 export interface CliOptions {
@@ -14,6 +14,8 @@ export interface CliOptions {
   styleRefs: string[];
   quiet: boolean;
   request: Omit<RestoreRequest, 'image' | 'mask' | 'references'>;
+  /** flags the user gave (they win over the model set's per-task defaults) */
+  given: string[];
 }
 
 export const USAGE = `Usage: npm run restore -- --task TASK --input IN.png [--input IN2.png ...] --out OUT.png|DIR [options]
@@ -33,6 +35,8 @@ Inputs are aligned face crops; they are resized to the model set's resolution if
   --update mean-shift|dynamic-global|dynamic-channel     --zero-grad-in-mask true|false
   --style 0-3                 colour style for colour statistics   --style-ref FILE (repeatable)
   --identity-loss mse|cosine
+  --keep-unmasked true|false  keep the photo's pixels outside the mask in the result (default: true for inpainting)
+  --paper-values              start from the paper's settings instead of the model set's per-task defaults
   --noise FILE                raw float32 LE: initial noise, then each sampler call's noise
   --dump-steps DIR            write x, x0_hat (and grad) after every sampler call as raw float32
   --threads N                 onnxruntime CPU threads               --quiet
@@ -91,8 +95,9 @@ export function parseArgs(argv: string[]): CliOptions {
     else if (a === '--dump-steps') o.dumpSteps = take();
     else if (a === '--threads') o.threads = num(a, take());
     else if (a === '--quiet') o.quiet = true;
+    else if (a === '--paper-values') over[a] = 'true';
     else if (a in weightFlags) weights[weightFlags[a] as keyof PropertyWeights] = num(a, take());
-    else if (['--steps', '--seed', '--scale', '--N', '--s-start', '--s-end', '--sampler', '--eta', '--variants', '--update', '--zero-grad-in-mask', '--style', '--identity-loss'].includes(a)) over[a] = take();
+    else if (['--steps', '--seed', '--scale', '--N', '--s-start', '--s-end', '--sampler', '--eta', '--variants', '--update', '--zero-grad-in-mask', '--style', '--identity-loss', '--keep-unmasked'].includes(a)) over[a] = take();
     else throw new UsageError(`unknown option "${a}"`);
   }
   if (!task) throw new UsageError('--task is required');
@@ -134,13 +139,46 @@ export function parseArgs(argv: string[]): CliOptions {
     sampler.kind = k;
   }
   if (over['--eta'] !== undefined) sampler.eta = num('--eta', over['--eta']);
+  let keepUnmasked: boolean | undefined;
+  if (over['--keep-unmasked'] !== undefined) {
+    const k = over['--keep-unmasked'];
+    if (k !== 'true' && k !== 'false') throw new UsageError('--keep-unmasked must be true or false');
+    keepUnmasked = k === 'true';
+  }
   return {
     ...(o as CliOptions),
     task,
+    given: [...Object.keys(over), ...Object.keys(weights).map((w) => `weight:${w}`)],
     request: {
       guidance,
       sampler,
       variants: over['--variants'] !== undefined ? num('--variants', over['--variants']) : 1,
+      ...(keepUnmasked !== undefined ? { keepUnmasked } : {}),
     },
   };
+}
+
+/**
+ * Start from the model set's settings for the task (manifest `defaults`), except where the user gave a flag
+ * or asked for --paper-values. Returns what was taken from the set, for the log line.
+ */
+export function applyTaskDefaults(opts: CliOptions, d: TaskDefaultsInfo | undefined): string[] {
+  if (!d || opts.given.includes('--paper-values')) return [];
+  const g = opts.request.guidance;
+  const s = opts.request.sampler;
+  const took: string[] = [];
+  const unless = (flag: string, apply: () => void, what: string) => {
+    if (!opts.given.includes(flag)) {
+      apply();
+      took.push(what);
+    }
+  };
+  unless('--scale', () => (g.scale = d.scale), `scale ${d.scale}`);
+  unless('--steps', () => (s.steps = d.steps), `steps ${d.steps}`);
+  unless('--sampler', () => (s.kind = d.sampler), `sampler ${d.sampler}`);
+  unless('--N', () => (g.gradSteps = d.gradSteps), `N ${d.gradSteps}`);
+  if (d.update) unless('--update', () => (g.update = d.update as UpdateRule), `update ${d.update}`);
+  for (const [k, v] of Object.entries(d.weights ?? {}))
+    unless(`weight:${k}`, () => ((g.weights as Record<string, number>)[k] = v), `${k} weight ${v}`);
+  return took;
 }

@@ -8,7 +8,7 @@ import type { ProgressEvent } from '../workers/api';
 import { EngineError, toEngineError } from '../workers/engine/errors';
 import { styleFromImages } from '../workers/engine/presets';
 import { recordedNoise } from '../workers/engine/rng';
-import { parseArgs, USAGE, UsageError } from './args';
+import { applyTaskDefaults, parseArgs, USAGE, UsageError } from './args';
 import { readRgba, writePng } from './image-io';
 import { createNodeEngine } from './node-engine';
 
@@ -37,7 +37,10 @@ async function main(): Promise<number> {
   }
   const ne = await createNodeEngine({ ...(opts.models ? { models: opts.models } : {}), ...(opts.threads ? { threads: opts.threads } : {}) });
   const size = ne.info.resolution;
-  if (!opts.quiet) process.stderr.write(`model set ${ne.info.name} ${ne.info.version} (${size}x${size}), backend ${ne.info.backend}\n`);
+  const grid = ne.info.latent ? `, sampled as ${ne.info.latent.size}x${ne.info.latent.size}x${ne.info.latent.channels} latents` : '';
+  if (!opts.quiet) process.stderr.write(`model set ${ne.info.name} ${ne.info.version} (${size}x${size}${grid}), backend ${ne.info.backend}\n`);
+  const took = opts.task === 'custom' ? [] : applyTaskDefaults(opts, ne.info.defaults?.[opts.task]);
+  if (took.length && !opts.quiet) process.stderr.write(`the set's ${opts.task} defaults: ${took.join(', ')} (--paper-values for the paper's)\n`);
   const multi = opts.inputs.length > 1 || (opts.request.variants ?? 1) > 1;
   if (multi) await mkdir(opts.out, { recursive: true });
   const references = await Promise.all(opts.refs.map((r) => readRgba(r, size)));

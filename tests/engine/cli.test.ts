@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from '../../cli/args';
+import { applyTaskDefaults, parseArgs, UsageError } from '../../cli/args';
 import { loadGolden, tensorAt } from '../helpers/goldens';
 import { chwToRgbaExact } from './golden-request';
 import { REPO, TINY } from './helpers';
@@ -27,6 +27,24 @@ describe('npm run restore (cli/restore.ts)', () => {
     expect(() => parseArgs(['--task', 'nope', '--input', 'a', '--out', 'b'])).toThrow(UsageError);
     expect(() => parseArgs(['--task', 'blind', '--input', 'a', '--out', 'b', '--scale', 'x'])).toThrow(/--scale needs a number/);
     expect(() => parseArgs(['--task', 'blind', '--out', 'b'])).toThrow(/--input is required/);
+  });
+
+  it("starts from the model set's task defaults unless a flag or --paper-values says otherwise", () => {
+    const d = { scale: 0.5, steps: 40, sampler: 'ddim' as const, gradSteps: 2, update: 'dynamic-global' as const, weights: { smooth: 3 } };
+    const o = parseArgs(['--task', 'blind', '--input', 'a.png', '--out', 'o.png', '--steps', '25', '--w-smooth', '2', '--keep-unmasked', 'false']);
+    const took = applyTaskDefaults(o, d);
+    expect(o.request.guidance.scale).toBe(0.5);
+    expect(o.request.sampler.steps).toBe(25); // given
+    expect(o.request.sampler.kind).toBe('ddim');
+    expect(o.request.guidance.gradSteps).toBe(2);
+    expect(o.request.guidance.update).toBe('dynamic-global');
+    expect(o.request.guidance.weights.smooth).toBe(2); // given
+    expect(o.request.keepUnmasked).toBe(false);
+    expect(took).toEqual(['scale 0.5', 'sampler ddim', 'N 2', 'update dynamic-global']);
+    const paper = parseArgs(['--task', 'blind', '--input', 'a.png', '--out', 'o.png', '--paper-values']);
+    expect(applyTaskDefaults(paper, d)).toEqual([]);
+    expect(paper.request.guidance.scale).toBe(0.1);
+    expect(() => parseArgs(['--task', 'inpainting', '--input', 'a', '--out', 'b', '--keep-unmasked', 'maybe'])).toThrow(/--keep-unmasked must be true or false/);
   });
 
   it('with --noise and --dump-steps reproduces the Python reference step by step (inpainting golden)', async () => {

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import type { RgbaImage } from '../api';
+import { blendOutsideMask, chwToRgba, featherFor, rgbaToChw } from './image';
+
+function solid(w: number, h: number, rgb: [number, number, number]): RgbaImage {
+  const data = new Uint8ClampedArray(w * h * 4);
+  for (let i = 0; i < w * h; i++) data.set([...rgb, 255], i * 4);
+  return { width: w, height: h, data };
+}
+
+describe('image conversions', () => {
+  it('chwToRgba keeps the channel order and rounds down as the reference saves', () => {
+    const n = 2;
+    const chw = Float32Array.from([1, -1, 0, 0.5, -1, 1]); // R, G, B planes of 2 pixels
+    const img = chwToRgba(chw, 2, 1);
+    expect(Array.from(img.data)).toEqual([255, 127, 0, 255, 0, 191, 255, 255]);
+    expect(rgbaToChw(img).length).toBe(3 * n);
+    expect(rgbaToChw(img)[0]).toBeCloseTo(1, 6);
+    expect(rgbaToChw(img)[2]).toBeCloseTo(127 / 127.5 - 1, 6);
+  });
+});
+
+describe('blendOutsideMask', () => {
+  it('keeps every unmasked pixel byte-equal and ramps inside the mask', () => {
+    const w = 32;
+    const photo = solid(w, w, [10, 20, 30]);
+    const result = solid(w, w, [200, 100, 50]);
+    const mask = solid(w, w, [0, 0, 0]);
+    for (let y = 8; y < 24; y++) for (let x = 8; x < 24; x++) mask.data.set([255, 255, 255], (y * w + x) * 4);
+    const out = blendOutsideMask(result, photo, mask, 4);
+    for (let i = 0; i < w * w; i++) {
+      const missing = (mask.data[i * 4] as number) > 0;
+      if (!missing) expect(Array.from(out.data.subarray(i * 4, i * 4 + 3))).toEqual([10, 20, 30]);
+    }
+    // the centre of the hole (8 px from the edge) is the result; the hole's first ring is a quarter of it
+    expect(Array.from(out.data.subarray((16 * w + 16) * 4, (16 * w + 16) * 4 + 3))).toEqual([200, 100, 50]);
+    const edge = (16 * w + 8) * 4;
+    expect(out.data[edge]).toBe(Math.round(0.25 * 200 + 0.75 * 10));
+  });
+
+  it('refuses images of different sizes and picks a feather from the size', () => {
+    expect(() => blendOutsideMask(solid(4, 4, [0, 0, 0]), solid(8, 8, [0, 0, 0]), solid(4, 4, [0, 0, 0]), 2)).toThrow(/sizes differ/);
+    expect(featherFor(256, 256)).toBe(4);
+    expect(featherFor(64, 64)).toBe(2);
+  });
+});
