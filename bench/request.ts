@@ -1,7 +1,7 @@
 import type { RestoreRequest } from '../workers/api';
 
 /** The benchmark's request (pure: used by bench/run.ts in Node and by the harness page). */
-export function benchRequest(size: number, task: 'blind' | 'reference'): RestoreRequest {
+export function benchRequest(size: number, task: 'blind' | 'reference', steps: `ddpm${number}` | number = 'ddpm100'): RestoreRequest {
   const data = new Uint8ClampedArray(size * size * 4);
   for (let i = 0; i < size * size; i++) {
     data[i * 4] = (i * 7) % 255;
@@ -23,6 +23,6 @@ export function benchRequest(size: number, task: 'blind' | 'reference'): Restore
       sStart: 1,
       sEnd: 0.7,
     },
-    sampler: { kind: 'ddpm', steps: 'ddpm100', seed: 1 },
+    sampler: { kind: 'ddpm', steps, seed: 1 },
   };
 }

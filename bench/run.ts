@@ -5,7 +5,8 @@
  * and the table in docs/performance.md.
  *   npm run bench -- [--cpu-calls 3] [--gpu-sizes 128,256] [--gpu-calls 1] [--gpu-budget-s 900] [--skip-gpu]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +28,9 @@ const GPU_CALLS = Number(opt('gpu-calls', '1'));
 const GPU_BUDGET_S = Number(opt('gpu-budget-s', '900'));
 const SKIP_GPU = args.includes('--skip-gpu');
 const MANIFEST = path.join(REPO_ROOT, 'tests/fixtures/models/bench/manifest.json');
+// the latent set: made by bench/make_latent_set.py (random 5.0M prior, the real TAEF2 decoder and its VJP)
+const LATENT_DIR = path.join(REPO_ROOT, '.data/bench-latent');
+const SKIP_LATENT = args.includes('--skip-latent');
 const TASKS = ['blind', 'reference'] as const;
 
 interface Row {
@@ -44,8 +48,9 @@ function summarise(device: string, size: number, task: string, stats: RunStats, 
   const calls = stats.priorCalls;
   const perCallMs: Record<string, number> = {};
   for (const [k, v] of Object.entries(stats.phaseMs)) perCallMs[k] = v / calls;
-  // guidance + update = the posterior graph, the identity chain and the guidance/update graph
-  const guidance = (perCallMs.posterior ?? 0) + (perCallMs.guidance ?? 0) + (perCallMs.identity ?? 0);
+  // guidance + update = the posterior graph, the identity chain and the guidance/update graph (latent sets: plus
+  // the decoder, its VJP and the update graph)
+  const guidance = ['posterior', 'guidance', 'identity', 'decoder', 'decoder-vjp', 'update'].reduce((a, k) => a + (perCallMs[k] ?? 0), 0);
   return {
     device,
     size,
@@ -73,6 +78,36 @@ async function cpu(): Promise<Row[]> {
     }
   }
   return rows;
+}
+
+interface LatentResult {
+  rows: Row[];
+  torch: Record<string, number>;
+  fiftyStepBlindS: number;
+  guidancePathMs: number;
+  ratioToTorch: number;
+}
+
+/** The latent set on the CPU: per-phase times per call, a whole 50-step blind run, and PyTorch's times. */
+async function cpuLatent(): Promise<LatentResult> {
+  if (!existsSync(path.join(LATENT_DIR, 'manifest.json')) || !existsSync(path.join(LATENT_DIR, 'torch-times.json'))) {
+    execFileSync('/usr/bin/python3', ['-m', 'bench.make_latent_set', '--out', LATENT_DIR, '--threads', '2'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  }
+  const torch = JSON.parse(readFileSync(path.join(LATENT_DIR, 'torch-times.json'), 'utf8')) as Record<string, number>;
+  const set = await readModelSet(path.join(LATENT_DIR, 'manifest.json'));
+  const engine = new Engine(createNodeBackend(2));
+  await engine.load(set);
+  await engine.restore(benchRequest(256, 'blind'), { profile: true, maxCalls: 1 });
+  const res = await engine.restore(benchRequest(256, 'blind'), { profile: true, maxCalls: CPU_CALLS });
+  const row = summarise('cpu (onnxruntime-node, 2 threads), latent 32x32x32', 256, 'blind', res.stats);
+  const t0 = performance.now();
+  const full = await engine.restore(benchRequest(256, 'blind', 50));
+  const fiftyStepBlindS = (performance.now() - t0) / 1000;
+  await engine.dispose();
+  const p = row.perCallMs;
+  const guidancePathMs = ['decoder', 'decoder-vjp', 'guidance', 'update'].reduce((a, k) => a + (p[k] ?? 0), 0);
+  process.stderr.write(`cpu latent 256 blind: prior ${p.prior?.toFixed(0)} ms, decoder ${p.decoder?.toFixed(0)} ms, vjp ${p['decoder-vjp']?.toFixed(0)} ms; 50 steps ${fiftyStepBlindS.toFixed(1)} s (${full.stats.priorCalls} calls)\n`);
+  return { rows: [row], torch, fiftyStepBlindS, guidancePathMs, ratioToTorch: guidancePathMs / (torch.decoder_forward_autograd_vjp_ms ?? NaN) };
 }
 
 async function startVite(port: number): Promise<() => void> {
@@ -154,6 +189,18 @@ async function webgpu(): Promise<{ rows: Row[]; memory: unknown[]; adapter?: str
         await page.close();
       }
     }
+    if (!SKIP_LATENT && existsSync(path.join(LATENT_DIR, 'manifest.json'))) {
+      const page = await browser.newPage();
+      await page.goto(`http://localhost:${port}/e2e/harness/engine.html`);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      const r = (await page.evaluate(
+        ([m, c]) => (window as unknown as { __bench: (...a: unknown[]) => Promise<unknown> }).__bench(m, 256, 'blind', c, 0),
+        ['/.data/bench-latent/manifest.json', GPU_CALLS] as const,
+      )) as { caps: { adapter?: string }; stats: RunStats; live: number; gpu: unknown };
+      rows.push(summarise(`webgpu (${r.caps.adapter ?? '?'}), latent 32x32x32`, 256, 'blind', r.stats, 'first calls include shader compilation'));
+      memory.push({ size: 256, task: 'blind (latent)', liveTensorsAfterRun: r.live, gpuBufferBytes: r.gpu });
+      await page.close();
+    }
   } finally {
     await browser.close();
     stop();
@@ -162,19 +209,20 @@ async function webgpu(): Promise<{ rows: Row[]; memory: unknown[]; adapter?: str
 }
 
 function table(rows: Row[]): string {
-  const head = '| device | size | task | calls | prior ms | restorer ms | identity ms | posterior ms | guidance+update ms | guidance share of prior | readback elems between steps |\n|---|---|---|---|---|---|---|---|---|---|---|';
+  const head = '| device | size | task | calls | prior ms | restorer ms | identity ms | posterior ms | decoder ms | decoder VJP ms | guidance+update ms | guidance share of prior | readback elems between steps |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|';
   const f = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(v < 10 ? 2 : 0));
   return [
     head,
     ...rows.map(
       (r) =>
-        `| ${r.device} | ${r.size} | ${r.task} | ${r.calls} | ${f(r.perCallMs.prior)} | ${f(r.perCallMs.restorer)} | ${f(r.perCallMs.identity)} | ${f(r.perCallMs.posterior)} | ${f(r.perCallMs.guidance)} | ${Number.isNaN(r.guidanceShareOfPrior) ? '–' : `${(r.guidanceShareOfPrior * 100).toFixed(2)} %`} | ${Number.isNaN(r.readbackElementsBetweenSteps) ? '–' : r.readbackElementsBetweenSteps} |${r.note ? ` ${r.note}` : ''}`,
+        `| ${r.device} | ${r.size} | ${r.task} | ${r.calls} | ${f(r.perCallMs.prior)} | ${f(r.perCallMs.restorer)} | ${f(r.perCallMs.identity)} | ${f(r.perCallMs.posterior)} | ${f(r.perCallMs.decoder)} | ${f(r.perCallMs['decoder-vjp'])} | ${f((r.perCallMs.guidance ?? 0) + (r.perCallMs.update ?? 0))} | ${Number.isNaN(r.guidanceShareOfPrior) ? '–' : `${(r.guidanceShareOfPrior * 100).toFixed(2)} %`} | ${Number.isNaN(r.readbackElementsBetweenSteps) ? '–' : r.readbackElementsBetweenSteps} |${r.note ? ` ${r.note}` : ''}`,
     ),
   ].join('\n');
 }
 
 async function main(): Promise<void> {
-  const cpuRows = await cpu();
+  const latent = SKIP_LATENT ? null : await cpuLatent();
+  const cpuRows = [...(await cpu()), ...(latent?.rows ?? [])];
   const gpu = SKIP_GPU ? { rows: [] as Row[], memory: [] as unknown[] } : await webgpu();
   const result = {
     date: new Date().toISOString(),
@@ -182,6 +230,7 @@ async function main(): Promise<void> {
     model: 'tests/fixtures/models/bench (guided-diffusion UNet, 5.26M params, random weights)',
     rows: [...cpuRows, ...gpu.rows],
     gpuMemory: gpu.memory,
+    latent: latent && { torch: latent.torch, fiftyStepBlindS: latent.fiftyStepBlindS, guidancePathMs: latent.guidancePathMs, ratioToTorch: latent.ratioToTorch },
   };
   await mkdir(path.join(REPO_ROOT, 'bench/results'), { recursive: true });
   await writeFile(path.join(REPO_ROOT, 'bench/results/latest.json'), JSON.stringify(result, null, 1));
@@ -205,11 +254,30 @@ ${JSON.stringify(result.gpuMemory, null, 1)}
 before the page loads): before the runtime starts, after loading the models, after the run, and after
 engine.dispose(). onnxruntime-web keeps a pool of buffers for reuse while sessions live.
 
+${latentSection(result.latent)}
 The WebGPU rows come from headless Chromium's software adapter (SwiftShader), 20-70x slower than WASM on
 this machine: they show where time goes, not what a real GPU does. Raw numbers: bench/results/latest.json.
 `;
   await writeFile(path.join(REPO_ROOT, 'docs/performance.md'), md);
   process.stdout.write(`${table(result.rows)}\n`);
+}
+
+function latentSection(l: Omit<LatentResult, 'rows'> | null): string {
+  if (!l) return '';
+  const t = l.torch;
+  return `## Latent sets (issue 8)
+
+Latent rows: a random ${((t.prior_params ?? 0) / 1e6).toFixed(2)}M-parameter prior over 32x32x32 latents, the real TAEF2 decoder
+and its VJP graph (tools/convert/taef2.py), a small y-only restorer (made by \`bench/make_latent_set.py\`).
+PyTorch ${t.torch} on the same CPU in the same run (${t.threads} threads, medians of 5): prior ${t.prior_ms?.toFixed(0)} ms,
+decoder ${t.decoder_ms?.toFixed(0)} ms, decoder forward + autograd VJP ${t.decoder_forward_autograd_vjp_ms?.toFixed(0)} ms.
+
+| target | measured | met |
+|---|---|---|
+| guidance path (decoder + VJP + losses + update) within 1.5x of PyTorch's decoder forward + autograd | ${l.guidancePathMs.toFixed(0)} ms = ${l.ratioToTorch.toFixed(2)}x | ${l.ratioToTorch <= 1.5 ? 'yes' : 'no'} |
+| 50-step blind restoration at 256 through the engine (Node, 2 threads) <= 30 s | ${l.fiftyStepBlindS.toFixed(1)} s | ${l.fiftyStepBlindS <= 30 ? 'yes' : 'no'} |
+| readbacks between steps | see the table's last column | |
+`;
 }
 
 main().then(

@@ -324,7 +324,17 @@ def _grad(b: _Builder, node: onnx.NodeProto, g: str, active: list[bool]) -> list
         attrs = dict(kernel_shape=list(k), strides=list(s), dilations=list(d), pads=pads, group=a.get('group', 1))
         if any(outpad):
             attrs['output_padding'] = outpad
-        res[0] = b.op('ConvTranspose', [g, ins[1]], xs, **attrs)
+        group = a.get('group', 1)
+        w = b.consts.get(ins[1])
+        if (w is not None and group == 1 and all(v == 1 for v in s) and all(v == 1 for v in d) and not any(outpad)
+                and all(k[i] - 1 - pads[i] >= 0 and k[i] - 1 - pads[i + nsp] >= 0 for i in range(nsp))):
+            # stride 1: the transposed convolution is a plain convolution with the kernel flipped and its channel
+            # axes swapped (onnxruntime's Conv kernels are much faster than its ConvTranspose ones)
+            wt = np.ascontiguousarray(np.flip(w, axis=tuple(range(2, 2 + nsp))).swapaxes(0, 1)).astype(w.dtype)
+            cpads = [k[i] - 1 - pads[i] for i in range(nsp)] + [k[i] - 1 - pads[i + nsp] for i in range(nsp)]
+            res[0] = b.op('Conv', [g, b.const(wt, 'wT')], xs, kernel_shape=list(k), strides=list(s), dilations=list(d), pads=cpads)
+        else:
+            res[0] = b.op('ConvTranspose', [g, ins[1]], xs, **attrs)
     elif op == 'BatchNormalization':
         const_only(1, 2, 3, 4)
         if a.get('training_mode', 0):
