@@ -86,6 +86,20 @@ test('WebGPU matches the Python reference (inpainting golden, first calls) and f
   expect(m).toBeLessThanOrEqual(1e-3);
 });
 
+test('WebGPU runs a latent set: matches the latent reference (inpainting, first calls), no readbacks between steps', async ({ page }) => {
+  await harness(page, 'webgpu');
+  type R = { backend: string; diffs: number[]; live: number; stats: { largestReadbackBetweenSteps: number; phaseMs: Record<string, number> } };
+  const r = await page.evaluate(() =>
+    (window as unknown as { __golden: (n: string, b: string, c: number, l: boolean) => Promise<R> }).__golden('inpainting', 'webgpu', 3, true),
+  );
+  console.log(`WebGPU latent inpainting golden: per-call max abs diff ${r.diffs.map((d) => d.toExponential(2)).join(', ')}`);
+  expect(r.backend).toBe('webgpu');
+  expect(r.diffs).toHaveLength(3);
+  for (const d of r.diffs) expect(d).toBeLessThanOrEqual(1e-3);
+  expect(r.live).toBe(0);
+  expect(r.stats.largestReadbackBetweenSteps).toBe(0);
+});
+
 test('cancelling stops within a step, frees the run and leaves the worker usable (WASM)', async ({ page }) => {
   await harness(page, 'wasm');
   const r = await page.evaluate(async (req) => {

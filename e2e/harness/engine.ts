@@ -44,8 +44,8 @@ import type { GoldenConfig } from '../../tests/helpers/goldens';
 import { recordedNoise } from '../../workers/engine/rng';
 import type { ModelManifest } from '../../workers/models/manifest-types';
 
-async function golden(name: string, prefer: 'webgpu' | 'wasm', maxCalls: number) {
-  const base = '/tests/goldens/';
+async function golden(name: string, prefer: 'webgpu' | 'wasm', maxCalls: number, latent = false) {
+  const base = latent ? '/tests/goldens-latent/' : '/tests/goldens/';
   const f32 = async (p: string) => new Float32Array(await (await fetch(base + p)).arrayBuffer());
   const config = (await (await fetch(`${base}${name}/config.json`)).json()) as GoldenConfig;
   const inputs = {
@@ -54,7 +54,7 @@ async function golden(name: string, prefer: 'webgpu' | 'wasm', maxCalls: number)
     ref: config.inputs.ref ? await f32(config.inputs.ref) : null,
   };
   const { request, schedule, variance } = goldenRequest({ config, inputs });
-  const manifestUrl = new URL('/tests/fixtures/models/tiny/manifest.json', location.href).href;
+  const manifestUrl = new URL(`/tests/fixtures/models/${latent ? 'tiny-latent' : 'tiny'}/manifest.json`, location.href).href;
   const manifest = (await (await fetch(manifestUrl)).json()) as ModelManifest;
   manifest.diffusion = { ...manifest.diffusion, schedule, variance };
   const rt = await createWebRuntime(prefer);
@@ -64,7 +64,7 @@ async function golden(name: string, prefer: 'webgpu' | 'wasm', maxCalls: number)
   for (const m of set.models) files[m.role] = m.bytes;
   await engine.load({ manifest: set.manifest, files });
   const steps = await f32(`${name}/steps.bin`);
-  const n = 3 * 64 * 64;
+  const n = (config.latent_shape ?? config.shape).reduce((a, b) => a * b, 1);
   const diffs: number[] = [];
   const xs: number[][] = [];
   const res = await engine.restore(request, {
