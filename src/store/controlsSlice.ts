@@ -17,6 +17,9 @@ export interface ControlsSlice {
   sampler: SamplerSettings;
   variants: number;
   styleChoice: StyleChoice;
+  /** keep the photo's pixels outside the mask in the result; undefined = the engine's default (on for inpainting) */
+  keepUnmasked: boolean | undefined;
+  setKeepUnmasked: (on: boolean) => void;
   /** switch task: loads that task's reference preset (custom keeps the current properties) */
   setTask: (task: TaskName) => void;
   setScale: (scale: number) => void;
@@ -47,6 +50,8 @@ export const createControlsSlice: StateCreator<AppState, [], [], ControlsSlice> 
   sampler: defaultSampler(),
   variants: 1,
   styleChoice: 0,
+  keepUnmasked: undefined,
+  setKeepUnmasked: (on) => set({ keepUnmasked: on }),
   setTask: (task) =>
     set((s) => {
       if (task === 'custom') return { guidance: { ...s.guidance, task: 'custom', weights: { ...s.guidance.weights } } };

@@ -290,6 +290,8 @@ function Advanced() {
   const g = useAppStore((s) => s.guidance);
   const sampler = useAppStore((s) => s.sampler);
   const setField = useAppStore((s) => s.setGuidanceField);
+  const keepUnmasked = useAppStore((s) => s.keepUnmasked);
+  const setKeepUnmasked = useAppStore((s) => s.setKeepUnmasked);
   const setSampler = useAppStore((s) => s.setSampler);
   const updateId = useId();
   const kindName = useId();
@@ -362,6 +364,15 @@ function Advanced() {
         <label className="switch">
           <input type="checkbox" checked={g.zeroGradInMask} onChange={(e) => setField('zeroGradInMask', e.currentTarget.checked)} data-testid="zero-grad-in-mask" />
           Ignore the photo inside the mask (missing pixels do not guide)
+        </label>
+        <label className="switch">
+          <input
+            type="checkbox"
+            checked={keepUnmasked ?? (g.weights.unmasked ?? 0) > 0}
+            onChange={(e) => setKeepUnmasked(e.currentTarget.checked)}
+            data-testid="keep-unmasked"
+          />
+          Keep my photo exactly as it is outside the mask (blended softly at the mask's edge)
         </label>
         {(g.weights.identity ?? 0) > 0 && (
           <div className="inline-field">

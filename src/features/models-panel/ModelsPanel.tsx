@@ -65,8 +65,14 @@ function LoadedSet({ stored }: { stored: CachedSet | undefined }) {
               )}
             </dd>
             <dt>Resolution</dt>
-            <dd>
+            <dd data-testid="model-resolution">
               {info.resolution}×{info.resolution} px
+              {info.latent && (
+                <span className="muted">
+                  {' '}
+                  · sampled as {info.latent.size}×{info.latent.size}×{info.latent.channels} latents, decoded to pixels
+                </span>
+              )}
             </dd>
             <dt>Parts</dt>
             <dd data-testid="model-roles">{info.roles.join(', ')}</dd>

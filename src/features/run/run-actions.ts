@@ -89,6 +89,7 @@ export async function startRun(): Promise<RunRecord | undefined> {
         previewSize: Math.min(128, crop.aligned.crop.width),
       };
       if (faceMask) request.mask = faceMask;
+      if (faceMask && s.keepUnmasked !== undefined) request.keepUnmasked = s.keepUnmasked;
       if (references.length) request.references = references;
       const onProgress = (ev: ProgressEvent) => {
         if (ev.status !== 'step') return;
