@@ -2,7 +2,7 @@ import { defineConfig } from 'vite';
 import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
-import { cspMetaTag } from './src/pwa/csp';
+import { cspMetaTag } from './src/pwa/csp.ts';
 
 // Cross-origin isolation lets onnxruntime-web use multithreaded WASM (SharedArrayBuffer).
 const isolation = {
