@@ -1,4 +1,4 @@
-import type { ProgressEvent, RestoreRequest, RgbaImage, RunStats } from '../../../workers/api';
+import type { ProgressEvent, RgbaImage, RunStats } from '../../../workers/api';
 import { useAppStore } from '../../store';
 import type { AppState } from '../../store';
 import { selectRequestSettings } from '../../store/controlsSlice';
@@ -10,6 +10,7 @@ import type { AppError } from '../errors/errors';
 import type { RunFaceResult, RunRecord } from '../history/history-model';
 import { saveRunToHistory } from '../history/history-actions';
 import { stepsPerVariant } from './run-math';
+import { buildFaceRequests } from './run-requests';
 
 let controller: AbortController | undefined;
 
@@ -56,9 +57,15 @@ export async function startRun(): Promise<RunRecord | undefined> {
   const mask = selectMaskImage(s);
   const references = selectReferenceImages(s);
   const crops = [...s.crops];
-  const activeKey = s.activeCropKey ?? crops[0]?.key;
-  // the mask was painted on one crop: it goes with that crop only
-  const maskKey = s.maskCropKey ?? activeKey;
+  const total = stepsPerVariant(settings.sampler.steps);
+  const built = buildFaceRequests(
+    { crops, activeCropKey: s.activeCropKey, maskCropKey: s.maskCropKey, mask, references, keepUnmasked: s.keepUnmasked, settings },
+    total,
+  );
+  if ('error' in built) {
+    s.runFailed(built.error);
+    return undefined;
+  }
 
   const runId = newId();
   controller = new AbortController();
@@ -66,31 +73,15 @@ export async function startRun(): Promise<RunRecord | undefined> {
   s.runStarted(runId);
   s.announce('Restoration started.');
 
-  const total = stepsPerVariant(settings.sampler.steps);
   let perVariant = total; // the engine's own count (it can differ, e.g. with several gradient steps)
   const t0 = performance.now();
   let doneBefore = 0; // steps finished in earlier faces
   const faces: RunFaceResult[] = [];
   const stats: RunStats[] = [];
   try {
-    for (let fi = 0; fi < crops.length; fi++) {
-      const crop = crops[fi];
-      if (!crop) continue;
-      const faceMask =
-        mask && crop.key === maskKey && mask.width === crop.aligned.crop.width && mask.height === crop.aligned.crop.height
-          ? mask
-          : undefined;
-      const request: RestoreRequest = {
-        image: crop.aligned.crop,
-        guidance: settings.guidance,
-        sampler: settings.sampler,
-        variants: settings.variants,
-        previewEvery: Math.max(1, Math.round(total / 30)),
-        previewSize: Math.min(128, crop.aligned.crop.width),
-      };
-      if (faceMask) request.mask = faceMask;
-      if (faceMask && s.keepUnmasked !== undefined) request.keepUnmasked = s.keepUnmasked;
-      if (references.length) request.references = references;
+    for (let fi = 0; fi < built.requests.length; fi++) {
+      const { crop, request } = built.requests[fi]!;
+      const faceMask = request.mask;
       const onProgress = (ev: ProgressEvent) => {
         if (ev.status !== 'step') return;
         perVariant = ev.total;
