@@ -46,7 +46,12 @@ test('inpainting needs a mask, imported in the mask editor', async ({ page }) =>
   await expect(app.runBlocker).toContainText('mask');
   await page.getByTestId('mask-import-input').setInputFiles(testImage(`append_masks/${name}`));
   await expect.poll(async () => (await app.state()).maskSize).toBe(64);
+  const missing = (await app.state()).maskMissing ?? 0;
+  expect(missing).toBeGreaterThan(0);
   await runAndCheck(app, 'inpainting');
+  // the imported mask reached the engine, pixel for pixel
+  const [req] = await app.sentRequests();
+  expect(req).toMatchObject({ task: 'inpainting', image: [64, 64], mask: { width: 64, height: 64, missing }, references: 0 });
 });
 
 test('reference-based restoration with a reference photo of the same person', async ({ page }) => {
@@ -57,11 +62,18 @@ test('reference-based restoration with a reference photo of the same person', as
   await page.getByTestId('references-input').setInputFiles(testImage(`ref_faces/${name}`));
   await expect.poll(async () => (await app.state()).references).toBe(1);
   await runAndCheck(app, 'reference');
+  const [req] = await app.sentRequests();
+  expect(req).toMatchObject({ task: 'reference', references: 1 });
+  expect(req?.weights.identity).toBeGreaterThan(0);
 });
 
 test('old photo with scratches: imported scratch mask', async ({ page }) => {
   const app = await prepare(page, testImage('old_photos/med_scratch/0_7.jpg'), 'old-photo');
   await page.getByTestId('mask-import-input').setInputFiles(testImage('old_photos/scratch_masks/0_7.jpg'));
   await expect.poll(async () => (await app.state()).maskSize).toBe(64);
+  const missing = (await app.state()).maskMissing ?? 0;
+  expect(missing).toBeGreaterThan(0);
   await runAndCheck(app, 'old-photo');
+  const [req] = await app.sentRequests();
+  expect(req).toMatchObject({ task: 'old-photo', mask: { width: 64, height: 64, missing } });
 });

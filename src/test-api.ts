@@ -7,6 +7,7 @@ import { useAppStore } from './store';
 import { loadModelSet } from './app/model-actions';
 import { decodeToRgba, drawToRgba } from './app/canvas';
 import { selectActiveCrop } from './store/facesSlice';
+import { countMissing, sentRequests, type RequestSummary } from './worker-client';
 
 export interface TestStateSummary {
   photo?: { name: string; width: number; height: number; workingWidth: number; workingHeight: number; scale: number };
@@ -25,6 +26,8 @@ export interface TestStateSummary {
   history: { id: string; task: string; seed: number }[];
   task: TaskName;
   maskSize?: number;
+  /** missing pixels of the active mask (white = missing) */
+  maskMissing?: number;
   references: number;
   backend?: string;
   measuredStepMs?: number;
@@ -39,6 +42,8 @@ export interface PgdiffTestApi {
   setVariants(n: number): void;
   /** decode an image (data: URL) and use it as the mask of the active crop, resized to the crop */
   setMaskFromDataUrl(dataUrl: string): Promise<void>;
+  /** every request sent to the engine since the page loaded (what the worker received) */
+  sentRequests(): RequestSummary[];
   /** decode an image (data: URL) and add it as an aligned reference crop */
   addReferenceFromDataUrl(dataUrl: string, name?: string): Promise<void>;
 }
@@ -103,7 +108,10 @@ export function installTestApi(): void {
           steps: run.steps,
         };
       }
-      if (s.maskImage) out.maskSize = s.maskImage.width;
+      if (s.maskImage) {
+        out.maskSize = s.maskImage.width;
+        out.maskMissing = countMissing(s.maskImage);
+      }
       if (s.capabilities) out.backend = s.capabilities.backend;
       if (s.measuredStepMs !== undefined) out.measuredStepMs = s.measuredStepMs;
       return out;
@@ -112,6 +120,7 @@ export function installTestApi(): void {
     setTask: (task) => useAppStore.getState().setTask(task),
     setSampler: (patch) => useAppStore.getState().setSampler(patch),
     setVariants: (n) => useAppStore.getState().setVariants(n),
+    sentRequests: () => sentRequests.map((r) => ({ ...r })),
     async setMaskFromDataUrl(dataUrl) {
       const crop = selectActiveCrop(useAppStore.getState());
       if (!crop) throw new Error('no crop to mask');

@@ -169,6 +169,7 @@ export class EngineClient {
    */
   restore(request: RestoreRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<RestoreResult> {
     if (signal?.aborted) return Promise.reject(abortError());
+    if (import.meta.env.DEV) sentRequests.push(summariseRequest(request));
     const runId = newRunId();
     const cb = onProgress ? Comlink.proxy(onProgress) : undefined;
     const api = this.remote();
@@ -211,3 +212,33 @@ export class EngineClient {
 
 /** The app's one engine client. */
 export const engine = new EngineClient();
+
+/** What the engine was asked to do, as the e2e tests check it (development builds only). */
+export interface RequestSummary {
+  task: string;
+  image: [number, number];
+  mask?: { width: number; height: number; missing: number };
+  references: number;
+  keepUnmasked?: boolean;
+  weights: Record<string, number>;
+}
+
+export const sentRequests: RequestSummary[] = [];
+
+/** Pixels counted as missing: any RGB value > 0 (white = missing), as the engine reads masks. */
+export function countMissing(mask: { width: number; height: number; data: Uint8ClampedArray }): number {
+  let n = 0;
+  for (let i = 0; i < mask.width * mask.height; i++) if ((mask.data[i * 4] as number) > 0 || (mask.data[i * 4 + 1] as number) > 0 || (mask.data[i * 4 + 2] as number) > 0) n++;
+  return n;
+}
+
+function summariseRequest(r: RestoreRequest): RequestSummary {
+  return {
+    task: r.guidance.task,
+    image: [r.image.width, r.image.height],
+    ...(r.mask ? { mask: { width: r.mask.width, height: r.mask.height, missing: countMissing(r.mask) } } : {}),
+    references: r.references?.length ?? 0,
+    ...(r.keepUnmasked !== undefined ? { keepUnmasked: r.keepUnmasked } : {}),
+    weights: { ...(r.guidance.weights as Record<string, number>) },
+  };
+}

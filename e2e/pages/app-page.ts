@@ -3,6 +3,7 @@ import { expect } from '@playwright/test';
 import type { Locator, Page } from '@playwright/test';
 import type { ModelSource, SamplerSettings, TaskName } from '../../workers/api';
 import type { TestStateSummary } from '../../src/test-api';
+import type { RequestSummary } from '../../src/worker-client';
 import type { FilePayload } from '../fixtures';
 import { firstFile, noAutoload, routeTinyModels, testImage, warmUpDevServer } from '../fixtures';
 
@@ -107,6 +108,11 @@ export class AppPage {
       },
       { b64: file.buffer.toString('base64'), name: file.name, type: file.mimeType },
     );
+  }
+
+  /** every request the worker was sent since the page loaded */
+  sentRequests(): Promise<RequestSummary[]> {
+    return this.page.evaluate(() => window.__pgdiffTest?.sentRequests() ?? []);
   }
 
   state(): Promise<TestStateSummary> {
