@@ -77,6 +77,8 @@ describe('bundled model set pgdiff-utk', () => {
   it('the prior predicts the noise of re-framed unseen faces much better than the trivial zero predictor', async () => {
     const s = await ort.InferenceSession.create(file('prior'), opts);
     const results: number[] = [];
+    const baseline: number[] = [];
+    const x0err: number[] = [];
     for (const rel of ['ref_faces/00010.png', 'ref_faces/00016.png']) {
       const x0 = await face(rel);
       for (const t of [100, 500, 900]) {
@@ -86,10 +88,21 @@ describe('bundled model set pgdiff-utk', () => {
         const out = await s.run({ x: new ort.Tensor('float32', xt, [1, 3, R, R]), t: new ort.Tensor('int64', BigInt64Array.from([BigInt(t)]), [1]) });
         const pred = (out.out!.data as Float32Array).subarray(0, 3 * R * R);
         results.push(meanSq(pred, eps) / meanSq(eps));
+        // judged where it matters, on x0_hat = (x_t - sqrt(1-a) eps_hat) / sqrt(a), against the trivial predictor
+        // eps_hat = sqrt(1-a) x_t (x0_hat = sqrt(a) x_t, exact for x0 = 0), which wins the raw eps error at high t
+        const x0hat = xt.map((v, i) => (v - Math.sqrt(1 - a) * pred[i]!) / Math.sqrt(a));
+        x0err.push(meanSq(x0hat, x0) / meanSq(x0));
+        baseline.push(meanSq(xt.map((v) => Math.sqrt(a) * v), x0) / meanSq(x0));
       }
     }
     await s.release();
-    console.log(`prior relative eps error per case: ${results.map((r) => r.toFixed(4)).join(", ")}`);
+    console.log(`prior relative eps error per case: ${results.map((r) => r.toFixed(4)).join(', ')}; relative x0 error ${x0err.map((r) => r.toFixed(3)).join(', ')} vs predict-x_t ${baseline.map((r) => r.toFixed(3)).join(', ')}`);
+    // at t = 100 and 500 the prior's x0_hat beats the trivial predictor's. At t = 900 it does NOT (measured: 19-24x
+    // worse, unclipped): this CPU-trained 64 px prior is poor at high noise, one reason it is being replaced by the
+    // latent set (issue 9), whose test holds every t to this baseline.
+    x0err.forEach((r, i) => {
+      if (i % 3 !== 2) expect(r, `case ${i}`).toBeLessThan(baseline[i]! / 2);
+    });
     // relative error of the epsilon prediction (1.0 = predicting zeros)
     const mean = results.reduce((x, y) => x + y, 0) / results.length;
     expect(mean).toBeLessThan(PRIOR_REL_ERR_MAX);
@@ -98,6 +111,7 @@ describe('bundled model set pgdiff-utk', () => {
   it('the restorer (from y alone: x_t noise, t = 999) lands closer to the clean face than the degraded input does', async () => {
     const s = await ort.InferenceSession.create(file('restorer'), opts);
     const gains: number[] = [];
+    const blurGains: number[] = [];
     for (const rel of ['ref_faces/00010.png', 'ref_faces/00041.png']) {
       const clean = await face(rel);
       // degrade: 4x average-pool down and nearest up, plus noise
@@ -120,12 +134,36 @@ describe('bundled model set pgdiff-utk', () => {
       });
       const r = out.out!.data as Float32Array;
       gains.push(meanSq(y, clean) / meanSq(r, clean));
+      blurGains.push(meanSq(y, clean) / meanSq(boxBlur3(y), clean));
     }
     await s.release();
-    console.log(`restorer MSE gain over the input: ${gains.map((g) => g.toFixed(3)).join(", ")}`);
+    console.log(`restorer MSE gain over the input: ${gains.map((g) => g.toFixed(3)).join(', ')}; 3x3 box blur ${blurGains.map((g) => g.toFixed(3)).join(', ')}`);
+    // measured: 1.19 / 1.15, while a 3x3 box blur gives 1.44 / 1.41: this restorer does not beat the trivial
+    // smoother (reported in docs/quality.md; the latent set's restorer is held to the box blur)
     for (const g of gains) expect(g).toBeGreaterThan(RESTORER_GAIN_MIN);
   });
 });
+
+/** 3x3 box blur of a CHW image (edges: the pixels that exist) */
+function boxBlur3(x: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let c = 0; c < 3; c++)
+    for (let yy = 0; yy < R; yy++)
+      for (let xx = 0; xx < R; xx++) {
+        let s = 0;
+        let n = 0;
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const py = yy + dy;
+            const px = xx + dx;
+            if (py < 0 || px < 0 || py >= R || px >= R) continue;
+            s += x[c * R * R + py * R + px]!;
+            n++;
+          }
+        out[c * R * R + yy * R + xx] = s / n;
+      }
+  return out;
+}
 
 const PRIOR_REL_ERR_MAX = 0.1;
 const RESTORER_GAIN_MIN = 1.05;
