@@ -32,6 +32,22 @@ test.describe('upload and input errors', () => {
     await expect(app.runBlocker).toHaveAttribute('data-reason', 'no-model');
   });
 
+  test('a software WebGPU adapter is not chosen over the CPU unless the person asks', async ({ page }) => {
+    // headless Chromium's WebGPU is SwiftShader, a software renderer: the app must pick WASM and say why
+    const app = new AppPage(page);
+    await app.goto();
+    await expect(app.capabilities).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+    const webgpu = await page.getByTestId('cap-webgpu').textContent();
+    test.skip(!/yes/.test(webgpu ?? ''), 'this browser has no WebGPU adapter at all');
+    await expect(app.capabilities).toHaveAttribute('data-backend', 'wasm');
+    await expect(page.getByTestId('cap-fallback')).toContainText('software renderer');
+    await page.getByTestId('device-webgpu').click();
+    await expect(app.capabilities).toHaveAttribute('data-backend', 'webgpu', { timeout: 60_000 });
+    await expect(page.getByTestId('device-cpu')).toBeVisible();
+    await page.getByTestId('device-cpu').click();
+    await expect(app.capabilities).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
+  });
+
   test('loads a photo from the file picker, by drag and drop and by paste', async ({ page }) => {
     const app = new AppPage(page);
     await app.goto();

@@ -72,7 +72,8 @@ export class EngineClient {
     if (!this.api) {
       const worker = new Worker(new URL('../workers/restore.worker.ts', import.meta.url), {
         type: 'module',
-        name: 'pgdiff-engine',
+        // the worker reads the device it should use from its name ('auto' unless the person chose one)
+        name: this.device === 'auto' ? 'pgdiff-engine' : `pgdiff-engine backend=${this.device}`,
       });
       worker.addEventListener('error', (ev) => {
         // an uncaught error at the top level of the worker (e.g. a failed import) kills every call;
@@ -125,6 +126,20 @@ export class EngineClient {
     this.worker?.terminate();
     this.worker = undefined;
     this.api = undefined;
+  }
+
+  private device: 'auto' | 'webgpu' | 'wasm' = 'auto';
+
+  /**
+   * Run on another device: 'webgpu' uses WebGPU even on a software adapter, 'wasm' the CPU, 'auto' WebGPU unless
+   * the adapter is a software renderer. Starts a fresh worker (the model set is loaded into it again).
+   */
+  setDevice(device: 'auto' | 'webgpu' | 'wasm'): Promise<Capabilities> {
+    this.device = device;
+    this.failPending(makeError('cancelled'));
+    this.drop();
+    this.pendingReload = this.lastSource;
+    return this.capabilities();
   }
 
   /** Terminate the worker and start a fresh one now (re-loading the last model set into it). */

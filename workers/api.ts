@@ -131,6 +131,10 @@ export interface Capabilities {
   backend: BackendKind;
   /** why WebGPU is not used, in words a person understands */
   fallbackReason?: string;
+  /** the WebGPU adapter is a software renderer (SwiftShader and the like) */
+  softwareAdapter?: boolean;
+  /** what was asked for: 'auto' skips software adapters */
+  devicePreference?: 'auto' | 'webgpu' | 'wasm';
   threads: number;
 }
 

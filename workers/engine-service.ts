@@ -19,7 +19,7 @@ import { findFaces, type FaceRunners } from './faces/index';
 import { ffhqTemplate } from './faces/templates';
 import { ModelLoadError, loadModelSet, toLoadedModelSetInfo, type LoadedModelSet } from './models/loader';
 import type { ModelRole } from './models/manifest-types';
-import { createWebRuntime, type WebRuntime } from './runtime/web';
+import { createWebRuntime, type DevicePreference, type WebRuntime } from './runtime/web';
 import { detectScratches } from './scratches/detect';
 
 const FACE_DETECTOR_PATH = 'models/common/face-detector/blazeface-back.onnx';
@@ -41,7 +41,7 @@ export class EngineService implements EngineApi {
   private active = new Set<string>();
   private deviceLost = false;
 
-  constructor(private readonly baseUrl: string, private readonly prefer: 'webgpu' | 'wasm' = 'webgpu') {}
+  constructor(private readonly baseUrl: string, private readonly prefer: DevicePreference = 'auto') {}
 
   private async rt(): Promise<WebRuntime> {
     if (this.runtime && !this.deviceLost) return this.runtime;

@@ -3,6 +3,8 @@ import * as Comlink from 'comlink';
 import { EngineService } from './engine-service';
 
 // expose() installs the message listener synchronously, before the runtime is imported lazily,
-// so the first message is never lost. The worker's name may ask for WASM ("backend=wasm").
+// so the first message is never lost. The worker's name may ask for a device ("backend=wasm", "backend=webgpu":
+// WebGPU even on a software adapter); otherwise 'auto' (WebGPU unless the adapter is a software renderer).
 const base = new URL(import.meta.env.BASE_URL ?? '/', self.location.origin).href;
-Comlink.expose(new EngineService(base, /backend=wasm/.test(self.name) ? 'wasm' : 'webgpu'));
+const asked = /backend=(wasm|webgpu)/.exec(self.name)?.[1] as 'wasm' | 'webgpu' | undefined;
+Comlink.expose(new EngineService(base, asked ?? 'auto'));

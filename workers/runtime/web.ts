@@ -19,8 +19,19 @@ interface GpuLike {
   requestAdapter(opts?: { powerPreference?: string }): Promise<{
     features: { has(f: string): boolean };
     limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
-    info?: { vendor?: string; architecture?: string; description?: string; device?: string };
+    info?: { vendor?: string; architecture?: string; description?: string; device?: string; isFallbackAdapter?: boolean };
+    isFallbackAdapter?: boolean;
   } | null>;
+}
+
+/** Which device to run on: 'auto' = WebGPU unless the adapter is a software renderer (then WASM). */
+export type DevicePreference = 'auto' | 'webgpu' | 'wasm';
+
+/** A software WebGPU adapter (SwiftShader, llvmpipe, WARP...): measured 40-100x slower than WASM here. */
+export function isSoftwareAdapter(info: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string; description?: string; device?: string } | undefined, fallbackFlag?: boolean): boolean {
+  if (fallbackFlag || info?.isFallbackAdapter) return true;
+  const text = [info?.vendor, info?.architecture, info?.description, info?.device].filter(Boolean).join(' ');
+  return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render|warp/i.test(text);
 }
 
 export interface WebRuntime {
@@ -36,7 +47,7 @@ function threadCount(): number {
   return g.crossOriginIsolated ? Math.max(1, Math.min(4, g.navigator?.hardwareConcurrency ?? 1)) : 1;
 }
 
-export async function probeWebGpu(): Promise<{ ok: boolean; reason?: string; shaderF16: boolean; adapter?: string; limits?: WebRuntime['limits'] }> {
+export async function probeWebGpu(): Promise<{ ok: boolean; reason?: string; shaderF16: boolean; adapter?: string; software?: boolean; limits?: WebRuntime['limits'] }> {
   const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
   if (!gpu) return { ok: false, shaderF16: false, reason: 'This browser does not offer WebGPU (navigator.gpu is missing).' };
   try {
@@ -45,6 +56,7 @@ export async function probeWebGpu(): Promise<{ ok: boolean; reason?: string; sha
     const info = adapter.info;
     return {
       ok: true,
+      software: isSoftwareAdapter(info, adapter.isFallbackAdapter),
       shaderF16: adapter.features.has('shader-f16'),
       adapter: [info?.vendor, info?.architecture, info?.description || info?.device].filter(Boolean).join(' ') || 'unknown adapter',
       limits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize },
@@ -54,12 +66,17 @@ export async function probeWebGpu(): Promise<{ ok: boolean; reason?: string; sha
   }
 }
 
-export async function createWebRuntime(prefer: 'webgpu' | 'wasm' = 'webgpu'): Promise<WebRuntime> {
+export async function createWebRuntime(prefer: DevicePreference = 'auto'): Promise<WebRuntime> {
   const ort = await loadOrt();
   const threads = threadCount();
   ort.env.wasm.numThreads = threads;
-  const probe = prefer === 'webgpu' ? await probeWebGpu() : { ok: false, shaderF16: false, reason: 'WASM was requested.' };
-  const useGpu = probe.ok;
+  const probe = prefer !== 'wasm' ? await probeWebGpu() : { ok: false, shaderF16: false, reason: 'WASM was requested.' };
+  // a software adapter is only used when asked for: the CPU path is much faster than a GPU emulated on it
+  const skipSoftware = probe.ok && probe.software === true && prefer === 'auto';
+  if (skipSoftware) {
+    probe.reason = `The WebGPU adapter (${probe.adapter ?? 'unknown'}) is a software renderer, about 100x slower than running on the CPU here, so the CPU (WebAssembly) is used. Choose "Use WebGPU anyway" to override.`;
+  }
+  const useGpu = probe.ok && !skipSoftware;
   const backend = createOrtBackend(ort as unknown as OrtLike, {
     kind: useGpu ? 'webgpu' : 'wasm',
     executionProviders: useGpu ? ['webgpu', 'wasm'] : ['wasm'],
@@ -71,6 +88,8 @@ export async function createWebRuntime(prefer: 'webgpu' | 'wasm' = 'webgpu'): Pr
     backend: backend.kind,
     threads,
     ...(probe.adapter ? { adapter: probe.adapter } : {}),
+    ...(probe.software ? { softwareAdapter: true } : {}),
+    devicePreference: prefer,
     ...(probe.limits ? { maxBufferSize: probe.limits.maxBufferSize } : {}),
     ...(!useGpu && probe.reason ? { fallbackReason: probe.reason } : {}),
   };

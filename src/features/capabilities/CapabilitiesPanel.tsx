@@ -1,11 +1,30 @@
+import { useState } from 'react';
 import { useAppStore } from '../../store';
+import { engine } from '../../worker-client';
+import { toAppError } from '../errors/errors';
 import { formatDuration } from '../run/run-math';
+
+/** Switch the engine to another device and show its capabilities (the model set is re-loaded by the client). */
+async function chooseDevice(device: 'auto' | 'webgpu' | 'wasm'): Promise<void> {
+  const st = useAppStore.getState();
+  try {
+    st.setCapabilities(await engine.setDevice(device));
+  } catch (e) {
+    st.setCapabilitiesError(toAppError(e).message);
+  }
+}
 
 /** What this device offers: WebGPU or not, fp16 shaders, the backend in use, and a measured speed. */
 export function CapabilitiesPanel() {
   const caps = useAppStore((s) => s.capabilities);
   const error = useAppStore((s) => s.capabilitiesError);
   const stepMs = useAppStore((s) => s.measuredStepMs);
+  const running = useAppStore((s) => s.runStatus === 'running' || s.runStatus === 'cancelling');
+  const [switching, setSwitching] = useState(false);
+  const switchTo = (d: 'auto' | 'webgpu' | 'wasm') => {
+    setSwitching(true);
+    void chooseDevice(d).finally(() => setSwitching(false));
+  };
   if (error) {
     return (
       <div className="caps" data-testid="capabilities" data-state="error">
@@ -49,12 +68,26 @@ export function CapabilitiesPanel() {
       </ul>
       {caps.backend !== 'webgpu' && (
         <p className="notice notice--info" data-testid="cap-fallback">
-          {caps.fallbackReason ?? 'WebGPU is not available in this browser.'} Restoration runs on your CPU with
-          WebAssembly instead: it works, but it is much slower (often minutes for one face).{' '}
+          {caps.fallbackReason ?? 'WebGPU is not available in this browser.'}{' '}
+          {caps.softwareAdapter
+            ? ''
+            : 'Restoration runs on your CPU with WebAssembly instead: it works, but it is slower than a GPU. Chrome or Edge on a recent computer usually have WebGPU. '}
           {stepMs !== undefined
             ? `Measured here: ${formatDuration(stepMs)} per step, so 100 steps take about ${formatDuration(stepMs * 100)}.`
-            : 'An estimate based on this device appears once a run starts.'}{' '}
-          Chrome or Edge on a recent computer usually have WebGPU.
+            : 'An estimate based on this device appears once a run starts.'}
+        </p>
+      )}
+      {caps.softwareAdapter && (
+        <p className="caps-device">
+          {caps.backend === 'webgpu' ? (
+            <button type="button" className="button button--small" disabled={switching || running} onClick={() => switchTo('auto')} data-testid="device-cpu">
+              Use the CPU instead (faster than a software GPU)
+            </button>
+          ) : (
+            <button type="button" className="button button--small" disabled={switching || running} onClick={() => switchTo('webgpu')} data-testid="device-webgpu">
+              Use WebGPU anyway (software renderer, slow)
+            </button>
+          )}
         </p>
       )}
     </div>
