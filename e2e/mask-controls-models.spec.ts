@@ -118,6 +118,14 @@ test('controls: presets, keyboard slider, reset, custom properties, seed dice, a
   await expect(page.getByTestId('scale-outside')).toBeVisible();
   await page.getByTestId('scale-reset').click();
   await expect(page.getByTestId('scale-number')).toHaveValue('0.01');
+  // a typed value beyond the slider is used as typed and said so; one beyond the allowed range is refused, never clamped
+  await page.getByTestId('scale-number').fill('10');
+  await expect(page.getByTestId('scale-beyond')).toBeVisible();
+  await page.getByTestId('scale-number').fill('5000');
+  await expect(page.getByTestId('scale-refused')).toContainText('outside the allowed range');
+  await expect(page.getByTestId('scale-number')).toHaveValue('10');
+  await page.getByTestId('scale-reset').click();
+  await expect(page.getByTestId('scale-number')).toHaveValue('0.01');
 
   // switching a property on makes a custom mix
   await page.getByTestId('property-identity-toggle').check();

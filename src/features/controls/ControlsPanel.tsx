@@ -64,6 +64,7 @@ function ScaleSlider() {
       value={scale}
       min={0}
       max={1}
+      numberMax={1000}
       step={0.0001}
       positions={{ min: 0, max: SCALE_POSITIONS, step: 1 }}
       toPosition={scaleToPosition}

@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
 
 export interface LabelledSliderProps {
   label: string;
@@ -18,6 +18,8 @@ export interface LabelledSliderProps {
   format?: (v: number) => string;
   disabled?: boolean;
   testId: string;
+  /** the number field accepts values up to this (beyond the slider's max); larger ones are refused with a message */
+  numberMax?: number;
 }
 
 /**
@@ -30,6 +32,8 @@ export function LabelledSlider(p: LabelledSliderProps) {
   const pos = p.toPosition ? p.toPosition(p.value) : p.value;
   const range = p.positions ?? { min: p.min, max: p.max, step: p.step };
   const isDefault = p.defaultValue === undefined || Math.abs(p.value - p.defaultValue) <= Math.abs(p.defaultValue) * 1e-6;
+  const numberMax = p.numberMax ?? p.max;
+  const [refused, setRefused] = useState<string | undefined>();
   return (
     <div className="slider-field" data-testid={p.testId}>
       <div className="slider-field__head">
@@ -41,14 +45,22 @@ export function LabelledSlider(p: LabelledSliderProps) {
           type="number"
           aria-label={`${p.label} (exact value)`}
           min={p.min}
-          max={p.max}
+          max={numberMax}
           step="any"
           value={fmt(p.value)}
           disabled={p.disabled}
+          aria-invalid={refused ? true : undefined}
           data-testid={`${p.testId}-number`}
           onChange={(e) => {
             const v = e.currentTarget.valueAsNumber;
-            if (Number.isFinite(v)) p.onChange(Math.min(p.max, Math.max(p.min, v)));
+            if (!Number.isFinite(v)) return;
+            // never a silent clamp: out-of-range values are refused with the allowed range named
+            if (v < p.min || v > numberMax) {
+              setRefused(`${fmt(v)} is outside the allowed range ${fmt(p.min)} to ${fmt(numberMax)}; kept ${fmt(p.value)}.`);
+              return;
+            }
+            setRefused(undefined);
+            p.onChange(v);
           }}
         />
         {p.defaultValue !== undefined && (
@@ -81,6 +93,16 @@ export function LabelledSlider(p: LabelledSliderProps) {
           p.onChange(p.fromPosition ? p.fromPosition(raw) : raw);
         }}
       />
+      {refused && (
+        <p className="slider-field__hint small warn-text" role="alert" data-testid={`${p.testId}-refused`}>
+          {refused}
+        </p>
+      )}
+      {p.value > p.max && (
+        <p className="slider-field__hint small muted" data-testid={`${p.testId}-beyond`}>
+          {fmt(p.value)} is beyond the slider's range (up to {fmt(p.max)}); typed values up to {fmt(numberMax)} are used as they are.
+        </p>
+      )}
       {p.hint && (
         <p id={`${id}-hint`} className="slider-field__hint small muted">
           {p.hint}
