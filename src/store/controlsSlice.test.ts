@@ -26,6 +26,31 @@ describe('controls slice', () => {
     expect(s.getState().guidance).toEqual(presetGuidance('inpainting'));
   });
 
+  it("starts tasks from the loaded set's defaults; 'paper values' goes back to the paper's", () => {
+    const s = fresh();
+    const info = {
+      name: 'latent', version: '1', resolution: 256, roles: ['prior'], licence: 'x', totalBytes: 1, backend: 'wasm' as const,
+      template: [] as [number, number][],
+      defaults: { inpainting: { scale: 0.3, steps: 50, sampler: 'ddim' as const, gradSteps: 2, advised: [0.1, 0.6] as [number, number] } },
+    };
+    s.getState().setTask('inpainting');
+    s.getState().modelLoaded(info);
+    expect(s.getState().guidance.scale).toBe(0.3);
+    expect(s.getState().guidance.gradSteps).toBe(2);
+    expect(s.getState().sampler.steps).toBe(50);
+    expect(s.getState().sampler.kind).toBe('ddim');
+    s.getState().setScale(0.5);
+    s.getState().resetGuidance();
+    expect(s.getState().guidance.scale).toBe(0.3);
+    s.getState().setPaperValues(true);
+    expect(s.getState().guidance.scale).toBe(0.01);
+    s.getState().setTask('blind'); // no defaults for blind in this set: the paper's preset
+    expect(s.getState().guidance).toEqual(presetGuidance('blind'));
+    s.getState().setPaperValues(false);
+    s.getState().setTask('inpainting');
+    expect(s.getState().guidance.scale).toBe(0.3);
+  });
+
   it('tuning a weight keeps the task, toggling a property makes it custom; reset restores', () => {
     const s = fresh();
     s.getState().setTask('colorization');

@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { ColorStyle, GuidanceSettings, PropertyWeights, SamplerSettings, TaskName } from '../../workers/api';
-import { COLOR_STYLES, defaultSampler, presetGuidance } from '../../workers/engine/presets';
+import { COLOR_STYLES, defaultSampler, presetGuidance, withTaskDefaults } from '../../workers/engine/presets';
 import type { AppState } from './index';
 
 /** The six properties a person can switch on in "custom" mode, in display order. */
@@ -20,6 +20,9 @@ export interface ControlsSlice {
   /** keep the photo's pixels outside the mask in the result; undefined = the engine's default (on for inpainting) */
   keepUnmasked: boolean | undefined;
   setKeepUnmasked: (on: boolean) => void;
+  /** start tasks from the paper's settings instead of the model set's own defaults */
+  paperValues: boolean;
+  setPaperValues: (on: boolean) => void;
   /** switch task: loads that task's reference preset (custom keeps the current properties) */
   setTask: (task: TaskName) => void;
   setScale: (scale: number) => void;
@@ -52,12 +55,16 @@ export const createControlsSlice: StateCreator<AppState, [], [], ControlsSlice> 
   styleChoice: 0,
   keepUnmasked: undefined,
   setKeepUnmasked: (on) => set({ keepUnmasked: on }),
+  paperValues: false,
+  setPaperValues: (on) =>
+    set((s) => {
+      const start = taskStart(s.guidance.task, { ...s, paperValues: on });
+      return start ? { paperValues: on, ...start } : { paperValues: on };
+    }),
   setTask: (task) =>
     set((s) => {
       if (task === 'custom') return { guidance: { ...s.guidance, task: 'custom', weights: { ...s.guidance.weights } } };
-      const g = presetGuidance(task);
-      const style = s.styleChoice === 'references' ? g.style : g.style ? COLOR_STYLES[s.styleChoice] : undefined;
-      return { guidance: { ...g, style } };
+      return taskStart(task, s) ?? {};
     }),
   setScale: (scale) => set((s) => ({ guidance: { ...s.guidance, scale: Math.max(0, scale) } })),
   setWeight: (key, weight) =>
@@ -81,12 +88,7 @@ export const createControlsSlice: StateCreator<AppState, [], [], ControlsSlice> 
       styleChoice: choice,
       guidance: { ...s.guidance, style: choice === 'references' ? s.guidance.style : COLOR_STYLES[choice] },
     })),
-  resetGuidance: () =>
-    set((s) => {
-      const g = presetGuidance(s.guidance.task);
-      const style = s.styleChoice === 'references' ? g.style : g.style ? COLOR_STYLES[s.styleChoice] : undefined;
-      return { guidance: { ...g, style } };
-    }),
+  resetGuidance: () => set((s) => ({ guidance: (taskStart(s.guidance.task, s) ?? { guidance: presetGuidance(s.guidance.task) }).guidance })),
   setSampler: (patch) =>
     set((s) => {
       const sampler = { ...s.sampler, ...patch };
@@ -98,6 +100,21 @@ export const createControlsSlice: StateCreator<AppState, [], [], ControlsSlice> 
   rollSeed: () => set((s) => ({ sampler: { ...s.sampler, seed: randomSeed() } })),
   setVariants: (n) => set({ variants: clamp(Math.round(n) || 1, 1, MAX_VARIANTS) }),
 });
+
+/**
+ * A task's starting guidance (and sampler, when the model set has defaults for it): the paper's preset, then the
+ * loaded set's defaults unless the person asked for the paper's values. Undefined for 'custom'.
+ */
+export function taskStart(
+  task: TaskName,
+  s: Pick<AppState, 'styleChoice' | 'sampler' | 'paperValues' | 'modelInfo'>,
+): { guidance: GuidanceSettings; sampler: SamplerSettings } | undefined {
+  if (task === 'custom') return undefined;
+  const g = presetGuidance(task);
+  const style = s.styleChoice === 'references' ? g.style : g.style ? COLOR_STYLES[s.styleChoice] : undefined;
+  const d = s.paperValues ? undefined : s.modelInfo?.defaults?.[task];
+  return withTaskDefaults({ ...g, style }, s.sampler, d);
+}
 
 /** The colour style the run should use, given the store (references' style when chosen and present). */
 function resolveStyle(state: AppState): ColorStyle | undefined {

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { EngineErrorInfo, LoadedModelSetInfo, ModelSource } from '../../workers/api';
+import { taskStart } from './controlsSlice';
 import type { AppState } from './index';
 
 export type ModelLoadStatus = 'idle' | 'loading' | 'ready' | 'error';
@@ -66,12 +67,17 @@ export const createModelsSlice: StateCreator<AppState, [], [], ModelsSlice> = (s
   modelDownloadProgress: (p) => set((s) => ({ modelProgress: { ...s.modelProgress, [p.file]: p } })),
   modelRoleLoading: (role) => set({ modelLoadingRole: role }),
   modelLoaded: (info, testOnly) =>
-    set({
-      modelInfo: info,
-      modelStatus: 'ready',
-      modelLoadingRole: undefined,
-      modelError: undefined,
-      modelIsTestOnly: testOnly ?? looksTestOnly(info),
+    set((s) => {
+      // a set with its own per-task defaults: the current task starts from them
+      const start = info.defaults ? taskStart(s.guidance.task, { ...s, modelInfo: info }) : undefined;
+      return {
+        modelInfo: info,
+        modelStatus: 'ready',
+        modelLoadingRole: undefined,
+        modelError: undefined,
+        modelIsTestOnly: testOnly ?? looksTestOnly(info),
+        ...(start ?? {}),
+      };
     }),
   modelLoadFailed: (error) => set({ modelStatus: 'error', modelError: error, modelLoadingRole: undefined }),
 });

@@ -1,4 +1,4 @@
-import type { ColorStyle, GuidanceSettings, SamplerSettings, TaskName } from '../api';
+import type { ColorStyle, GuidanceSettings, SamplerSettings, TaskDefaultsInfo, TaskName } from '../api';
 
 /** Colour styles from CelebA-HQ (spec section 3), in [-1, 1] space. Style 0 is the dataset average. */
 export const COLOR_STYLES: readonly ColorStyle[] = [
@@ -59,6 +59,28 @@ export function presetGuidance(task: TaskName): GuidanceSettings {
     case 'custom':
       return { task, weights: { smooth: 1 }, scale: 0.1, update: 'mean-shift', zeroGradInMask: false, ...common };
   }
+}
+
+/**
+ * A task's starting settings from its model set (manifest `defaults`) on top of the paper's preset: scale, update
+ * rule, N, weights, sampler and steps. Without defaults the paper's preset is returned unchanged.
+ */
+export function withTaskDefaults(
+  guidance: GuidanceSettings,
+  sampler: SamplerSettings,
+  d: TaskDefaultsInfo | undefined,
+): { guidance: GuidanceSettings; sampler: SamplerSettings } {
+  if (!d) return { guidance, sampler };
+  return {
+    guidance: {
+      ...guidance,
+      scale: d.scale,
+      gradSteps: d.gradSteps,
+      ...(d.update ? { update: d.update } : {}),
+      weights: { ...guidance.weights, ...(d.weights ?? {}) },
+    },
+    sampler: { ...sampler, kind: d.sampler, steps: d.steps },
+  };
 }
 
 /** The identity loss's alternative weight when the cosine variant is chosen (spec section 3). */

@@ -25,6 +25,9 @@ import './controls.css';
 function TaskPicker() {
   const task = useAppStore((s) => s.guidance.task);
   const setTask = useAppStore((s) => s.setTask);
+  const hasSetDefaults = useAppStore((s) => task !== 'custom' && !!s.modelInfo?.defaults?.[task]);
+  const paperValues = useAppStore((s) => s.paperValues);
+  const setPaperValues = useAppStore((s) => s.setPaperValues);
   const name = useId();
   return (
     <fieldset className="task-picker" data-testid="task-picker">
@@ -46,6 +49,12 @@ function TaskPicker() {
           </label>
         ))}
       </div>
+      {hasSetDefaults && (
+        <label className="switch small">
+          <input type="checkbox" checked={paperValues} onChange={(e) => setPaperValues(e.currentTarget.checked)} data-testid="paper-values" />
+          Use the paper's settings instead of the ones chosen for this model set
+        </label>
+      )}
     </fieldset>
   );
 }
@@ -54,7 +63,9 @@ function ScaleSlider() {
   const scale = useAppStore((s) => s.guidance.scale);
   const guidance = useAppStore((s) => s.guidance);
   const setScale = useAppStore((s) => s.setScale);
-  const advice = scaleAdvice(guidance);
+  const setDefaults = useAppStore((s) => s.modelInfo?.defaults);
+  const paperValues = useAppStore((s) => s.paperValues);
+  const advice = scaleAdvice(guidance, paperValues ? undefined : setDefaults);
   const range = advice.min === advice.max ? formatScale(advice.min) : `${formatScale(advice.min)} to ${formatScale(advice.max)}`;
   const outside = scale < advice.min * 0.999 || scale > advice.max * 1.001;
   return (

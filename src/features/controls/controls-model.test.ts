@@ -17,6 +17,10 @@ describe('controls model', () => {
     const custom = { ...presetGuidance('custom'), weights: { lightness: 1 } };
     expect(scaleAdvice(custom).max).toBe(0.01);
     expect(scaleAdvice({ ...custom, weights: { identity: 25 } }).max).toBe(0.1);
+    // a model set's own advice wins for its tasks
+    const d = { blind: { scale: 2, steps: 50, sampler: 'ddpm' as const, gradSteps: 1, advised: [1, 4] as [number, number] } };
+    expect(scaleAdvice(presetGuidance('blind'), d)).toEqual({ min: 1, max: 4, default: 2, basis: 'this model set' });
+    expect(scaleAdvice(presetGuidance('inpainting'), d).basis).not.toBe('this model set');
   });
   it('default weights come from the task preset, else from the spec', () => {
     expect(defaultWeightFor('old-photo', 'color')).toBe(0.5);

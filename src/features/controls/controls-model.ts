@@ -1,5 +1,5 @@
 /** Pure metadata and maths for the controls (no React): labels, defaults, slider scales. */
-import type { ColorStyle, GuidanceSettings, PropertyWeights, TaskName, UpdateRule } from '../../../workers/api';
+import type { ColorStyle, GuidanceSettings, PropertyWeights, TaskDefaultsInfo, TaskName, UpdateRule } from '../../../workers/api';
 import { SCALE_ADVICE, presetGuidance } from '../../../workers/engine/presets';
 import type { PropertyKey } from '../../store/controlsSlice';
 
@@ -44,7 +44,16 @@ export function defaultWeightFor(task: TaskName, key: PropertyKey): number {
 }
 
 /** The advised scale range for a task; custom follows its dominant property. */
-export function scaleAdvice(g: GuidanceSettings): { min: number; max: number; default: number; basis: string } {
+export function scaleAdvice(
+  g: GuidanceSettings,
+  defaults?: Partial<Record<Exclude<TaskName, 'custom'>, TaskDefaultsInfo>>,
+): { min: number; max: number; default: number; basis: string } {
+  // the loaded model set's own advice for the task, when it has one (chosen on held-out faces)
+  const d = g.task !== 'custom' ? defaults?.[g.task] : undefined;
+  if (d) {
+    const [min, max] = d.advised ?? [d.scale, d.scale];
+    return { min, max, default: d.scale, basis: 'this model set' };
+  }
   if (g.task !== 'custom') return { ...SCALE_ADVICE[g.task], basis: TASKS.find((t) => t.task === g.task)?.label ?? g.task };
   const w = g.weights;
   if ((w.restorerLightness ?? 0) > 0) return { ...SCALE_ADVICE['old-photo'], basis: 'old photo' };
