@@ -80,13 +80,35 @@ def main():
     ap.add_argument('--flip', type=int, default=1, help='after all faces, encode mirrored copies too')
     ap.add_argument('--limit', type=int, default=0, help='only the first N files (tests)')
     ap.add_argument('--torch', action='store_true', help='also encode the chunks here with torch')
+    ap.add_argument('--carry', type=int, default=0,
+                    help='write OUT/utk200_carry.npz: the held-out faces and the first N training faces (shuffled '
+                         'order) as their original JPEG bytes, for a GPU run to carry (<= 64 MiB)')
+    ap.add_argument('--from-carry', default='', help='read faces from a carry file instead of the tar')
     ap.add_argument('--device', default='cpu')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
     t0 = time.time()
-    names, blobs, val, keep, thr = split(a.tar, a.sharp_drop, a.limit)
-    order = np.random.RandomState(0).permutation(keep)
+    if a.from_carry:
+        c = np.load(a.from_carry)
+        offs = np.concatenate([[0], np.cumsum(c['lengths'])])
+        blobs = [c['jpeg'][offs[i]:offs[i + 1]].tobytes() for i in range(len(c['lengths']))]
+        names = [str(n) for n in c['names']]
+        val = np.nonzero(c['is_val'])[0]
+        order = np.nonzero(~c['is_val'])[0]  # already in the shuffled order
+        thr = float(c['threshold'])
+        keep = order
+    else:
+        names, blobs, val, keep, thr = split(a.tar, a.sharp_drop, a.limit)
+        order = np.random.RandomState(0).permutation(keep)
+    if a.carry:
+        pick = list(val) + list(order[:a.carry])
+        lens = np.array([len(blobs[i]) for i in pick], np.int64)
+        path = os.path.join(a.out, 'utk200_carry.npz')
+        np.savez(path, jpeg=np.frombuffer(b''.join(blobs[i] for i in pick), np.uint8), lengths=lens,
+                 names=np.array([names[i] for i in pick]), is_val=np.array([i in set(val) for i in pick]), threshold=thr)
+        print(f'wrote {path}: {len(pick)} faces, {os.path.getsize(path) / 2**20:.1f} MiB', flush=True)
+        return
     index = {'files': len(names), 'val': int(len(val)), 'train': int(len(keep)), 'res': a.res,
              'sharpness_threshold_laplacian_var': thr, 'sharp_drop': a.sharp_drop, 'chunk': a.chunk,
              'split_seconds': round(time.time() - t0, 1)}

@@ -129,12 +129,14 @@ def sample(model, diff: Diffusion, shape, steps: int, generator, eta: float = 0.
 
 def val_loss(model, diff, z0: torch.Tensor, ts=(25, 100, 250, 500, 750, 950), seed: int = 1) -> dict:
     g = torch.Generator().manual_seed(seed)
+    dev = next(model.parameters()).device
     out = {}
     with torch.no_grad():
         for tt in ts:
             t = torch.full((z0.shape[0],), tt, dtype=torch.long)
             n = torch.randn(z0.shape, generator=g)
-            out[f't{tt}'] = round(float(torch.mean((model(diff.q_sample(z0, t, n), t) - n) ** 2)), 5)
+            zt = diff.q_sample(z0.cpu(), t, n)
+            out[f't{tt}'] = round(float(torch.mean((model(zt.to(dev), t.to(dev)).cpu() - n) ** 2)), 5)
     out['mean'] = round(float(np.mean([out[k] for k in list(out)])), 5)
     return out
 
@@ -287,7 +289,7 @@ def train(a, cfg, ck):
                 print(f'data: now {len(data)} latents from {len(data.files)} chunks', flush=True)
         if val is not None and step % a.val_every == 0:
             ema.eval()
-            v = val_loss(ema, diff, val.to(dev) if dev.type == 'cpu' else val)
+            v = val_loss(ema, diff, val)
             ema.train()
             vlog.append([step, round(wall_before + time.time() - t_start, 1), v])
             print(f'val {step} {json.dumps(v)}', flush=True)
