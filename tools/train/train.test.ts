@@ -50,6 +50,16 @@ describe('training smoke runs', () => {
     await s.release();
   });
 
+  it('latent_prior.py --smoke trains on latent chunks, resumes, validates and exports an ONNX latent prior', async () => {
+    const { onnx } = smoke('latent_prior.py');
+    const s = await ort.InferenceSession.create(onnx, opts);
+    expect(s.inputNames).toEqual(['x', 't']);
+    const out = await s.run({ x: new ort.Tensor('float32', new Float32Array(4 * 8 * 8).fill(0.2), [1, 4, 8, 8]), t: new ort.Tensor('int64', BigInt64Array.from([10n]), [1]) });
+    expect(out.out!.dims).toEqual([1, 4, 8, 8]);
+    expect(Array.from(out.out!.data as Float32Array).every(Number.isFinite)).toBe(true);
+    await s.release();
+  });
+
   it('restorer.py --smoke trains, resumes and exports an ONNX restorer (x_t, y, t -> out) that matches torch', async () => {
     const { onnx } = smoke('restorer.py');
     const s = await ort.InferenceSession.create(onnx, opts);
