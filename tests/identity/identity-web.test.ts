@@ -10,18 +10,10 @@ import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { IDENTITY_MODELS } from '../../tools/identity/identity-config';
 import { fixtureDir, identityDir } from './face-input';
+import { relL2 } from '../helpers/diff';
 
 ortWeb.env.wasm.numThreads = 1;
 
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return Math.sqrt(d / n);
-}
 
 async function both(file: string, feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<[Float32Array, Float32Array]> {
   const web = await ortWeb.InferenceSession.create(new Uint8Array(fs.readFileSync(file)), { executionProviders: ['wasm'] });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { fixtureDir } from './face-input';
+import { relL2 } from '../helpers/diff';
 
 interface Case {
   name: string;
@@ -24,15 +25,6 @@ interface Case {
 const root = path.join(fixtureDir, 'vjp');
 const names = fs.readdirSync(root).filter((d) => fs.existsSync(path.join(root, d, 'case.json'))).sort();
 
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return Math.sqrt(d / n);
-}
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;

@@ -10,18 +10,10 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { readNpy } from './npy';
+import { relL2 } from '../../tests/helpers/diff';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
-function relL2(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return Math.sqrt(d / n);
-}
 
 describe('make_vjp + fp16 on a tiny network, end to end', () => {
   it('the exported, differentiated and halved graphs agree with torch float64', async () => {

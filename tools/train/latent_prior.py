@@ -28,6 +28,7 @@ import torch
 
 from tools.pgdiff_models.unet import create_unet  # noqa: E402
 from diffusion import Diffusion  # noqa: E402
+from optim import ema_update, optimiser_step  # noqa: E402
 
 # 3.86M parameters: 64/96/128 channels at 32/16/8 (the fp32 ONNX must stay under 16 MiB, the repo's file limit)
 DEFAULT_CFG = dict(
@@ -265,18 +266,9 @@ def train(a, cfg, ck):
             abar.to(dev)[t].sqrt()[:, None, None, None] * z0 + (1 - abar.to(dev)[t]).sqrt()[:, None, None, None] * noise
         per = torch.mean((model(zt, t) - noise) ** 2, dim=(1, 2, 3))
         loss = torch.mean(per * weight.to(dev)[t])
-        lr = a.lr * min(1.0, (step + 1) / max(1, a.warmup))
-        for pg in opt.param_groups:
-            pg['lr'] = lr
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        optimiser_step(model, opt, loss, a.lr * min(1.0, (step + 1) / max(1, a.warmup)))
         step += 1
-        d = min(a.ema, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(d).add_(pm, alpha=1 - d)
+        ema_update(ema, model, a.ema, step)
         run_losses.append(float(per.mean()))
         if step % a.log_every == 0:
             el = wall_before + time.time() - t_start

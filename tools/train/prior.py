@@ -23,6 +23,7 @@ import torch
 
 from tools.pgdiff_models.unet import create_unet  # noqa: E402
 from diffusion import Diffusion  # noqa: E402
+from optim import ema_update, optimiser_step  # noqa: E402
 
 DEFAULT_CFG = dict(
     image_size=64, num_channels=32, num_res_blocks=[1, 1, 1, 1], channel_mult=[1, 2, 2, 2],
@@ -226,18 +227,9 @@ def train(a, cfg, ck, data_path, limit=0):
         x0, t, noise = x0.to(dev), t.to(dev), noise.to(dev)
         xt = diff.q_sample(x0, t, noise)
         loss = torch.mean((model(xt, t) - noise) ** 2)
-        lr = a.lr * min(1.0, (step + 1) / max(1, a.warmup))
-        for pg in opt.param_groups:
-            pg['lr'] = lr
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        optimiser_step(model, opt, loss, a.lr * min(1.0, (step + 1) / max(1, a.warmup)))
         step += 1
-        d = min(a.ema, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(d).add_(pm, alpha=1 - d)
+        ema_update(ema, model, a.ema, step)
         run_losses.append(loss.item())
         if step % a.log_every == 0:
             el = wall_before + time.time() - t_start

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from tools.pgdiff_models.rrdb import create_restorer  # noqa: E402
 from diffusion import Diffusion  # noqa: E402
+from optim import optimiser_step  # noqa: E402
 import degrade as D  # noqa: E402
 
 DEFAULT_CFG = dict(in_channels=9, out_channels=3, mid_channels=48, num_blocks=3, growth_channels=24,
@@ -135,13 +136,7 @@ def train(a, cfg, ck, hi, lo):
         xt = diff.q_sample(x0, t, torch.randn(x0.shape, generator=g))
         xt, y, t, x0 = xt.to(dev), y.to(dev), t.to(dev), x0.to(dev)
         loss = F.mse_loss(model(xt, y, t), x0)
-        lr = a.lr if step < a.decay_after * a.steps_hint else a.lr * 0.3
-        for pg in opt.param_groups:
-            pg['lr'] = lr
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        optimiser_step(model, opt, loss, a.lr if step < a.decay_after * a.steps_hint else a.lr * 0.3)
         step += 1
         losses.append(loss.item())
         if step % a.log_every == 0:
