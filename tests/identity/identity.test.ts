@@ -206,24 +206,3 @@ describe('(c) same person vs different person (ref_cropped_faces/X vs ref_faces/
     expect(Math.min(...t.flat())).toBeGreaterThan(0.99);
   });
 });
-
-describe('timings (onnxruntime-node CPU, 1 thread)', () => {
-  it('one embedding and one VJP per model', async () => {
-    const x = await face112(vjpFx.faces[0]);
-    for (const m of IDENTITY_MODELS) {
-      const c = Float32Array.from(vjpFx.models[m.id]!.cotangent);
-      await embed(m.id, x);
-      await grad(m.id, x, c);
-      const n = 5;
-      let t0 = performance.now();
-      for (let i = 0; i < n; i++) await embed(m.id, x);
-      const fwdMs = (performance.now() - t0) / n;
-      t0 = performance.now();
-      for (let i = 0; i < n; i++) await grad(m.id, x, c);
-      const vjpMs = (performance.now() - t0) / n;
-      console.info(`${m.id}: embedding ${fwdMs.toFixed(1)} ms, VJP ${vjpMs.toFixed(1)} ms (mean of ${n})`);
-      expect(fwdMs).toBeGreaterThan(0);
-      expect(vjpMs).toBeGreaterThan(fwdMs * 0.5);
-    }
-  });
-});

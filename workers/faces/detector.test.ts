@@ -12,9 +12,7 @@ import { alignFace, applyAffine, similarityTransform, warpAffine } from './align
 import {
   BLAZEFACE_BACK,
   detectFaces,
-  detectionRegions,
   generateAnchors,
-  letterbox,
   weightedNms,
   type DetectorRunner,
 } from './detector';
@@ -294,32 +292,6 @@ describe('faces in a whole photo', () => {
     }
   });
 
-  it('times one detection on onnxruntime-node', async () => {
-    const face = await loadRgba(path.join(sharedDir, 'testdata/ref_faces/00010.png'));
-    const photo = placeFace(face, gradient(1200, 900), rot(0.5, 0, 300, 200));
-    const { tensor } = letterbox(photo, 256);
-    await run(tensor, [1, 256, 256, 3]);
-    const n = 10;
-    let t0 = performance.now();
-    for (let i = 0; i < n; i++) await run(tensor, [1, 256, 256, 3]);
-    const inferMs = (performance.now() - t0) / n;
-    t0 = performance.now();
-    for (let i = 0; i < n; i++) letterbox(photo, 256);
-    const letterboxMs = (performance.now() - t0) / n;
-    t0 = performance.now();
-    for (let i = 0; i < 3; i++) await detectFaces(photo, run);
-    const fullMs = (performance.now() - t0) / 3;
-    const passes = detectionRegions(1200, 900, 256, 'auto').length;
-    const face0 = (await detectFaces(photo, run))[0]!;
-    t0 = performance.now();
-    for (let i = 0; i < 3; i++) await refineLandmarks(photo, face0, meshRun);
-    const meshMs = (performance.now() - t0) / 3;
-    console.log(
-      `onnxruntime-node CPU (1 thread): one 256x256 inference ${inferMs.toFixed(1)} ms; letterbox 1200x900 -> 256 ${letterboxMs.toFixed(1)} ms; ` +
-        `detectFaces on 1200x900 (${passes} detector runs: whole, zoomed out, tiles) ${fullMs.toFixed(0)} ms; mesh refinement (2 passes) ${meshMs.toFixed(0)} ms per face`,
-    );
-    expect(inferMs).toBeGreaterThan(0);
-  });
 });
 
 describe('UTKFace template', () => {
