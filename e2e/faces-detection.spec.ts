@@ -29,15 +29,21 @@ test('group photo: detects every face, boxes, picks two, restores both and paste
   await expect(app.facePicker).toBeVisible({ timeout: 120_000 });
   await expect(app.facePicker.locator('[data-testid^="face-thumb-"]')).toHaveCount(2);
   expect((await app.state()).faces).toBe(2);
-  // the largest face starts selected and aligned to the model's 64x64 template
-  await expect.poll(async () => (await app.state()).crops.length).toBe(1);
+  // every face starts selected, aligned to the model's 64x64 template, numbered left to right
+  await expect.poll(async () => (await app.state()).crops.length).toBe(2);
   expect((await app.state()).crops[0]).toMatchObject({ width: 64, height: 64 });
-  await expect(page.locator('.face-box--selected')).toHaveCount(1);
+  await expect(page.locator('.face-box--selected')).toHaveCount(2);
+  const xs = await page.locator('.face-box rect').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('x'))));
+  expect(xs[0]).toBeLessThan(xs[1]!);
 
-  // pick the other face as well (keyboard: focus the thumbnail, press Space)
-  const unselected = app.facePicker.locator('[aria-pressed="false"]');
-  await unselected.first().focus();
+  // select none, then one face with the keyboard (focus the thumbnail, press Space), then all again
+  await page.getByTestId('faces-select-none').click();
+  await expect.poll(async () => (await app.state()).crops.length).toBe(0);
+  await app.facePicker.locator('[data-testid="face-thumb-1"]').focus();
   await page.keyboard.press('Space');
+  await expect.poll(async () => (await app.state()).crops.length).toBe(1);
+  await expect(page.locator('.face-box--selected')).toHaveCount(1);
+  await page.getByTestId('faces-select-all').click();
   await expect.poll(async () => (await app.state()).crops.length).toBe(2);
   await expect(page.locator('.face-box--selected')).toHaveCount(2);
 

@@ -198,6 +198,14 @@ test('on a 360 px phone the panels fit without sideways scrolling', async ({ pag
   expect(overflow).toBeLessThanOrEqual(0);
   const canvasBox = await page.getByTestId('mask-canvas').boundingBox();
   expect(canvasBox?.width ?? 0).toBeGreaterThan(200);
+  // the Restore button is on screen at the top of the page and after scrolling to the bottom
+  for (const y of [0, 100_000]) {
+    await page.evaluate((top) => window.scrollTo(0, top), y);
+    const run = await page.getByTestId('run-button').boundingBox();
+    expect(run, `Restore button at scroll ${y}`).not.toBeNull();
+    expect(run!.y).toBeGreaterThanOrEqual(0);
+    expect(run!.y + run!.height).toBeLessThanOrEqual(740);
+  }
   await page.screenshot({ path: test.info().outputPath('phone.png'), fullPage: true });
 });
 

@@ -4,7 +4,7 @@ import { useAppStore } from '../../store';
 import { ImageCanvas } from '../../app/ImageCanvas';
 import { drawToRgba } from '../../app/canvas';
 import { ErrorNotice } from '../errors/ErrorNotice';
-import { setAlreadyCropped, toggleFace } from './faces-actions';
+import { selectAllFaces, setAlreadyCropped, toggleFace } from './faces-actions';
 
 function faceThumb(photo: RgbaImage, face: DetectedFace, size = 96): RgbaImage {
   const pad = 0.25;
@@ -54,8 +54,18 @@ function FacePicker() {
   return (
     <fieldset className="face-picker" data-testid="face-picker">
       <legend>
-        {faces.length === 1 ? 'One face found' : `${faces.length} faces found: pick the ones to restore`}
+        {faces.length === 1 ? 'One face found' : `${faces.length} faces found (numbered left to right): pick the ones to restore`}
       </legend>
+      {faces.length > 1 && (
+        <div className="button-row">
+          <button type="button" className="button button--small" disabled={busy || selected.length === faces.length} onClick={() => void selectAllFaces(true)} data-testid="faces-select-all">
+            Select all
+          </button>
+          <button type="button" className="button button--small" disabled={busy || selected.length === 0} onClick={() => void selectAllFaces(false)} data-testid="faces-select-none">
+            Select none
+          </button>
+        </div>
+      )}
       <ul className="thumb-row">
         {thumbs.map((t, i) => (
           <li key={i}>

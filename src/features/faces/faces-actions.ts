@@ -35,7 +35,8 @@ export async function findFaces(): Promise<void> {
   }
   s.facesDetecting();
   try {
-    const faces = await engine.detectFaces(photo.working);
+    // numbered left to right (then top to bottom), as people read a group photo
+    const faces = sortLeftToRight(await engine.detectFaces(photo.working));
     if (my !== generation) return;
     const st = useAppStore.getState();
     st.facesDetected(faces);
@@ -44,14 +45,9 @@ export async function findFaces(): Promise<void> {
       st.announce('No face found.');
       return;
     }
-    // start with the largest face; the person can add the others
-    let best = 0;
-    faces.forEach((f, i) => {
-      const b = faces[best];
-      if (b && f.box.width * f.box.height > b.box.width * b.box.height) best = i;
-    });
-    st.setSelectedFaces([best]);
-    st.announce(`${faces.length} face${faces.length === 1 ? '' : 's'} found.`);
+    // every face starts selected; the person can drop the ones they do not want
+    st.setSelectedFaces(faces.map((_, i) => i));
+    st.announce(`${faces.length} face${faces.length === 1 ? '' : 's'} found${faces.length > 1 ? ', all selected' : ''}.`);
     await alignSelected();
   } catch (e) {
     if (my !== generation) return;
@@ -88,6 +84,23 @@ export async function alignSelected(): Promise<void> {
     if (my !== generation) return;
     useAppStore.getState().facesFailed(toAppError(e));
   }
+}
+
+/** Faces ordered by the centre of their box, left to right; faces in one column (centres within half a box) top to bottom. */
+export function sortLeftToRight<T extends { box: { x: number; y: number; width: number; height: number } }>(faces: T[]): T[] {
+  const cx = (f: T) => f.box.x + f.box.width / 2;
+  return [...faces].sort((a, b) => {
+    const dx = cx(a) - cx(b);
+    if (Math.abs(dx) < Math.min(a.box.width, b.box.width) / 2) return a.box.y - b.box.y;
+    return dx;
+  });
+}
+
+/** Select every face, or none. */
+export async function selectAllFaces(all: boolean): Promise<void> {
+  const s = useAppStore.getState();
+  s.setSelectedFaces(all ? s.faces.map((_, i) => i) : []);
+  await alignSelected();
 }
 
 export async function toggleFace(index: number): Promise<void> {
