@@ -31,12 +31,20 @@ test('blind restoration: cropped face, progress with preview, compare, download,
   await page.keyboard.press('End');
   await expect(app.compareSlider).toHaveValue('100');
 
-  // download the face crop: a PNG at the model's resolution
+  // download the face crop: at the face's size in the photo (512 here: the whole photo is the face), not the
+  // model's 64, as a PNG since the photo was a PNG
   const [dl] = await Promise.all([page.waitForEvent('download'), app.downloadCrop.click()]);
   expect(dl.suggestedFilename()).toMatch(/-restored\.png$/);
   const cropPath = await dl.path();
   const meta = await sharp(fs.readFileSync(cropPath)).metadata();
-  expect(meta).toMatchObject({ format: 'png', width: 64, height: 64 });
+  expect(meta).toMatchObject({ format: 'png', width: 512, height: 512 });
+  // other formats on request
+  await page.getByTestId('download-format').selectOption('jpeg');
+  await page.getByTestId('download-quality').fill('80');
+  const [dlj] = await Promise.all([page.waitForEvent('download'), app.downloadCrop.click()]);
+  expect(dlj.suggestedFilename()).toMatch(/-restored\.jpg$/);
+  expect(await sharp(fs.readFileSync(await dlj.path())).metadata()).toMatchObject({ format: 'jpeg', width: 512 });
+  await page.getByTestId('download-format').selectOption('png');
 
   // the full photo with the face pasted back, at the photo's size
   const [dl2] = await Promise.all([page.waitForEvent('download'), app.downloadFull.click()]);

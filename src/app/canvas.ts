@@ -51,12 +51,35 @@ export function drawToRgba(
 }
 
 export async function encodePng(img: RgbaImage): Promise<Blob> {
+  return encodeImage(img, 'png');
+}
+
+export type ImageFormat = 'png' | 'jpeg' | 'webp';
+export const FORMAT_EXT: Record<ImageFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
+
+/** Encode as PNG (lossless), JPEG or WebP (quality 0..1; JPEG has no alpha: the result is opaque). */
+export async function encodeImage(img: RgbaImage, format: ImageFormat, quality = 0.92): Promise<Blob> {
   const { canvas, ctx } = makeCanvas(img.width, img.height);
   ctx.putImageData(toImageData(img), 0, 0);
-  if ('convertToBlob' in canvas) return canvas.convertToBlob({ type: 'image/png' });
+  const type = `image/${format}`;
+  const q = format === 'png' ? undefined : quality;
+  if ('convertToBlob' in canvas) return canvas.convertToBlob({ type, ...(q !== undefined ? { quality: q } : {}) });
   return new Promise((resolve, reject) =>
-    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('PNG encoding failed'))), 'image/png'),
+    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error(`${format.toUpperCase()} encoding failed`))), type, q),
   );
+}
+
+/** Resize with the browser's high-quality smoothing (used to deliver a face crop at its size in the photo). */
+export function resizeRgba(img: RgbaImage, width: number, height: number): RgbaImage {
+  if (img.width === width && img.height === height) return img;
+  const src = makeCanvas(img.width, img.height);
+  src.ctx.putImageData(toImageData(img), 0, 0);
+  const dst = makeCanvas(width, height);
+  dst.ctx.imageSmoothingEnabled = true;
+  dst.ctx.imageSmoothingQuality = 'high';
+  dst.ctx.drawImage(src.canvas as CanvasImageSource, 0, 0, width, height);
+  const d = dst.ctx.getImageData(0, 0, width, height);
+  return { width, height, data: d.data };
 }
 
 export async function decodeToRgba(blob: Blob): Promise<RgbaImage> {

@@ -7,7 +7,10 @@ import type { AppError } from '../errors/errors';
 import { describeSettings } from '../history/history-model';
 import { formatDuration } from '../run/run-math';
 import { BeforeAfter } from './BeforeAfter';
-import { downloadCrop, downloadFullPhoto } from './results-actions';
+import type { ImageFormat } from '../../app/canvas';
+import { defaultFormat, downloadAllFaces, downloadCrop, downloadFullPhoto, type DownloadOptions } from './results-actions';
+
+const FORMAT_LABELS: Record<ImageFormat, string> = { png: 'PNG (lossless)', jpeg: 'JPEG', webp: 'WebP' };
 
 export function ResultsPanel() {
   const run = useAppStore((s) => s.currentRun);
@@ -15,6 +18,9 @@ export function ResultsPanel() {
   const [chosen, setChosen] = useState<number[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppError | undefined>();
+  const photoType = useAppStore((s) => s.photo?.file.type);
+  const [format, setFormat] = useState<ImageFormat | undefined>();
+  const [quality, setQuality] = useState(0.92);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     setFace(0);
@@ -39,11 +45,24 @@ export function ResultsPanel() {
     next[face] = v;
     setChosen(next);
   };
+  const opts: DownloadOptions = { format: format ?? defaultFormat(photoType), quality };
+  const ext = opts.format.toUpperCase();
+  const all = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await downloadAllFaces(run, run.faces.map((_, i) => chosen[i] ?? 0), opts);
+    } catch (e) {
+      setError(toAppError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
   const full = async () => {
     setBusy(true);
     setError(undefined);
     try {
-      await downloadFullPhoto(run, run.faces.map((_, i) => chosen[i] ?? 0));
+      await downloadFullPhoto(run, run.faces.map((_, i) => chosen[i] ?? 0), opts);
     } catch (e) {
       setError(toAppError(e));
     } finally {
@@ -100,16 +119,50 @@ export function ResultsPanel() {
             </fieldset>
           )}
           <div className="download-row">
+            <label className="inline-field small">
+              Format{' '}
+              <select value={opts.format} onChange={(e) => setFormat(e.currentTarget.value as ImageFormat)} data-testid="download-format">
+                {(Object.keys(FORMAT_LABELS) as ImageFormat[]).map((k) => (
+                  <option key={k} value={k}>
+                    {FORMAT_LABELS[k]}
+                  </option>
+                ))}
+              </select>
+            </label>
+            {opts.format !== 'png' && (
+              <label className="inline-field small">
+                Quality{' '}
+                <input
+                  type="number"
+                  min={10}
+                  max={100}
+                  step={1}
+                  value={Math.round(quality * 100)}
+                  onChange={(e) => {
+                    const v = e.currentTarget.valueAsNumber;
+                    if (Number.isFinite(v) && v >= 10 && v <= 100) setQuality(v / 100);
+                  }}
+                  data-testid="download-quality"
+                />
+              </label>
+            )}
+          </div>
+          <div className="download-row">
             <button
               type="button"
               className="button button--primary"
-              onClick={() => void downloadCrop(run, face, variant)}
+              onClick={() => void downloadCrop(run, face, variant, opts)}
               data-testid="download-crop"
             >
-              Download face (PNG)
+              Download face ({ext})
             </button>
+            {run.faces.length > 1 && (
+              <button type="button" className="button" onClick={() => void all()} disabled={busy} data-testid="download-all-faces">
+                Download all {run.faces.length} faces ({ext})
+              </button>
+            )}
             <button type="button" className="button" onClick={() => void full()} disabled={busy} data-testid="download-full">
-              {busy ? 'Composing…' : 'Download full photo (PNG)'}
+              {busy ? 'Composing…' : `Download full photo (${ext})`}
             </button>
           </div>
           {error && <ErrorNotice error={error} testId="results-error" onDismiss={() => setError(undefined)} />}

@@ -1,22 +1,56 @@
 import type { Affine, RgbaImage } from '../../../workers/api';
 import { useAppStore } from '../../store';
-import { downloadBlob, drawToRgba, encodePng, safeFileStem } from '../../app/canvas';
+import { FORMAT_EXT, downloadBlob, drawToRgba, encodeImage, resizeRgba, safeFileStem, type ImageFormat } from '../../app/canvas';
 import { engine } from '../../worker-client';
 import { AppErrorException, makeError } from '../errors/errors';
 import type { RunRecord } from '../history/history-model';
 import { historyPhoto } from '../history/history-actions';
 import { toOriginalPixels } from '../upload/image-math';
 
-export function cropFileName(run: RunRecord, face: number, variant: number): string {
+export function cropFileName(run: RunRecord, face: number, variant: number, format: ImageFormat = 'png'): string {
   const f = run.faces.length > 1 ? `-face${face + 1}` : '';
   const v = (run.faces[0]?.outputs.length ?? 1) > 1 ? `-v${variant + 1}` : '';
-  return `${safeFileStem(run.photoName)}-restored${f}${v}.png`;
+  return `${safeFileStem(run.photoName)}-restored${f}${v}.${FORMAT_EXT[format]}`;
 }
 
-export async function downloadCrop(run: RunRecord, face: number, variant: number): Promise<void> {
-  const img = run.faces[face]?.outputs[variant];
+/** How the person wants files: format and quality (JPEG/WebP). */
+export interface DownloadOptions {
+  format: ImageFormat;
+  quality: number;
+}
+
+/** The format a download starts with: the photo's own (JPEG stays JPEG, WebP stays WebP), else PNG. */
+export function defaultFormat(mime: string | undefined): ImageFormat {
+  return mime === 'image/jpeg' ? 'jpeg' : mime === 'image/webp' ? 'webp' : 'png';
+}
+
+/**
+ * The side of a face crop delivered to the person: the face's size in the original photo (the crop -> original
+ * transform's scale), at least the model's resolution, at most 4096.
+ */
+export function deliveredCropSide(inverseToOriginal: [number, number, number, number, number, number], cropSide: number): number {
+  const scale = Math.hypot(inverseToOriginal[0], inverseToOriginal[3]);
+  return Math.min(4096, Math.max(cropSide, Math.round(cropSide * scale)));
+}
+
+/** One restored face at its size in the original photo (upscaled with high-quality smoothing when larger). */
+export function faceAtPhotoSize(run: RunRecord, face: number, variant: number): RgbaImage | undefined {
+  const f = run.faces[face];
+  const img = f?.outputs[variant];
+  if (!f || !img) return undefined;
+  const side = deliveredCropSide(toOriginalPixels(f.inverse, run.scale), img.width);
+  return resizeRgba(img, side, side);
+}
+
+export async function downloadCrop(run: RunRecord, face: number, variant: number, opts: DownloadOptions = { format: 'png', quality: 0.92 }): Promise<void> {
+  const img = faceAtPhotoSize(run, face, variant);
   if (!img) return;
-  downloadBlob(await encodePng(img), cropFileName(run, face, variant));
+  downloadBlob(await encodeImage(img, opts.format, opts.quality), cropFileName(run, face, variant, opts.format));
+}
+
+/** Every restored face (each with its chosen variant), one file after another. */
+export async function downloadAllFaces(run: RunRecord, variants: number[], opts: DownloadOptions): Promise<void> {
+  for (let i = 0; i < run.faces.length; i++) await downloadCrop(run, i, variants[i] ?? 0, opts);
 }
 
 /**
@@ -60,7 +94,7 @@ export async function composeFullPhoto(run: RunRecord, variants: number[]): Prom
   }
 }
 
-export async function downloadFullPhoto(run: RunRecord, variants: number[]): Promise<void> {
+export async function downloadFullPhoto(run: RunRecord, variants: number[], opts: DownloadOptions = { format: 'png', quality: 0.92 }): Promise<void> {
   const img = await composeFullPhoto(run, variants);
-  downloadBlob(await encodePng(img), `${safeFileStem(run.photoName)}-restored-full.png`);
+  downloadBlob(await encodeImage(img, opts.format, opts.quality), `${safeFileStem(run.photoName)}-restored-full.${FORMAT_EXT[opts.format]}`);
 }
