@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { AppPage, openWithCroppedFace } from './pages/app-page';
-import { firstFile, noAutoload, testImage, tinyModelDir } from './fixtures';
+import { firstFile, noAutoload, routeTinyModels, testImage, tinyModelDir } from './fixtures';
 
 
 /** A 64x64 grey ramp with one thin bright diagonal scratch. */
@@ -253,4 +253,28 @@ test('models panel: load a set from picked files (manifest + ONNX), refusing an 
   await expect(panel.getByTestId('model-name')).toContainText('tiny-test', { timeout: 120_000 });
   await expect(panel.getByTestId('model-test-only')).toBeVisible();
   expect((await app.state()).modelStatus).toBe('ready');
+});
+
+test('the photo, mask, references and settings survive a reload', async ({ page }) => {
+  const name = firstFile('masked_faces');
+  const app = await openWithCroppedFace(page, testImage(`masked_faces/${name}`));
+  await page.getByTestId('task-inpainting').click();
+  await page.getByTestId('mask-import-input').setInputFiles(testImage(`append_masks/${name}`));
+  await expect.poll(async () => (await app.state()).maskSize).toBe(64);
+  const missing = (await app.state()).maskMissing;
+  await page.getByTestId('references-input').setInputFiles(testImage(`ref_faces/${firstFile('ref_faces')}`));
+  await expect.poll(async () => (await app.state()).references).toBe(1);
+  await page.getByTestId('scale-number').fill('0.05');
+  await page.waitForTimeout(1000); // the session is saved 0.4 s after the last change
+
+  await page.reload();
+  // the model set is loaded again by hand here (the test opts out of the bundled set's autoload)
+  const manifestUrl = await routeTinyModels(page);
+  await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
+  await expect.poll(async () => (await app.state()).photo?.name).toBe(name);
+  const s = await app.state();
+  expect(s.task).toBe('inpainting');
+  expect(s.references).toBe(1);
+  await expect(page.getByTestId('scale-number')).toHaveValue('0.05');
+  await expect.poll(async () => (await app.state()).maskMissing, { timeout: 60_000 }).toBe(missing);
 });

@@ -1,4 +1,5 @@
 /** Start-up work: device capabilities, the history, the bundled model, paste, engine restarts. */
+import { reapplyControls, restoreSession, startSessionPersistence } from '../features/session/session';
 import { useAppStore } from '../store';
 import { engine } from '../worker-client';
 import { loadHistory } from '../features/history/history-actions';
@@ -32,8 +33,13 @@ export function bootstrap(): void {
   void loadHistory();
 
   const noAutoload = window.__pgdiffNoAutoload === true || new URLSearchParams(location.search).has('noautoload');
+  // the work in progress comes back after a reload, and is saved as it changes from then on
+  const restored = restoreSession().finally(() => startSessionPersistence());
   if (!noAutoload) {
-    void loadModelSet({ kind: 'bundled' }).then((ok) => {
+    void loadModelSet({ kind: 'bundled' }).then(async (ok) => {
+      // a set's own task defaults were applied on load: the person's saved choices win
+      const saved = await restored;
+      if (ok && saved) reapplyControls(saved);
       if (!ok) {
         // no bundled set: say plainly that no model is installed (the Models panel offers the rest)
         const st = useAppStore.getState();

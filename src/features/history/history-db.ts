@@ -9,6 +9,8 @@ interface HistoryDb extends DBSchema {
   runs: { key: string; value: StoredRun; indexes: { createdAt: number } };
   /** original photos, once per photo however many runs use it (key: photoId) */
   photos: { key: string; value: Blob };
+  /** the work in progress (photo, mask, references, settings), key 'current': src/features/session */
+  session: { key: string; value: unknown };
 }
 
 export const DB_NAME = 'pgdiff-web';
@@ -16,14 +18,16 @@ export const MAX_RUNS = 40;
 
 let dbPromise: Promise<IDBPDatabase<HistoryDb>> | undefined;
 
-function db(): Promise<IDBPDatabase<HistoryDb>> {
-  dbPromise ??= openDB<HistoryDb>(DB_NAME, 2, {
+/** The app's one IndexedDB database (history and the saved session). */
+export function db(): Promise<IDBPDatabase<HistoryDb>> {
+  dbPromise ??= openDB<HistoryDb>(DB_NAME, 3, {
     upgrade(d, oldVersion) {
       if (oldVersion < 1) {
         const store = d.createObjectStore('runs', { keyPath: 'id' });
         store.createIndex('createdAt', 'createdAt');
       }
       if (oldVersion < 2) d.createObjectStore('photos');
+      if (oldVersion < 3) d.createObjectStore('session');
     },
   });
   return dbPromise;
