@@ -55,7 +55,17 @@ test('group photo: detects every face, boxes, picks two, restores both and paste
   await page.getByTestId('result-face-1').click();
   await expect(page.getByTestId('result-face-1')).toHaveAttribute('aria-pressed', 'true');
 
-  // the full photo comes back at its original size, not the working copy's
+  // the whole photo, before and after, in the results view (scaled to 1024 px for the screen)
+  await page.getByTestId('view-photo').click();
+  await expect(page.getByTestId('compare-photo')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('compare-photo')).toHaveAttribute('data-width', '1024');
+  await expect(page.getByTestId('compare-photo')).toHaveAttribute('data-height', String(Math.round((1500 * 1024) / 2600)));
+  await page.getByTestId('view-face').click();
+
+  // the full photo comes back at its original size, not the working copy's (a JPEG photo offers JPEG first;
+  // PNG here, to compare pixels exactly)
+  await expect(page.getByTestId('download-format')).toHaveValue('jpeg');
+  await page.getByTestId('download-format').selectOption('png');
   const [dl] = await Promise.all([page.waitForEvent('download'), app.downloadFull.click()]);
   const meta = await sharp(fs.readFileSync(await dl.path())).metadata();
   expect(meta).toMatchObject({ format: 'png', width: 2600, height: 1500 });

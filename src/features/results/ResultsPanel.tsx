@@ -8,7 +8,8 @@ import { describeSettings } from '../history/history-model';
 import { formatDuration } from '../run/run-math';
 import { BeforeAfter } from './BeforeAfter';
 import type { ImageFormat } from '../../app/canvas';
-import { defaultFormat, downloadAllFaces, downloadCrop, downloadFullPhoto, type DownloadOptions } from './results-actions';
+import { defaultFormat, downloadAllFaces, downloadCrop, downloadFullPhoto, wholePhotoPair, type DownloadOptions } from './results-actions';
+import type { RgbaImage } from '../../../workers/api';
 
 const FORMAT_LABELS: Record<ImageFormat, string> = { png: 'PNG (lossless)', jpeg: 'JPEG', webp: 'WebP' };
 
@@ -21,6 +22,8 @@ export function ResultsPanel() {
   const photoType = useAppStore((s) => s.photo?.file.type);
   const [format, setFormat] = useState<ImageFormat | undefined>();
   const [quality, setQuality] = useState(0.92);
+  const [view, setView] = useState<'face' | 'photo'>('face');
+  const [pair, setPair] = useState<{ key: string; before: RgbaImage; after: RgbaImage } | undefined>();
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     setFace(0);
@@ -34,6 +37,17 @@ export function ResultsPanel() {
       heading.current.scrollIntoView({ block: 'start', behavior: 'smooth' });
     }
   }, [run?.id]);
+  const variantsKey = run ? `${run.id}:${run.faces.map((_, i) => chosen[i] ?? 0).join(',')}` : '';
+  useEffect(() => {
+    if (!run || view !== 'photo' || pair?.key === variantsKey) return;
+    let live = true;
+    wholePhotoPair(run, run.faces.map((_, i) => chosen[i] ?? 0))
+      .then((p) => live && setPair({ key: variantsKey, ...p }))
+      .catch((e: unknown) => live && setError(toAppError(e)));
+    return () => {
+      live = false;
+    };
+  }, [view, variantsKey]);
   if (!run) return null;
   const f = run.faces[face] ?? run.faces[0];
   if (!f) return null;
@@ -78,7 +92,15 @@ export function ResultsPanel() {
         {run.photoName} · {describeSettings(run.settings, run.steps)} · {formatDuration(run.totalMs)} on{' '}
         {run.backend.toUpperCase()} · model {run.modelName}
       </p>
-      {run.faces.length > 1 && (
+      <div className="tabs" role="group" aria-label="Show">
+        <button type="button" className="button button--quiet" aria-pressed={view === 'face'} onClick={() => setView('face')} data-testid="view-face">
+          {run.faces.length > 1 ? 'Faces' : 'Face'}
+        </button>
+        <button type="button" className="button button--quiet" aria-pressed={view === 'photo'} onClick={() => setView('photo')} data-testid="view-photo">
+          Whole photo
+        </button>
+      </div>
+      {view === 'face' && run.faces.length > 1 && (
         <div className="tabs" role="group" aria-label="Faces">
           {run.faces.map((_, i) => (
             <button
@@ -95,7 +117,17 @@ export function ResultsPanel() {
         </div>
       )}
       <div className="results-grid">
-        <BeforeAfter before={f.input} after={output} label={`Face ${face + 1}`} />
+        {view === 'face' ? (
+          <BeforeAfter before={f.input} after={output} label={`Face ${face + 1}`} />
+        ) : pair?.key === variantsKey ? (
+          <div data-testid="compare-photo" data-width={pair.after.width} data-height={pair.after.height}>
+            <BeforeAfter before={pair.before} after={pair.after} label="The whole photo" />
+          </div>
+        ) : (
+          <p className="muted" data-testid="compare-photo-busy">
+            Putting the restored faces back into the photo…
+          </p>
+        )}
         <div className="results-side">
           {f.outputs.length > 1 && (
             <fieldset className="variants" data-testid="variants">

@@ -58,6 +58,19 @@ export async function downloadAllFaces(run: RunRecord, variants: number[], opts:
  * resolution. Uses the photo on screen when it is the run's photo, else the copy kept in history.
  */
 export async function composeFullPhoto(run: RunRecord, variants: number[]): Promise<RgbaImage> {
+  return (await composeWithOriginal(run, variants)).composed;
+}
+
+/** The whole photo before and after, scaled down to at most maxSide for the screen. */
+export async function wholePhotoPair(run: RunRecord, variants: number[], maxSide = 1024): Promise<{ before: RgbaImage; after: RgbaImage }> {
+  const { original, composed } = await composeWithOriginal(run, variants);
+  const k = Math.min(1, maxSide / Math.max(original.width, original.height));
+  const w = Math.max(1, Math.round(original.width * k));
+  const h = Math.max(1, Math.round(original.height * k));
+  return { before: resizeRgba(original, w, h), after: resizeRgba(composed, w, h) };
+}
+
+async function composeWithOriginal(run: RunRecord, variants: number[]): Promise<{ original: RgbaImage; composed: RgbaImage }> {
   const photo = useAppStore.getState().photo;
   let bitmap: ImageBitmap | undefined;
   let width: number;
@@ -88,7 +101,7 @@ export async function composeFullPhoto(run: RunRecord, variants: number[]): Prom
       const crop = f.outputs[variants[i] ?? 0] ?? f.outputs[0];
       if (crop) pieces.push({ crop, inverse: toOriginalPixels(f.inverse, scale) });
     });
-    return await engine.pasteBack(original, pieces);
+    return { original, composed: await engine.pasteBack(original, pieces) };
   } finally {
     if (owned) bitmap.close();
   }
