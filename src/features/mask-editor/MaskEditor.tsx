@@ -19,7 +19,9 @@ import {
   maskFromImage,
   maskToRgba,
   paintSegment,
+  planMaskImport,
   screenToImage,
+  warpMaskToCrop,
   zoomAt,
 } from './maskOps';
 import './mask-editor.css';
@@ -263,12 +265,30 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
   };
 
   const importMask = async (file: File) => {
+    if (file.size === 0) {
+      actions().setMaskError(`“${file.name}” is empty (0 bytes): choose the mask image again.`);
+      return;
+    }
     try {
       const img = await decodeToRgba(file);
-      const m = maskFromImage(img, crop.width, crop.height);
+      const st = useAppStore.getState();
+      const active = selectActiveCrop(st);
+      const photo = st.photo;
+      const plan = planMaskImport(
+        img,
+        crop,
+        photo && active
+          ? { width: photo.width, height: photo.height, workingWidth: photo.working.width, workingHeight: photo.working.height, cropToWorking: active.aligned.inverse, scale: photo.scale }
+          : undefined,
+      );
+      if (plan.kind === 'refuse') {
+        actions().setMaskError(plan.message);
+        return;
+      }
+      const m = plan.kind === 'photo' ? warpMaskToCrop(img, plan.cropToMask, crop.width, crop.height) : maskFromImage(img, crop.width, crop.height);
       change(() => m);
       actions().setMaskError(undefined);
-      actions().announce(`Mask “${file.name}” imported${img.width !== crop.width || img.height !== crop.height ? `, resized from ${img.width}×${img.height}` : ''}.`);
+      actions().announce(`Mask “${file.name}” imported${plan.note ? `: ${plan.note}` : ''}.`);
     } catch (e) {
       actions().setMaskError(`Could not read “${file.name}” as an image: ${toAppError(e).message}`);
     }

@@ -228,3 +228,63 @@ export function fitView(w: number, h: number, vw: number, vh: number): View {
   const zoom = Math.min(vw / w, vh / h);
   return { zoom, offsetX: (vw - w * zoom) / 2, offsetY: (vh - h * zoom) / 2 };
 }
+
+/**
+ * A mask drawn for the whole photo, brought into a face crop with the face's own alignment: every crop pixel takes
+ * the mask's value where the crop -> mask transform lands (bilinear), so the mask stays on the features it covers.
+ */
+export function warpMaskToCrop(src: RgbaImage, cropToMask: readonly [number, number, number, number, number, number], width: number, height: number): MaskBuffer {
+  const out = createMask(width, height);
+  const [a, b, c, d, e, f] = cropToMask;
+  const at = (xx: number, yy: number) =>
+    xx < 0 || yy < 0 || xx >= src.width || yy >= src.height ? 0 : maskValue(src.data, (yy * src.width + xx) * 4);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const px = a * (x + 0.5) + b * (y + 0.5) + c - 0.5;
+      const py = d * (x + 0.5) + e * (y + 0.5) + f - 0.5;
+      const xa = Math.floor(px);
+      const ya = Math.floor(py);
+      const tx = px - xa;
+      const ty = py - ya;
+      const v = (at(xa, ya) * (1 - tx) + at(xa + 1, ya) * tx) * (1 - ty) + (at(xa, ya + 1) * (1 - tx) + at(xa + 1, ya + 1) * tx) * ty;
+      out.data[y * width + x] = v >= 0.5 ? 1 : 0;
+    }
+  return out;
+}
+
+export type MaskImportPlan =
+  | { kind: 'crop'; note?: string }
+  | { kind: 'photo'; cropToMask: [number, number, number, number, number, number]; note: string }
+  | { kind: 'refuse'; message: string };
+
+/**
+ * What an imported mask image is for: this face crop (its size, or the same shape at another size: scaled), or the
+ * whole photo (the original's or the working copy's size: warped with the face's alignment). Any other shape is
+ * refused with the sizes named, never stretched.
+ */
+export function planMaskImport(
+  mask: { width: number; height: number },
+  crop: { width: number; height: number },
+  photo?: { width: number; height: number; workingWidth: number; workingHeight: number; cropToWorking: [number, number, number, number, number, number]; scale: number },
+): MaskImportPlan {
+  if (mask.width === 0 || mask.height === 0) return { kind: 'refuse', message: 'The mask image is empty (0 pixels).' };
+  if (mask.width === crop.width && mask.height === crop.height) return { kind: 'crop' };
+  if (photo) {
+    const k = photo.cropToWorking;
+    if (mask.width === photo.width && mask.height === photo.height) {
+      const s = 1 / photo.scale;
+      return { kind: 'photo', cropToMask: [k[0] * s, k[1] * s, k[2] * s, k[3] * s, k[4] * s, k[5] * s], note: `a mask for the whole ${mask.width}×${mask.height} photo, placed on this face` };
+    }
+    if (mask.width === photo.workingWidth && mask.height === photo.workingHeight) {
+      return { kind: 'photo', cropToMask: [...k], note: `a mask for the whole photo, placed on this face` };
+    }
+  }
+  if (Math.abs(mask.width / mask.height - crop.width / crop.height) < 0.01) {
+    return { kind: 'crop', note: `resized from ${mask.width}×${mask.height}` };
+  }
+  const photoPart = photo ? ` or the photo (${photo.width}×${photo.height})` : '';
+  return {
+    kind: 'refuse',
+    message: `The mask is ${mask.width}×${mask.height}, a different shape from the face crop (${crop.width}×${crop.height})${photoPart}, so it would be stretched. Use a mask of the crop's or the photo's size.`,
+  };
+}
