@@ -87,7 +87,13 @@ def load_ckpt(run: str):
     return torch.load(p, map_location='cpu') if os.path.exists(p) else None
 
 
-def export_onnx(model, path: str, cfg: dict, opset: int = 17):
+RESUME_KEY = 'pgdiff.resume'
+
+
+def export_onnx(model, path: str, cfg: dict, opset: int = 17, resume: dict | None = None):
+    """The EMA prior as ONNX (x, t -> out). With `resume` (step, latent statistics...), the file is also the resume point:
+    every state-dict tensor the graph does not hold under its own name (GroupNorm's affine, folded into Mul/Add) is
+    added as an initializer with that name, and the metadata carries the config and `resume` (load_onnx_state)."""
     model.eval()
     s = cfg['image_size']
     x = torch.randn(1, cfg['in_channels'], s, s)
@@ -97,8 +103,35 @@ def export_onnx(model, path: str, cfg: dict, opset: int = 17):
                       dynamic_axes={'x': {0: 'N', 2: 'H', 3: 'W'}, 't': {0: 'N'}, 'out': {0: 'N', 2: 'H', 3: 'W'}},
                       do_constant_folding=True)
     import onnx
-    onnx.checker.check_model(onnx.load(path))
+    from onnx import numpy_helper
+    m = onnx.load(path)
+    if resume is not None:
+        have = {i.name for i in m.graph.initializer}
+        for k, v in model.state_dict().items():
+            if k not in have:
+                m.graph.initializer.append(numpy_helper.from_array(v.detach().cpu().numpy(), k))
+        entry = m.metadata_props.add()
+        entry.key, entry.value = RESUME_KEY, json.dumps({'config': cfg, **resume})
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
     print(f'exported {path} ({os.path.getsize(path)} bytes)')
+
+
+def load_onnx_state(path: str, model=None) -> dict:
+    """A resume point from an exported prior (export_onnx with `resume`): {'ema', 'config', 'step', ...}."""
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(path)
+    meta = next((json.loads(p.value) for p in m.metadata_props if p.key == RESUME_KEY), None)
+    if meta is None:
+        raise SystemExit(f'{path} carries no resume metadata ({RESUME_KEY}): export it with tools/train/ship_latent.py')
+    inits = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in m.graph.initializer}
+    model = model or build(meta['config'])
+    sd = {k: inits[k] for k in model.state_dict() if k in inits}
+    missing = [k for k in model.state_dict() if k not in sd]
+    if missing:
+        raise SystemExit(f'{path}: {len(missing)} tensors of the model are not in the file, e.g. {missing[:3]}')
+    return {'ema': sd, **meta}
 
 
 def decode_grid(z_norm: torch.Tensor, mean, std, path: str, nrow: int = 8):
@@ -164,7 +197,8 @@ def main():
     ap.add_argument('--log-every', type=int, default=20)
     ap.add_argument('--val-every', type=int, default=500)
     ap.add_argument('--config', default='', help='JSON file overriding the UNet config')
-    ap.add_argument('--init-ema', default='', help='start from these EMA weights (fresh optimiser)')
+    ap.add_argument('--init-ema', default='', help='start from these EMA weights (fresh optimiser): a .pt resume point or '
+                                                   'an exported prior .onnx that carries its resume metadata')
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--export', default='')
     ap.add_argument('--export-ema', default='', help='also save the EMA state dict (resume point) here')
@@ -190,7 +224,8 @@ def main():
             out['step'] = ck['step']
             print(json.dumps({'val_eps_mse': out}))
         if a.export:
-            export_onnx(model, a.export, cfg)
+            export_onnx(model, a.export, cfg, resume={'step': ck['step'], 'latent_mean': ck['latent_mean'],
+                                                       'latent_std': ck['latent_std'], 'wall_s': ck.get('wall_s')})
         if a.export_ema:
             torch.save({'ema': ck['ema'], 'config': cfg, 'step': ck['step'], 'latent_mean': ck['latent_mean'],
                         'latent_std': ck['latent_std'], 'wall_s': ck.get('wall_s')}, a.export_ema)
@@ -214,7 +249,7 @@ def train(a, cfg, ck):
     if ck is not None:
         cfg, mean, std = ck['config'], np.array(ck['latent_mean']), np.array(ck['latent_std'])
     elif a.init_ema:
-        init = torch.load(a.init_ema, map_location='cpu')
+        init = load_onnx_state(a.init_ema) if a.init_ema.endswith('.onnx') else torch.load(a.init_ema, map_location='cpu')
         cfg, mean, std = init['config'], np.array(init['latent_mean']), np.array(init['latent_std'])
     else:
         mean, std = channel_stats(a.data)
@@ -307,7 +342,9 @@ def smoke(a):
     assert ck['step'] == 5, ck['step']
     model = build(ck['config']); model.load_state_dict(ck['ema']); model.eval()
     out = os.path.join(tmp, 'prior.onnx')
-    export_onnx(model, out, ck['config'])
+    export_onnx(model, out, ck['config'], resume={'step': ck['step'], 'latent_mean': ck['latent_mean'], 'latent_std': ck['latent_std']})
+    back = load_onnx_state(out)
+    assert back['step'] == 5 and all(torch.equal(back['ema'][k], v) for k, v in model.state_dict().items()), 'resume round trip'
     import onnx
     m = onnx.load(out)
     names = [i.name for i in m.graph.input], [o.name for o in m.graph.output]

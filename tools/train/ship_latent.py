@@ -4,10 +4,11 @@
 
   /usr/bin/python3 tools/train/ship_latent.py --run .data/runs/latent256 [--out public/models/pgdiff-utk-latent]
       [--ema tools/train/checkpoints/latent256-ema.pt] [--restorer FILE.onnx] [--defaults tools/train/latent-defaults.json]
-  /usr/bin/python3 tools/train/ship_latent.py --run .data/runs/latent256 --save-ema tools/train/checkpoints/latent256-ema.pt
+  /usr/bin/python3 tools/train/ship_latent.py --run .data/runs/latent256 --save-ema tools/train/checkpoints/latent256-prior.onnx
 
---save-ema writes only the resume point (EMA state dict, config, latent statistics, step count, wall time): what a
-later session resumes from when .data/ is gone (`latent_prior.py --init-ema FILE`).
+--save-ema writes only the resume point: the EMA prior as ONNX (fp32, < 16 MiB) carrying its config, latent statistics,
+step count and wall time in its metadata (a .pt path writes a torch file instead); a later session resumes from it when
+.data/ is gone (`latent_prior.py --init-ema FILE`). Every shipped prior.onnx is such a resume point too.
 """
 from __future__ import annotations
 
@@ -44,6 +45,9 @@ LICENCE = (
 
 def load_state(a) -> dict:
     if a.ema:
+        if a.ema.endswith(".onnx"):
+            from latent_prior import load_onnx_state
+            return load_onnx_state(a.ema)
         return torch.load(a.ema, map_location="cpu")
     ck = torch.load(os.path.join(a.run, "ckpt.pt"), map_location="cpu")
     return {"ema": ck["ema"], "config": ck["config"], "step": ck["step"], "latent_mean": ck["latent_mean"],
@@ -64,14 +68,24 @@ def main() -> None:
     st = load_state(a)
     if a.save_ema:
         Path(a.save_ema).parent.mkdir(parents=True, exist_ok=True)
-        torch.save({k: st[k] for k in ("ema", "config", "step", "latent_mean", "latent_std", "wall_s")}, a.save_ema)
+        if a.save_ema.endswith(".onnx"):
+            model = build(st["config"])
+            model.load_state_dict(st["ema"])
+            export_onnx(model, a.save_ema, st["config"],
+                        resume={"step": st["step"], "latent_mean": [float(v) for v in st["latent_mean"]],
+                                "latent_std": [float(v) for v in st["latent_std"]], "wall_s": st.get("wall_s")})
+        else:
+            torch.save({k: st[k] for k in ("ema", "config", "step", "latent_mean", "latent_std", "wall_s")}, a.save_ema)
         print(f"wrote {a.save_ema} (step {st['step']})")
         return
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     model = build(st["config"])
     model.load_state_dict(st["ema"])
-    export_onnx(model, str(out / "prior.onnx"), st["config"])
+    # the shipped prior is also the resume point (latent_prior.py --init-ema prior.onnx)
+    export_onnx(model, str(out / "prior.onnx"), st["config"],
+                resume={"step": st["step"], "latent_mean": [float(v) for v in st["latent_mean"]],
+                        "latent_std": [float(v) for v in st["latent_std"]], "wall_s": st.get("wall_s")})
     size = (out / "prior.onnx").stat().st_size
     if size >= 16 * 2**20:
         raise SystemExit(f"prior.onnx is {size} bytes: over the 16 MiB file limit")
