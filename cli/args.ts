@@ -13,6 +13,10 @@ export interface CliOptions {
   threads?: number;
   styleRefs: string[];
   quiet: boolean;
+  /** 'all' or 1-based face numbers, left to right ("1,3") */
+  faces: string;
+  /** treat each input as the model's crop itself (no detection; resized to the model and back) */
+  cropOnly: boolean;
   request: Omit<RestoreRequest, 'image' | 'mask' | 'references'>;
   /** flags the user gave (they win over the model set's per-task defaults) */
   given: string[];
@@ -21,7 +25,11 @@ export interface CliOptions {
 export const USAGE = `Usage: npm run restore -- --task TASK --input IN.png [--input IN2.png ...] --out OUT.png|DIR [options]
 
 Tasks: blind | colorization | inpainting | reference | old-photo | custom
-Inputs are aligned face crops; they are resized to the model set's resolution if needed.
+Inputs are photos: every face is found, aligned to the model set's template, restored and pasted back; the output
+has the input's size and framing (an aligned 512 px crop comes back 512 px). A mask is drawn for the input photo.
+
+  --faces all|N[,M...]        which faces to restore, numbered left to right from 1 (default: all)
+  --crop-only                 no face detection: the input is the model's crop (resized to the model and back)
 
   --models DIR|manifest.json  model set (default: public/models/pgdiff-utk)
   --mask FILE                 mask (white = missing) for inpainting / old-photo; one per input or one for all
@@ -68,7 +76,9 @@ export function parseArgs(argv: string[]): CliOptions {
     refs: [] as string[],
     styleRefs: [] as string[],
     quiet: false,
-  } as Partial<CliOptions> & { inputs: string[]; masks: string[]; refs: string[]; styleRefs: string[]; quiet: boolean };
+    faces: 'all',
+    cropOnly: false,
+  } as Partial<CliOptions> & { inputs: string[]; masks: string[]; refs: string[]; styleRefs: string[]; quiet: boolean; faces: string; cropOnly: boolean };
   let task: TaskName | undefined;
   const over: Record<string, string> = {};
   const weights: PropertyWeights = {};
@@ -95,6 +105,8 @@ export function parseArgs(argv: string[]): CliOptions {
     else if (a === '--dump-steps') o.dumpSteps = take();
     else if (a === '--threads') o.threads = num(a, take());
     else if (a === '--quiet') o.quiet = true;
+    else if (a === '--crop-only') o.cropOnly = true;
+    else if (a === '--faces') o.faces = take();
     else if (a === '--paper-values') over[a] = 'true';
     else if (a in weightFlags) weights[weightFlags[a] as keyof PropertyWeights] = num(a, take());
     else if (['--steps', '--seed', '--scale', '--N', '--s-start', '--s-end', '--sampler', '--eta', '--variants', '--update', '--zero-grad-in-mask', '--style', '--identity-loss', '--keep-unmasked'].includes(a)) over[a] = take();

@@ -16,3 +16,14 @@ export async function writePng(file: string, img: RgbaImage): Promise<void> {
     .png()
     .toFile(file);
 }
+
+/** Resize (cubic) to width x height. */
+export async function resizeRgba(img: RgbaImage, width: number, height: number): Promise<RgbaImage> {
+  const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+    raw: { width: img.width, height: img.height, channels: 4 },
+  })
+    .resize(width, height, { fit: 'fill', kernel: 'cubic' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
+}

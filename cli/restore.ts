@@ -9,7 +9,9 @@ import { EngineError, toEngineError } from '../workers/engine/errors';
 import { styleFromImages } from '../workers/engine/presets';
 import { recordedNoise } from '../workers/engine/rng';
 import { applyTaskDefaults, parseArgs, USAGE, UsageError } from './args';
-import { readRgba, writePng } from './image-io';
+import { readRgba, resizeRgba, writePng } from './image-io';
+import { alignWithMask, createNodeFaces, pasteBack, pickFaces } from './faces';
+import type { Affine, RgbaImage } from '../workers/api';
 import { createNodeEngine } from './node-engine';
 
 function progressBar(quiet: boolean, label: string) {
@@ -45,39 +47,73 @@ async function main(): Promise<number> {
   if (multi) await mkdir(opts.out, { recursive: true });
   const references = await Promise.all(opts.refs.map((r) => readRgba(r, size)));
   if (opts.styleRefs.length) opts.request.guidance.style = styleFromImages(await Promise.all(opts.styleRefs.map((r) => readRgba(r))));
+  const faces = opts.cropOnly ? undefined : await createNodeFaces(opts.threads ?? 1);
   try {
     for (const [idx, input] of opts.inputs.entries()) {
       const image = await readRgba(input);
-      const resized = image.width !== size || image.height !== size;
-      if (resized && !opts.quiet) process.stderr.write(`${input}: ${image.width}x${image.height} resized to ${size}x${size}\n`);
-      const img = resized ? await readRgba(input, size) : image;
       const maskFile = opts.masks[opts.masks.length === 1 ? 0 : idx];
-      const mask = maskFile ? await readRgba(maskFile, size) : undefined;
-      const noise = opts.noise ? recordedNoise(await readFloat32(opts.noise)) : undefined;
+      const noiseData = opts.noise ? await readFloat32(opts.noise) : undefined;
       const dumpDir = opts.dumpSteps ? path.join(opts.dumpSteps, multi ? path.parse(input).name : '') : undefined;
       if (dumpDir) await mkdir(dumpDir, { recursive: true });
       const dumps: Promise<void>[] = [];
-      const result = await ne.engine.restore(
-        { ...opts.request, image: img, ...(mask ? { mask } : {}), ...(references.length ? { references } : {}) },
-        {
-          onProgress: progressBar(opts.quiet, path.basename(input)),
-          ...(noise ? { noise } : {}),
-          ...(dumpDir
-            ? {
-                onStepDump: (d) => {
-                  const stem = path.join(dumpDir, `call${String(d.call).padStart(4, '0')}_t${d.timestep}`);
-                  dumps.push(writeFile(`${stem}_x.f32`, d.x), writeFile(`${stem}_x0.f32`, d.x0));
-                  if (d.grad) dumps.push(writeFile(`${stem}_grad.f32`, d.grad));
-                },
-              }
-            : {}),
-        },
-      );
+      const restoreCrop = (crop: RgbaImage, mask: RgbaImage | undefined, label: string) =>
+        ne.engine.restore(
+          { ...opts.request, image: crop, ...(mask ? { mask } : {}), ...(references.length ? { references } : {}) },
+          {
+            onProgress: progressBar(opts.quiet, label),
+            ...(noiseData ? { noise: recordedNoise(noiseData) } : {}),
+            ...(dumpDir
+              ? {
+                  onStepDump: (d) => {
+                    const stem = path.join(dumpDir, `call${String(d.call).padStart(4, '0')}_t${d.timestep}`);
+                    dumps.push(writeFile(`${stem}_x.f32`, d.x), writeFile(`${stem}_x0.f32`, d.x0));
+                    if (d.grad) dumps.push(writeFile(`${stem}_grad.f32`, d.grad));
+                  },
+                }
+              : {}),
+          },
+        );
+      let outputs: RgbaImage[];
+      let ms = 0;
+      let calls = 0;
+      if (!faces) {
+        // --crop-only: the input is the model's crop; the result goes back to the input's size
+        const resized = image.width !== size || image.height !== size;
+        if (resized && !opts.quiet) process.stderr.write(`${input}: ${image.width}x${image.height} resized to ${size}x${size} and back\n`);
+        const img = resized ? await readRgba(input, size) : image;
+        const mask = maskFile ? await readRgba(maskFile, size) : undefined;
+        const result = await restoreCrop(img, mask, path.basename(input));
+        outputs = await Promise.all(result.images.map((o) => (resized ? resizeRgba(o, image.width, image.height) : o)));
+        ms = result.stats.totalMs;
+        calls = result.stats.priorCalls;
+      } else {
+        const mask = maskFile ? await readRgba(maskFile) : undefined;
+        if (mask && (mask.width !== image.width || mask.height !== image.height)) {
+          throw new EngineError('bad-input', `The mask ${maskFile} is ${mask.width}x${mask.height} but the photo ${input} is ${image.width}x${image.height}; a mask is drawn for the photo.`);
+        }
+        const found = await faces.find(image);
+        if (found.length === 0) {
+          throw new EngineError('bad-input', `No face was found in ${input}. If it is already a face crop in the model's framing, add --crop-only.`);
+        }
+        const picks = pickFaces(opts.faces, found.length);
+        if (!opts.quiet) process.stderr.write(`${input}: ${found.length} face${found.length === 1 ? '' : 's'} found, restoring ${picks.map((i) => i + 1).join(', ')}\n`);
+        const perFace: { inverse: Affine; images: RgbaImage[] }[] = [];
+        for (const i of picks) {
+          const { aligned, mask: faceMask } = alignWithMask(image, found[i]!, ne.info.template, size, mask);
+          const result = await restoreCrop(aligned.crop, faceMask, `${path.basename(input)} face ${i + 1}`);
+          perFace.push({ inverse: aligned.inverse, images: result.images });
+          ms += result.stats.totalMs;
+          calls += result.stats.priorCalls;
+        }
+        const variants = perFace[0]?.images.length ?? 0;
+        outputs = [];
+        for (let v = 0; v < variants; v++) outputs.push(pasteBack(image, perFace.map((f) => ({ crop: f.images[v]!, inverse: f.inverse }))));
+      }
       await Promise.all(dumps);
-      for (const [v, out] of result.images.entries()) {
-        const file = multi ? path.join(opts.out, `${path.parse(input).name}${result.images.length > 1 ? `_v${v}` : ''}.png`) : opts.out;
+      for (const [v, out] of outputs.entries()) {
+        const file = multi ? path.join(opts.out, `${path.parse(input).name}${outputs.length > 1 ? `_v${v}` : ''}.png`) : opts.out;
         await writePng(file, out);
-        if (!opts.quiet) process.stderr.write(`wrote ${file} (${(result.stats.totalMs / 1000).toFixed(1)} s, ${result.stats.priorCalls} prior calls)\n`);
+        if (!opts.quiet) process.stderr.write(`wrote ${file} (${out.width}x${out.height}, ${(ms / 1000).toFixed(1)} s, ${calls} prior calls)\n`);
       }
     }
   } catch (err) {
@@ -85,6 +121,7 @@ async function main(): Promise<number> {
     process.stderr.write(`\nerror (${e.code}): ${e.message}\n${e.hint ? `${e.hint}\n` : ''}`);
     return e instanceof EngineError && e.code === 'bad-input' ? 2 : 1;
   } finally {
+    await faces?.release();
     await ne.dispose();
   }
   return 0;

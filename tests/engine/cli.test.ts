@@ -11,6 +11,7 @@ import { chwToRgbaExact } from './golden-request';
 import { REPO, TINY } from './helpers';
 
 const run = promisify(execFile);
+const SHARED = path.resolve(REPO, '..', 'shared');
 
 async function png(file: string, x: Float32Array, mask = false): Promise<void> {
   const img = chwToRgbaExact(x, 64, mask);
@@ -55,7 +56,7 @@ describe('npm run restore (cli/restore.ts)', () => {
     await writeFile(path.join(dir, 'noise.bin'), g.noise);
     await run('npx', ['tsx', 'cli/restore.ts', '--task', 'inpainting', '--input', path.join(dir, 'in.png'), '--mask', path.join(dir, 'mask.png'),
       '--out', path.join(dir, 'out.png'), '--models', TINY, '--steps', g.config.sampler.respacing, '--noise', path.join(dir, 'noise.bin'),
-      '--dump-steps', path.join(dir, 'dump'), '--threads', '1', '--quiet'], { cwd: REPO });
+      '--dump-steps', path.join(dir, 'dump'), '--threads', '1', '--quiet', '--crop-only'], { cwd: REPO });
     const files = (await readdir(path.join(dir, 'dump'))).filter((f) => f.endsWith('_x.f32')).sort();
     expect(files).toHaveLength(g.config.calls.length);
     let worst = 0;
@@ -68,6 +69,39 @@ describe('npm run restore (cli/restore.ts)', () => {
     expect(worst).toBeLessThanOrEqual(1e-4);
     const meta = await sharp(path.join(dir, 'out.png')).metadata();
     expect([meta.width, meta.height]).toEqual([64, 64]);
+  });
+
+  it('a 512x512 aligned face comes back 512x512 in the same framing: found, re-framed to the model, pasted back', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pgdiff-cli-'));
+    const input = path.join(SHARED, 'testdata/cropped_faces/0040.png');
+    const out = path.join(dir, 'out.png');
+    const r = await run('npx', ['tsx', 'cli/restore.ts', '--task', 'blind', '--input', input, '--out', out, '--models', TINY, '--steps', '2', '--threads', '1'], { cwd: REPO });
+    expect(r.stderr).toMatch(/1 face found, restoring 1/);
+    const a = await sharp(input).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const b = await sharp(out).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect([b.info.width, b.info.height]).toEqual([512, 512]);
+    // the random test model paints noise where the face is: the changed pixels sit on the face (centre of the
+    // FFHQ framing); the photo's corners, outside the face's footprint, are the input's own
+    let cx = 0;
+    let cy = 0;
+    let n = 0;
+    let borderChanged = 0;
+    for (let y = 0; y < 512; y++)
+      for (let x = 0; x < 512; x++) {
+        const i = (y * 512 + x) * 3;
+        const d = Math.abs(a.data[i]! - b.data[i]!) + Math.abs(a.data[i + 1]! - b.data[i + 1]!) + Math.abs(a.data[i + 2]! - b.data[i + 2]!);
+        if (d > 30) {
+          cx += x;
+          cy += y;
+          n++;
+        }
+        const corner = (x < 8 || x >= 504) && (y < 8 || y >= 504);
+        if (corner && d > 8) borderChanged++;
+      }
+    expect(n).toBeGreaterThan(512 * 512 * 0.1);
+    expect(Math.abs(cx / n - 256)).toBeLessThan(40);
+    expect(Math.abs(cy / n - 270)).toBeLessThan(50);
+    expect(borderChanged).toBe(0);
   });
 
   it('exits non-zero naming a missing input file', async () => {
