@@ -93,7 +93,11 @@ test('mask editor: paint, undo/redo by keyboard and buttons, invert, clear, zoom
   // scratch detection runs in the worker on the aligned crop and is editable (undo removes it).
   // The tiny set's crops are 64 px, where the real photo's scratches are sub-pixel: use a photo with
   // one clear thin scratch instead.
-  await app.upload(await scratchedPhoto());
+  const scratched = await scratchedPhoto();
+  await app.upload(scratched);
+  // the new photo's crop must be the one on screen before detecting (under load the old crop lingers a moment)
+  await expect.poll(async () => (await app.state()).photo?.name).toBe(scratched.name);
+  await expect.poll(async () => (await app.state()).faceStatus).toBe('ready');
   await expect(page.getByTestId('mask-canvas')).toHaveAttribute('data-coverage', '0.0000');
   await page.getByTestId('mask-detect-scratches').click();
   await expect.poll(() => coverage(page), { timeout: 60_000 }).toBeGreaterThan(0.005);

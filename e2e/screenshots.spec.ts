@@ -71,7 +71,8 @@ test('desktop: the main screens; no request leaves this site', async ({ page }) 
   await noHorizontalScroll(page);
   await page.screenshot({ path: path.join(shots, 'desktop-photo-and-mask.png'), fullPage: true });
 
-  await app.setSampler({ steps: 2, seed: 1 });
+  // enough steps for the progress screen to be seen: the CPU (WASM) path runs the tiny set fast
+  await app.setSampler({ steps: 400, seed: 1 });
   await app.runButton.click();
   await expect(app.preview).toBeVisible({ timeout: 180_000 });
   await page.getByTestId('run-panel').screenshot({ path: path.join(shots, 'desktop-progress.png') });
