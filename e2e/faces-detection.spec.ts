@@ -90,3 +90,51 @@ test('group photo: detects every face, boxes, picks two, restores both and paste
   expect(meanDiff(1900, 660, 80)).toBeGreaterThan(10); // face B centre (1560 + 380, 320 + 380)
   expect(meanDiff(1250, 60, 80)).toBeLessThan(3); // background between and above them
 });
+
+test('an upside-down scan: turning it reaches the detector and the face comes out upright', async ({ page }) => {
+  await noAutoload(page);
+  const manifestUrl = await routeTinyModels(page);
+  const app = new AppPage(page);
+  await app.goto();
+  await app.loadModels({ kind: 'url', manifestUrl: new URL(manifestUrl, page.url()).href });
+  const face = await sharp(path.join(testdata, 'ref_faces/00010.png')).resize(400, 400).toBuffer();
+  const photo = (buf: Buffer) =>
+    sharp({ create: { width: 900, height: 700, channels: 3, background: { r: 90, g: 110, b: 120 } } })
+      .composite([{ input: buf, left: 250, top: 150 }])
+      .png()
+      .toBuffer();
+  const corr = (a: number[], b: number[]) => {
+    const m = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
+    const ma = m(a);
+    const mb = m(b);
+    let num = 0;
+    let da = 0;
+    let db = 0;
+    a.forEach((v, i) => {
+      num += (v - ma) * (b[i]! - mb);
+      da += (v - ma) ** 2;
+      db += (b[i]! - mb) ** 2;
+    });
+    return num / Math.sqrt(da * db);
+  };
+  // upright: the reference crop
+  await app.upload({ name: 'upright.png', mimeType: 'image/png', buffer: await photo(face) });
+  await expect.poll(async () => (await app.state()).crops.length, { timeout: 120_000 }).toBe(1);
+  const upright = (await app.cropThumb())!;
+  // the same face upside down: two clockwise turns make it upright again
+  await app.upload({ name: 'sideways.png', mimeType: 'image/png', buffer: await photo(await sharp(face).rotate(180).toBuffer()) });
+  await expect.poll(async () => (await app.state()).photo?.name).toBe('sideways.png');
+  await expect.poll(async () => (await app.state()).faceStatus, { timeout: 120_000 }).toMatch(/ready|error/);
+  const naive = await app.cropThumb();
+  await page.getByTestId('turn-photo').click();
+  await expect(page.getByTestId('turns')).toContainText('90°');
+  await expect.poll(async () => (await app.state()).faceStatus, { timeout: 120_000 }).toMatch(/ready|error/);
+  await page.getByTestId('turn-photo').click();
+  await expect(page.getByTestId('turns')).toContainText('180°');
+  await expect.poll(async () => (await app.state()).faceStatus, { timeout: 120_000 }).toBe('ready');
+  const turned = (await app.cropThumb())!;
+  const before = naive ? corr(naive, upright) : -1;
+  console.log(`crop vs the upright crop: without the turn ${before.toFixed(3)}, with it ${corr(turned, upright).toFixed(3)}`);
+  expect(corr(turned, upright)).toBeGreaterThan(0.9);
+  expect(corr(turned, upright)).toBeGreaterThan(before + 0.1);
+});

@@ -44,6 +44,8 @@ export interface PgdiffTestApi {
   setMaskFromDataUrl(dataUrl: string): Promise<void>;
   /** every request sent to the engine since the page loaded (what the worker received) */
   sentRequests(): RequestSummary[];
+  /** the active aligned crop as an 8x8 grey thumbnail (row-major, 0..255): to compare crops */
+  cropThumb(): number[] | undefined;
   /** decode an image (data: URL) and add it as an aligned reference crop */
   addReferenceFromDataUrl(dataUrl: string, name?: string): Promise<void>;
 }
@@ -121,6 +123,12 @@ export function installTestApi(): void {
     setSampler: (patch) => useAppStore.getState().setSampler(patch),
     setVariants: (n) => useAppStore.getState().setVariants(n),
     sentRequests: () => sentRequests.map((r) => ({ ...r })),
+    cropThumb() {
+      const crop = selectActiveCrop(useAppStore.getState())?.aligned.crop;
+      if (!crop) return undefined;
+      const t = drawToRgba(crop, 8, 8);
+      return Array.from({ length: 64 }, (_, i) => (t.data[i * 4]! + t.data[i * 4 + 1]! + t.data[i * 4 + 2]!) / 3);
+    },
     async setMaskFromDataUrl(dataUrl) {
       const crop = selectActiveCrop(useAppStore.getState());
       if (!crop) throw new Error('no crop to mask');

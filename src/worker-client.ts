@@ -51,7 +51,18 @@ function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
-export class EngineClient {
+/** A worker method with a trailing AbortSignal: the client's signature, derived from the worker's own. */
+type WithSignal<F> = F extends (...args: infer A) => infer R ? (...args: [...A, signal?: AbortSignal]) => R : never;
+
+/**
+ * The client's API, derived from EngineApi (squoosh style) so the two cannot drift: every call takes an AbortSignal;
+ * restore and cancel are replaced by restore(request, onProgress, signal), which makes the run id and cancels.
+ */
+export type EngineClientApi = { [K in Exclude<keyof EngineApi, 'restore' | 'cancel' | 'dispose'>]: WithSignal<EngineApi[K]> } & {
+  restore(request: RestoreRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<RestoreResult>;
+};
+
+export class EngineClient implements EngineClientApi {
   private worker: Worker | undefined;
   private api: Comlink.Remote<EngineApi> | undefined;
   /** the last model source that loaded, re-loaded into a replacement worker */
@@ -155,8 +166,8 @@ export class EngineClient {
     return this.call((api) => api.capabilities(), signal);
   }
 
-  detectFaces(photo: RgbaImage, signal?: AbortSignal): Promise<DetectedFace[]> {
-    return this.call((api) => api.detectFaces(photo), signal);
+  detectFaces(photo: RgbaImage, options?: { quarterTurns?: number }, signal?: AbortSignal): Promise<DetectedFace[]> {
+    return this.call((api) => api.detectFaces(photo, options), signal);
   }
 
   alignFace(photo: RgbaImage, face: DetectedFace, signal?: AbortSignal): Promise<AlignedFace> {

@@ -110,6 +110,10 @@ export class AppPage {
     );
   }
 
+  cropThumb(): Promise<number[] | undefined> {
+    return this.page.evaluate(() => window.__pgdiffTest?.cropThumb());
+  }
+
   /** every request the worker was sent since the page loaded */
   sentRequests(): Promise<RequestSummary[]> {
     return this.page.evaluate(() => window.__pgdiffTest?.sentRequests() ?? []);

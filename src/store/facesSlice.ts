@@ -25,6 +25,9 @@ export interface FacesSlice {
   activeCropKey: string | undefined;
   faceStatus: FaceStatus;
   faceError: AppError | undefined;
+  /** clockwise quarter turns that make the photo upright (a sideways scan); the detector uses them */
+  quarterTurns: number;
+  setQuarterTurns: (turns: number) => void;
   setAlreadyCropped: (on: boolean) => void;
   facesDetecting: () => void;
   facesDetected: (faces: DetectedFace[]) => void;
@@ -44,6 +47,8 @@ export const createFacesSlice: SliceCreator<FacesSlice> = (set) => ({
   activeCropKey: undefined,
   faceStatus: 'idle',
   faceError: undefined,
+  quarterTurns: 0,
+  setQuarterTurns: (turns) => set({ quarterTurns: ((Math.round(turns) % 4) + 4) % 4 }),
   setAlreadyCropped: (on) => set({ alreadyCropped: on, faceError: undefined }),
   facesDetecting: () => set({ faceStatus: 'detecting', faceError: undefined, faces: [], selectedFaces: [], crops: [] }),
   facesDetected: (faces) => set({ faces, faceStatus: 'idle' }),

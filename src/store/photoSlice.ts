@@ -35,7 +35,8 @@ export const createPhotoSlice: SliceCreator<PhotoSlice> = (set) => ({
   photoLoading: false,
   photoError: undefined,
   photoLoadStarted: () => set({ photoLoading: true, photoError: undefined }),
-  photoLoaded: (photo) => set({ photo, photoLoading: false, photoError: undefined }),
+  // a new photo starts upright
+  photoLoaded: (photo) => set({ photo, photoLoading: false, photoError: undefined, quarterTurns: 0 }),
   photoFailed: (error) => set({ photoLoading: false, photoError: error }),
   clearPhotoError: () => set({ photoError: undefined }),
 });

@@ -4,7 +4,7 @@ import { useAppStore } from '../../store';
 import { ImageCanvas } from '../../app/ImageCanvas';
 import { drawToRgba } from '../../app/canvas';
 import { ErrorNotice } from '../errors/ErrorNotice';
-import { selectAllFaces, setAlreadyCropped, toggleFace } from './faces-actions';
+import { selectAllFaces, setAlreadyCropped, toggleFace, turnPhoto } from './faces-actions';
 
 function faceThumb(photo: RgbaImage, face: DetectedFace, size = 96): RgbaImage {
   const pad = 0.25;
@@ -127,6 +127,8 @@ export function FacesPanel() {
   const alreadyCropped = useAppStore((s) => s.alreadyCropped);
   const status = useAppStore((s) => s.faceStatus);
   const error = useAppStore((s) => s.faceError);
+  const turns = useAppStore((s) => s.quarterTurns);
+  const busy = status === 'detecting' || status === 'aligning';
   return (
     <section className="panel" aria-labelledby="faces-title" data-testid="faces-panel">
       <h2 id="faces-title" className="panel__title">
@@ -152,14 +154,31 @@ export function FacesPanel() {
       <p className="status-line" aria-live="polite" data-testid="faces-status">
         {status === 'detecting' ? 'Looking for faces…' : status === 'aligning' ? 'Aligning…' : ''}
       </p>
+      {hasPhoto && !alreadyCropped && (
+        <p className="small">
+          <button type="button" className="button button--small" disabled={busy} onClick={() => void turnPhoto()} data-testid="turn-photo">
+            Photo sideways or upside down? Turn it ↻
+          </button>{' '}
+          {turns > 0 && (
+            <span className="muted" data-testid="turns">
+              faces looked for with the photo turned {turns * 90}° clockwise
+            </span>
+          )}
+        </p>
+      )}
       {!alreadyCropped && <FacePicker />}
       <AlignedCrops />
       {error && (
         <ErrorNotice error={error} testId="faces-error">
           {error.code === 'no-face' && !alreadyCropped && (
-            <button type="button" className="button" onClick={() => void setAlreadyCropped(true)} data-testid="use-as-cropped">
-              Use the whole photo as the face
-            </button>
+            <>
+              <button type="button" className="button" onClick={() => void setAlreadyCropped(true)} data-testid="use-as-cropped">
+                Use the whole photo as the face
+              </button>{' '}
+              <button type="button" className="button" onClick={() => void turnPhoto()} data-testid="turn-photo-retry">
+                Turn the photo and look again
+              </button>
+            </>
           )}
         </ErrorNotice>
       )}

@@ -36,7 +36,7 @@ export async function findFaces(): Promise<void> {
   s.facesDetecting();
   try {
     // numbered left to right (then top to bottom), as people read a group photo
-    const faces = sortLeftToRight(await engine.detectFaces(photo.working));
+    const faces = sortLeftToRight(await engine.detectFaces(photo.working, { quarterTurns: s.quarterTurns }));
     if (my !== generation) return;
     const st = useAppStore.getState();
     st.facesDetected(faces);
@@ -108,6 +108,13 @@ export async function toggleFace(index: number): Promise<void> {
   const sel = s.selectedFaces.includes(index) ? s.selectedFaces.filter((i) => i !== index) : [...s.selectedFaces, index];
   s.setSelectedFaces(sel);
   await alignSelected();
+}
+
+/** A sideways or upside-down scan: turn it a quarter clockwise for the detector, and look for faces again. */
+export async function turnPhoto(): Promise<void> {
+  const s = useAppStore.getState();
+  s.setQuarterTurns(s.quarterTurns + 1);
+  await findFaces();
 }
 
 export async function setAlreadyCropped(on: boolean): Promise<void> {
