@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { expect, test, type Page } from '@playwright/test';
-import { FileServer } from '../workers/models/test-support/file-server';
+import { FileServer } from '../tests/helpers/models/file-server';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const prior = randomBytes(3_000_000);

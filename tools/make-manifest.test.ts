@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManifestError } from '../workers/models/manifest';
 import { loadModelSet } from '../workers/models/loader';
-import { FileServer } from '../workers/models/test-support/file-server';
-import { sha256Of } from '../workers/models/test-support/fixtures';
-import { smallModel } from '../workers/models/test-support/onnx-writer';
+import { FileServer } from '../tests/helpers/models/file-server';
+import { sha256Of } from '../tests/helpers/models/fixtures';
+import { smallModel } from '../tests/helpers/models/onnx-writer';
 import { SpecError, makeManifest, type ManifestSpec } from './make-manifest';
 
 let dir: string;

@@ -11,7 +11,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModelManifest, TensorSpec } from '../workers/models/manifest-types';
 import { parseManifest } from '../workers/models/manifest';
-import { readOnnxInfo, type OnnxInfo, type OnnxValueInfo } from '../workers/models/onnx-info';
+import { readOnnxInfo, type OnnxInfo, type OnnxValueInfo } from './onnx-info';
 
 export interface SpecModel {
   role: string;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import sharp, { type OverlayOptions } from 'sharp';
 import type { GuidanceSettings, RgbaImage, UpdateRule } from '../../workers/api';
 import { presetGuidance } from '../../workers/engine/presets';
-import { psnr } from '../../workers/metrics/psnr';
+import { psnr } from './metrics/psnr';
 import { createNodeEngine } from '../../cli/node-engine';
 import { readNpy } from '../convert/npy';
 

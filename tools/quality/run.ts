@@ -20,9 +20,9 @@ import { COLOR_STYLES, IDENTITY_COSINE_WEIGHT, presetGuidance } from '../../work
 import type { Point } from '../../workers/faces/templates';
 import { fromFfhq } from './frame';
 import type { ModelManifest } from '../../workers/models/manifest-types';
-import { niqe } from '../../workers/metrics/niqe';
-import { colorStats, cosine, psnr } from '../../workers/metrics/psnr';
-import { toIdentityInput } from '../../workers/metrics/identity';
+import { niqe } from './metrics/niqe';
+import { colorStats, cosine, psnr } from './metrics/psnr';
+import { toIdentityInput } from './metrics/identity';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const testdata = path.resolve(repoRoot, '..', 'shared', 'testdata');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CacheStorageModelStore, requestPersistentStorage, storageStatus } from './cache';
-import { MemoryCacheStorage } from './test-support/memory-cache-storage';
+import { MemoryCacheStorage } from '../../tests/helpers/models/memory-cache-storage';
 
 describe('CacheStorageModelStore', () => {
   it('stores files by sha256 with their metadata, lists, sums and clears per set', async () => {

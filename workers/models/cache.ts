@@ -2,7 +2,7 @@
  * The model cache. Files are keyed by their sha256, so a second visit can load offline and a changed
  * file (new hash) is never served stale. Manifests are kept by URL as an offline fallback only.
  * Backed by Cache Storage (exists in windows and workers of secure contexts); Node tests inject an
- * in-memory CacheStorage (test-support/memory-cache-storage.ts).
+ * in-memory CacheStorage (tests/helpers/models/memory-cache-storage.ts).
  */
 
 export interface CachedFileMeta {

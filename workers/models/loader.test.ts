@@ -3,9 +3,9 @@ import type { ProgressEvent } from '../api';
 import { CacheStorageModelStore } from './cache';
 import { ModelLoadError, checkFitsDevice, loadModelSet, modelFor, toLoadedModelSetInfo, type LoadOptions } from './loader';
 import { parseManifest } from './manifest';
-import { FileServer } from './test-support/file-server';
-import { manifestJson, randomFile, sha256Of } from './test-support/fixtures';
-import { MemoryCacheStorage } from './test-support/memory-cache-storage';
+import { FileServer } from '../../tests/helpers/models/file-server';
+import { manifestJson, randomFile, sha256Of } from '../../tests/helpers/models/fixtures';
+import { MemoryCacheStorage } from '../../tests/helpers/models/memory-cache-storage';
 
 const prior = { path: 'prior.onnx', data: randomFile(300_000) };
 const priorFp16 = { path: 'prior.fp16.onnx', data: randomFile(150_000) };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from './manifest-types';
 import { ManifestError, fileBaseName, largestTensorOf, parseManifest, pickFile, resolveFileUrl } from './manifest';
-import { manifestJson, randomFile } from './test-support/fixtures';
+import { manifestJson, randomFile } from '../../tests/helpers/models/fixtures';
 
 const prior = { path: 'prior.onnx', data: randomFile(16) };
 const priorFp16 = { path: 'prior.fp16.onnx', data: randomFile(8) };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manifestJson, randomFile } from '../../../workers/models/test-support/fixtures';
+import { manifestJson, randomFile } from '../../../tests/helpers/models/fixtures';
 import type { CacheEntry } from '../../../workers/models/cache';
 import { checkManifestUrl, findManifestFile, formatBytes, groupCache, matchPickedFiles, previewManifest } from './models-model';
 

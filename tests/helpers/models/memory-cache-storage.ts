@@ -2,7 +2,7 @@
  * In-memory stand-in for the part of Cache Storage that cache.ts uses (Node has no Cache Storage).
  * Can simulate a storage quota (put rejects with a QuotaExceededError DOMException) and broken storage.
  */
-import type { CacheLike, CacheStorageLike } from '../cache';
+import type { CacheLike, CacheStorageLike } from '../../../workers/models/cache';
 
 interface Stored {
   body: Uint8Array;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { OnnxParseError, readOnnxInfo } from './onnx-info';
-import { DT, onnxModel, smallModel } from './test-support/onnx-writer';
+import { DT, onnxModel, smallModel } from '../tests/helpers/models/onnx-writer';
 
 describe('readOnnxInfo', () => {
   it('reads inputs, outputs and the largest initializer of a model onnxruntime accepts', async () => {

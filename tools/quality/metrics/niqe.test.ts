@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gammaFn, imresize, niqe, pinvSym, rgbToY } from './niqe';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const shared = path.resolve(here, '..', '..', '..', 'shared', 'metrics', 'niqe');
+const shared = path.resolve(here, '..', '..', '..', '..', 'shared', 'metrics', 'niqe');
 
 async function loadRgb(file: string) {
   const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
