@@ -5,7 +5,7 @@ import { selectRequestSettings } from '../../store/controlsSlice';
 import { ImageCanvas } from '../../app/ImageCanvas';
 import { ErrorNotice } from '../errors/ErrorNotice';
 import { cancelRun, runBlocker, startRun } from './run-actions';
-import { estimateRunMs, formatDuration, overallFraction, stepsPerVariant } from './run-math';
+import { aboutDuration, estimateRunMs, formatDuration, overallFraction, stepsPerVariant } from './run-math';
 import { TASK_LABELS } from '../history/history-model';
 
 function Progress() {
@@ -37,7 +37,7 @@ function Progress() {
                 `Step ${p.step} of ${p.total}`,
                 p.variants > 1 ? `variant ${p.variant + 1} of ${p.variants}` : '',
                 p.faces > 1 ? `face ${p.face + 1} of ${p.faces}` : '',
-                p.step > 0 ? `about ${formatDuration(p.etaMs)} left` : '',
+                p.step > 0 ? `${aboutDuration(p.etaMs)} left` : '',
               ]
                 .filter(Boolean)
                 .join(' · ')
@@ -70,7 +70,7 @@ function Estimate() {
   }
   return (
     <p className="muted small" data-testid="run-estimate">
-      {work}: about {formatDuration(estimateRunMs(ms, steps, settings.variants, faces))} on this device (measured{' '}
+      {work}: {aboutDuration(estimateRunMs(ms, steps, settings.variants, faces))} on this device (measured{' '}
       {formatDuration(ms)} per step).
     </p>
   );

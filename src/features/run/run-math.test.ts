@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateRunMs, formatDuration, overallFraction, stepsPerVariant } from './run-math';
+import { aboutDuration, estimateRunMs, formatDuration, overallFraction, stepsPerVariant } from './run-math';
 
 describe('run math', () => {
   it('counts steps for numbers and ddpmN strings', () => {
@@ -21,5 +21,10 @@ describe('run math', () => {
     expect(formatDuration(3_900_000)).toBe('1 h 5 min');
     expect(formatDuration(Number.NaN)).toBe('unknown');
     expect(estimateRunMs(100, 50, 2, 3)).toBe(30_000);
+  });
+
+  it('says "less than a second", never "about less than a second"', () => {
+    expect(aboutDuration(400)).toBe('less than a second');
+    expect(aboutDuration(12_000)).toBe('about 12 s');
   });
 });

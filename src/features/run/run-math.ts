@@ -36,6 +36,12 @@ export function formatDuration(ms: number): string {
   return `${h} h ${m % 60} min`;
 }
 
+/** "about 12 s" / "less than a second" (never "about less than a second"). */
+export function aboutDuration(ms: number): string {
+  const d = formatDuration(ms);
+  return d === 'less than a second' || d === 'unknown' ? d : `about ${d}`;
+}
+
 /** Estimated time for a run of `steps` steps x variants x faces at a measured speed. */
 export function estimateRunMs(msPerStep: number, steps: number, variants: number, faces: number): number {
   return msPerStep * steps * Math.max(1, variants) * Math.max(1, faces);
