@@ -63,6 +63,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / ".data" / "bench-latent")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--res", type=int, default=256)
+    ap.add_argument("--times-only", action="store_true", help="only PyTorch's timings (the set already exists)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -73,6 +74,8 @@ def main() -> None:
     with torch.no_grad():
         for p in prior.parameters():
             p.add_(torch.randn_like(p) * 0.02)
+    if a.times_only:
+        return torch_times(out, prior, a, r)
     torch.onnx.export(prior, (torch.zeros(1, 32, r, r), torch.tensor([500])), str(out / "prior.onnx"), opset_version=17,
                       input_names=["x", "t"], output_names=["out"])
     rest = YRestorer().eval()
@@ -108,7 +111,13 @@ def main() -> None:
         ],
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    # PyTorch on the same CPU, same thread count
+    torch_times(out, prior, a, r)
+    onnx.checker.check_model(str(out / "decoder-vjp.onnx"))
+
+
+def torch_times(out: Path, prior, a, r: int) -> None:
+    """PyTorch on the same CPU, same thread count: prior, decoder, decoder forward + autograd VJP."""
+    params = sum(p.numel() for p in prior.parameters())
     _, dec = load_taef2()
     pdec = PmDecoder(dec).eval()
     z = torch.randn(1, 32, r, r) * 0.8
@@ -125,7 +134,6 @@ def main() -> None:
     times.update(threads=a.threads, torch=torch.__version__, prior_params=params, res=a.res)
     (out / "torch-times.json").write_text(json.dumps(times, indent=1))
     print(json.dumps(times))
-    onnx.checker.check_model(str(out / "decoder-vjp.onnx"))
 
 
 if __name__ == "__main__":
