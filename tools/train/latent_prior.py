@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Train the latent face prior: a guided-diffusion UNet over per-channel-normalised TAEF2 latents.
 
-Epsilon prediction (the engine's convention), linear schedule T=1000, fixed-large variance, MSE on epsilon
-weighted by min-SNR-gamma (gamma 5: faster convergence at equal compute, Hang et al. 2023), EMA.
+Epsilon prediction (the engine's convention), linear schedule T=1000, fixed-large variance, MSE on epsilon (optionally
+weighted by min-SNR-gamma, --min-snr; the first 1100 steps used gamma 5), EMA.
 Latent chunks come from tools/train/encode_latents.py; new chunks are picked up while training.
 
   nohup /usr/bin/python3 tools/train/latent_prior.py --run .data/runs/latent256 --threads 2 > .data/latent256.log 2>&1 &
@@ -189,7 +189,8 @@ def main():
     ap.add_argument('--lr', type=float, default=4e-4)
     ap.add_argument('--warmup', type=int, default=200)
     ap.add_argument('--ema', type=float, default=0.9995)
-    ap.add_argument('--min-snr', type=float, default=5.0, help='min-SNR-gamma loss weight (0 = plain MSE)')
+    ap.add_argument('--min-snr', type=float, default=0.0,
+                    help='min-SNR-gamma loss weight (0 = plain epsilon MSE, the default since step 1100: see docs/training-latent.md)')
     ap.add_argument('--minutes', type=float, default=0)
     ap.add_argument('--steps', type=int, default=10_000_000)
     ap.add_argument('--threads', type=int, default=2)
