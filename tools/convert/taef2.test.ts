@@ -16,7 +16,7 @@ interface Worst {
 }
 
 describe('TAEF2 -> ONNX (encoder, decoder, decoder-vjp)', () => {
-  it('matches PyTorch on real faces; the VJP graph equals float64 autograd', () => {
+  it('matches PyTorch on real faces; the VJP graph equals float64 autograd', { timeout: 600_000 }, () => {
     const out = mkdtempSync(path.join(tmpdir(), 'taef2-'));
     execFileSync('/usr/bin/python3', ['-m', 'tools.convert.taef2', '--out', out, '--res', '128', '--check'], {
       cwd: root,
