@@ -61,28 +61,21 @@ export function ResultsPanel() {
   };
   const opts: DownloadOptions = { format: format ?? defaultFormat(photoType), quality };
   const ext = opts.format.toUpperCase();
-  const all = async () => {
+  const variants = run.faces.map((_, i) => chosen[i] ?? 0);
+  /** a download that composes images: the buttons wait, an error shows under them */
+  const busyWhile = async (work: () => Promise<void>) => {
     setBusy(true);
     setError(undefined);
     try {
-      await downloadAllFaces(run, run.faces.map((_, i) => chosen[i] ?? 0), opts);
+      await work();
     } catch (e) {
       setError(toAppError(e));
     } finally {
       setBusy(false);
     }
   };
-  const full = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await downloadFullPhoto(run, run.faces.map((_, i) => chosen[i] ?? 0), opts);
-    } catch (e) {
-      setError(toAppError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const all = () => busyWhile(() => downloadAllFaces(run, variants, opts));
+  const full = () => busyWhile(() => downloadFullPhoto(run, variants, opts));
   return (
     <section className="panel panel--wide" aria-labelledby="results-title" data-testid="results-panel" data-run-id={run.id}>
       <h2 id="results-title" className="panel__title" ref={heading} tabIndex={-1}>
