@@ -124,14 +124,9 @@ function gray(g: GraphBuilder, t: string): string {
 export function buildGuidanceGraph(p: GuidancePlan): Uint8Array {
   const g = new GraphBuilder('guidance');
   const img = [1, 3, p.H, p.W];
-  const x0 = g.input('x0', img);
-  const mean = g.input('mean', img);
-  const logvar = g.input('logvar', img);
-  const x = g.input('x', img);
-  const noise = g.input('noise', img);
-  const params = g.input('params', [8]);
-  const grad = pixelGradient(g, p, x0);
-  const next = applyUpdate(g, p, grad, { x0, mean, logvar, x, noise, params });
+  const u = updateInputs(g, img);
+  const grad = pixelGradient(g, p, u.x0);
+  const next = applyUpdate(g, p, grad, u);
   g.output(next, 'next', img);
   if (p.emitGrad) g.output(grad, 'grad', img);
   return g.build();
@@ -159,14 +154,9 @@ export function buildLatentUpdateGraph(p: GuidancePlan): Uint8Array {
   if (!L) throw new Error('buildLatentUpdateGraph needs a latent plan');
   const g = new GraphBuilder('latent_update');
   const lat = [1, L.C, L.h, L.w];
-  const x0 = g.input('x0', lat);
-  const mean = g.input('mean', lat);
-  const logvar = g.input('logvar', lat);
-  const x = g.input('x', lat);
-  const noise = g.input('noise', lat);
-  const params = g.input('params', [8]);
+  const u = updateInputs(g, lat);
   const grad = g.mul(g.input('graw', lat), g.constF(L.std, [1, L.C, 1, 1]));
-  const next = applyUpdate(g, p, grad, { x0, mean, logvar, x, noise, params });
+  const next = applyUpdate(g, p, grad, u);
   g.output(next, 'next', lat);
   if (p.emitGrad) g.output(grad, 'grad', lat);
   return g.build();
@@ -239,6 +229,18 @@ interface UpdateInputs {
   x: string;
   noise: string;
   params: string;
+}
+
+/** The update rule's inputs, shaped like the sampled variable (image or latent), in the graph's input order. */
+function updateInputs(g: GraphBuilder, dims: number[]): UpdateInputs {
+  return {
+    x0: g.input('x0', dims),
+    mean: g.input('mean', dims),
+    logvar: g.input('logvar', dims),
+    x: g.input('x', dims),
+    noise: g.input('noise', dims),
+    params: g.input('params', [8]),
+  };
 }
 
 /**
