@@ -37,8 +37,8 @@ test.describe('upload and input errors', () => {
     const app = new AppPage(page);
     await app.goto();
     await expect(app.capabilities).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
-    const webgpu = await page.getByTestId('cap-webgpu').textContent();
-    test.skip(!/yes/.test(webgpu ?? ''), 'this browser has no WebGPU adapter at all');
+    // the test machines' Chromium offers a (software) WebGPU adapter: without one this test cannot check anything
+    await expect(page.getByTestId('cap-webgpu')).toContainText('WebGPU: yes');
     await expect(app.capabilities).toHaveAttribute('data-backend', 'wasm');
     await expect(page.getByTestId('cap-fallback')).toContainText('software renderer');
     await page.getByTestId('device-webgpu').click();
