@@ -71,7 +71,13 @@ export default defineConfig({
   server: { headers: isolation, host: '127.0.0.1', ...(process.env.E2E ? { hmr: false } : {}) },
   preview: { headers: isolation, host: '127.0.0.1' },
   worker: { format: 'es' },
-  // protobufjs is only imported by the worker: pre-bundle it so the dev server never reloads mid-session
-  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['protobufjs/light.js', 'comlink'] },
+  // Pre-bundle every dependency at start-up, the worker's too (it is not reachable from index.html by a static
+  // scan): a dependency discovered later makes the dev server re-bundle and reload pages mid-session, and a worker
+  // that already imported the old bundle fails to load its next chunk ("Outdated Optimize Dep").
+  optimizeDeps: {
+    entries: ['index.html', 'workers/restore.worker.ts'],
+    exclude: ['onnxruntime-web'],
+    include: ['protobufjs/light.js', 'comlink', 'idb', 'react', 'react-dom/client', 'zustand', 'zustand/react/shallow'],
+  },
   build: { target: 'es2022', sourcemap: true },
 });

@@ -10,7 +10,7 @@ test('cancel mid-run keeps everything; run again; re-run from history restores i
   // a long run, cancelled after its first step
   await app.setSampler({ steps: 50, seed: 3 });
   await app.runButton.click();
-  await expect(app.progressBar).toHaveAttribute('data-step', /^[1-9]/, { timeout: 180_000 });
+  await app.waitForFirstStep(180_000);
   const cancelledAt = Date.now();
   await app.cancelButton.click();
   await expect(app.runCancelled).toBeVisible({ timeout: 120_000 });

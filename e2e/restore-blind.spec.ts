@@ -14,7 +14,7 @@ test('blind restoration: cropped face, progress with preview, compare, download,
   await app.runButton.click();
   await expect(app.progress).toBeVisible();
   // real step events drive the bar; the preview arrives with them
-  await expect(app.progressBar).toHaveAttribute('data-step', /[1-3]/, { timeout: 120_000 });
+  await app.waitForFirstStep(120_000);
   await expect(app.results).toBeVisible({ timeout: 240_000 });
   const s = await app.state();
   expect(s.runStatus).toBe('done');

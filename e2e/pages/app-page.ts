@@ -127,6 +127,19 @@ export class AppPage {
     });
   }
 
+  /**
+   * Waits until the run has reported a step; if it does not, the failure carries the app's state (model, backend,
+   * run status, engine restarts, errors) so a hang on a CI machine can be told from a slow run.
+   */
+  async waitForFirstStep(timeout: number): Promise<void> {
+    try {
+      await expect(this.progressBar).toHaveAttribute('data-step', /^[1-9]/, { timeout });
+    } catch (e) {
+      const state = await this.state().catch((err: unknown) => `unavailable: ${String(err)}`);
+      throw new Error(`${(e as Error).message}\napp state when no step came: ${JSON.stringify(state)}`, { cause: e });
+    }
+  }
+
   async loadModels(source: ModelSource): Promise<void> {
     const ok = await this.page.evaluate((s) => window.__pgdiffTest?.loadModels(s), source);
     expect(ok, 'model set loads').toBe(true);

@@ -27,10 +27,12 @@ const session = await ort.InferenceSession.create(values.encoder, {
   graphOptimizationLevel: 'all',
 });
 const batch = Number(values.batch);
-// val first, then train, then mirrored copies: what the trainer needs first is ready first
-const rank = (f: string) => (f.includes('_val_') ? 0 : f.includes('_trainflip_') ? 2 : 1);
+// val first, then train, then the restorer's degraded copies (degrade_chunks.py), then mirrored copies:
+// what the trainers need first is ready first
+const order = ['val', 'valdeg', 'train', 'deg', 'trainflip'];
+const rank = (f: string) => order.indexOf(/^img_([a-z]+)_/.exec(f)![1]!);
 const chunks = readdirSync(dir)
-  .filter((f) => /^img_(val|train|trainflip)_\d{3}\.npy$/.test(f))
+  .filter((f) => /^img_(val|valdeg|train|deg|trainflip)_\d{3}\.npy$/.test(f))
   .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 let faces = 0;
 const t0 = performance.now();
