@@ -1,5 +1,5 @@
 import type { PropertyWeights, RestoreRequest, TaskDefaultsInfo, TaskName, UpdateRule } from '../workers/api';
-import { COLOR_STYLES, defaultSampler, presetGuidance } from '../workers/engine/presets';
+import { COLOR_STYLES, defaultSampler, presetGuidance } from '../workers/shared/presets';
 
 export interface CliOptions {
   task: TaskName;

@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProgressEvent } from '../workers/api';
 import { EngineError, toEngineError } from '../workers/engine/errors';
-import { styleFromImages } from '../workers/engine/presets';
+import { styleFromImages } from '../workers/shared/presets';
 import { recordedNoise } from '../workers/engine/rng';
 import { applyTaskDefaults, parseArgs, USAGE, UsageError } from './args';
 import { readRgba, resizeRgba, writePng } from './image-io';

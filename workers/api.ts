@@ -22,7 +22,7 @@ export type TaskName = 'blind' | 'colorization' | 'inpainting' | 'reference' | '
 
 /**
  * Which properties ("classifiers") guide the sampler, each with its weight. A property that is
- * absent or has weight 0 contributes nothing. Presets (workers/engine/presets.ts) fill this in.
+ * absent or has weight 0 contributes nothing. Presets (workers/shared/presets.ts) fill this in.
  */
 export interface PropertyWeights {
   /** sum over mask==0 of (y - x0)^2 */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { create } from 'zustand';
-import { COLOR_STYLES, presetGuidance, styleFromImages } from '../../workers/engine/presets';
+import { COLOR_STYLES, presetGuidance, styleFromImages } from '../../workers/shared/presets';
 import type { AppState } from './index';
 import { createAppState } from './index';
 import { selectRequestSettings } from './controlsSlice';

@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { ColorStyle, GuidanceSettings, PropertyWeights, SamplerSettings, TaskName } from '../../workers/api';
-import { COLOR_STYLES, defaultSampler, presetGuidance, withTaskDefaults } from '../../workers/engine/presets';
+import { COLOR_STYLES, defaultSampler, presetGuidance, withTaskDefaults } from '../../workers/shared/presets';
 import type { AppState } from './index';
 
 /** The six properties a person can switch on in "custom" mode, in display order. */

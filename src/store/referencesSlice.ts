@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { ColorStyle, RgbaImage } from '../../workers/api';
-import { styleFromImages } from '../../workers/engine/presets';
+import { styleFromImages } from '../../workers/shared/presets';
 import type { AppState } from './index';
 
 export interface ReferenceItem {

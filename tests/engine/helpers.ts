@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { RestoreRequest, RgbaImage, TaskName } from '../../workers/api';
-import { presetGuidance } from '../../workers/engine/presets';
+import { presetGuidance } from '../../workers/shared/presets';
 
 export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 export const TINY = path.join(REPO, 'tests/fixtures/models/tiny/manifest.json');

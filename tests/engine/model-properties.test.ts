@@ -21,7 +21,13 @@ describe('model-based properties (perceptual / adversarial extension point)', ()
   it('a perceptual gradient graph with weight w equals the unmasked property with weight w/2', async () => {
     const set = tinySet('linear', 'learned-range');
     set.files.perceptual = toyPerceptualGradient(64, 64);
-    set.manifest.models.push({ ...set.manifest.models[0]!, role: 'perceptual' });
+    const img = { shape: [1, 3, 64, 64], dtype: 'float32' as const };
+    set.manifest.models.push({
+      ...set.manifest.models[0]!,
+      role: 'perceptual',
+      inputs: [{ name: 'x0', ...img }, { name: 'y', ...img }],
+      outputs: [{ name: 'grad', ...img }],
+    });
     const run = async (weights: Record<string, number>) => {
       const engine = new Engine(createNodeBackend(1));
       await engine.load(set);

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PropertyWeights } from '../../workers/api';
-import { buildGuidanceGraph, buildIdentityCotangentGraph, buildPosteriorGraph, type AnalyticWeights, type GuidancePlan } from '../../workers/engine/graph/graphs';
+import { ANALYTIC_PROPERTIES, buildGuidanceGraph, buildIdentityCotangentGraph, buildPosteriorGraph, weightInput, type AnalyticWeights, type GraphSpec } from '../../workers/engine/graph/graphs';
 import { aaBilinearMatrix, resizeChw } from '../../workers/engine/graph/resize';
-import { COLOR_STYLES } from '../../workers/engine/presets';
+import { COLOR_STYLES } from '../../workers/shared/presets';
 import { NormalRng } from '../../workers/engine/rng';
 import type { Backend, RtTensor } from '../../workers/runtime/backend';
 import { createNodeBackend } from '../../workers/runtime/node';
@@ -32,21 +32,35 @@ const full = (w: Partial<PropertyWeights>): AnalyticWeights => ({
   unmasked: 0, lightness: 0, color: 0, smooth: 0, identity: 0, restorerLightness: 0, ...w,
 });
 
-function plan(w: Partial<PropertyWeights>, idSize = 0): GuidancePlan {
+function plan(w: Partial<PropertyWeights>, idSize = 0): GraphSpec {
+  const weights = full(w);
   return {
-    H, W, weights: full(w), update: 'mean-shift', sampler: 'ddpm', hasMask: true, zeroGradInMask: false,
-    style, idSize, learnedRange: true, priorChannels: 6, emitGrad: true,
+    H, W, terms: ANALYTIC_PROPERTIES.filter((p) => weights[p] > 0), update: 'mean-shift', sampler: 'ddpm', hasMask: true,
+    zeroGradInMask: false, idSize, learnedRange: true, priorChannels: 6, emitGrad: true, extraGrads: 0,
   };
 }
 
 const t = (d: Float32Array, dims = [1, 3, H, W]) => be.tensor(d, dims);
+const one = (v: number) => be.tensor(Float32Array.from([v]), [1]);
+
+/** The runtime inputs the graphs read: the weights, the colour style, the step scalars (zero here). */
+function valueFeeds(w: Partial<PropertyWeights>): Record<string, RtTensor> {
+  const feeds: Record<string, RtTensor> = {
+    styleMean: be.tensor(Float32Array.from(style.mean), [1, 3, 1, 1]),
+    styleStd: be.tensor(Float32Array.from(style.std), [1, 3, 1, 1]),
+    scale: one(0),
+    nonzero: one(0),
+  };
+  for (const [k, v] of Object.entries(full(w))) feeds[weightInput(k as keyof AnalyticWeights)] = one(v);
+  return feeds;
+}
 
 async function gradOf(w: Partial<PropertyWeights>, gid?: Float32Array, idSize = 0): Promise<Float32Array> {
   const s = await be.createSession(buildGuidanceGraph(plan(w, idSize)), 'guidance');
   const zeros = new Float32Array(N);
   const feeds: Record<string, RtTensor> = {
     x0: t(x0), mean: t(zeros), logvar: t(zeros), x: t(zeros), noise: t(zeros),
-    params: be.tensor(new Float32Array(8), [8]), y: t(y), keep: t(keep), f: t(f),
+    y: t(y), keep: t(keep), f: t(f), ...valueFeeds(w),
   };
   if (gid) feeds.gid = be.tensor(gid, [1, 3, idSize, idSize]);
   const wanted = new Set(s.inputNames);
@@ -144,13 +158,13 @@ describe('property gradients (ONNX graphs) vs finite differences', () => {
       // the engine's path: posterior graph's resized x0 -> embedding -> cotangent -> VJP -> transpose resize
       const post = await be.createSession(buildPosteriorGraph(plan({ identity: weight }, S)), 'posterior');
       const zeros = new Float32Array(6 * H * W);
-      const coef = be.tensor(Float32Array.from([1, 0, 0, 0, 0, 0]), [6]);
-      // coef [1, 0, ...] makes x0 = clip(x): feed x = x0 (already inside [-1, 1])
-      const po = await post.run({ x: t(x0), out: be.tensor(zeros, [1, 6, H, W]), coef });
+      // sqrt(1/abar) = 1 and sqrt(1/abar - 1) = 0 make x0 = clip(x): feed x = x0 (already inside [-1, 1])
+      const coef = { sqrtRecipAbar: one(1), sqrtRecipm1Abar: one(0), posteriorCoef1: one(0), posteriorCoef2: one(0), minLogVar: one(0), maxLogVar: one(0) };
+      const po = await post.run({ x: t(x0), out: be.tensor(zeros, [1, 6, H, W]), ...coef });
       const x0id = po.x0id!;
       const e = Object.values(await id.run({ [id.inputNames[0]!]: x0id }))[0]!;
-      const cot = await be.createSession(buildIdentityCotangentGraph(D, weight, lossKind), 'cot');
-      const v = (await cot.run({ e, r: be.tensor(ref, [1, D]) })).v!;
+      const cot = await be.createSession(buildIdentityCotangentGraph(D, lossKind), 'cot');
+      const v = (await cot.run({ e, r: be.tensor(ref, [1, D]), w_identity: one(weight) })).v!;
       const feeds: Record<string, RtTensor> = {};
       for (const n of vjp.inputNames) feeds[n] = /cot/i.test(n) ? v : x0id;
       const gid = (await Object.values(await vjp.run(feeds))[0]!.getData()) as Float32Array;

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp, { type OverlayOptions } from 'sharp';
 import type { GuidanceSettings, RgbaImage, UpdateRule } from '../../workers/api';
-import { presetGuidance } from '../../workers/engine/presets';
+import { presetGuidance } from '../../workers/shared/presets';
 import { psnr } from './metrics/psnr';
 import { createNodeEngine } from '../../cli/node-engine';
 import { readNpy } from '../convert/npy';

@@ -16,7 +16,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp, { type OverlayOptions } from 'sharp';
 import type { GuidanceSettings, RestoreRequest, RgbaImage, TaskName } from '../../workers/api';
-import { COLOR_STYLES, IDENTITY_COSINE_WEIGHT, presetGuidance } from '../../workers/engine/presets';
+import { COLOR_STYLES, IDENTITY_COSINE_WEIGHT, presetGuidance } from '../../workers/shared/presets';
 import type { Point } from '../../workers/faces/templates';
 import { fromFfhq } from './frame';
 import type { ModelManifest } from '../../workers/models/manifest-types';

@@ -4,6 +4,8 @@
  * `_extract_into_tensor` does).
  */
 
+import { spaceTimesteps } from '../shared/steps';
+
 export type ScheduleName = 'linear' | 'cosine';
 export type VarianceType = 'learned-range' | 'fixed-large' | 'fixed-small';
 
@@ -25,53 +27,8 @@ export function betasFor(name: ScheduleName, T: number): Float64Array {
   return betas;
 }
 
-/**
- * guided-diffusion's space_timesteps: "ddimN" / "ddpmN" keeps range(0, T, stride) for the stride that
- * gives exactly N steps; otherwise comma-separated counts per equal section, spread evenly.
- */
-export function spaceTimesteps(T: number, spec: string | number): number[] {
-  let sectionCounts: number[];
-  if (typeof spec === 'string') {
-    if (spec.startsWith('ddpm') || spec.startsWith('ddim')) {
-      const desired = Number(spec.slice(4));
-      if (!Number.isInteger(desired) || desired < 1) throw new RangeError(`bad respacing "${spec}"`);
-      for (let stride = 1; stride < T; stride++) {
-        const kept: number[] = [];
-        for (let t = 0; t < T; t += stride) kept.push(t);
-        if (kept.length === desired) return kept;
-      }
-      throw new RangeError(`cannot create exactly ${desired} steps with an integer stride over ${T}`);
-    }
-    sectionCounts = spec.split(',').map((s) => Number(s.trim()));
-  } else {
-    sectionCounts = [spec];
-  }
-  if (sectionCounts.some((c) => !Number.isInteger(c) || c < 1)) throw new RangeError(`bad respacing "${spec}"`);
-  const sizePer = Math.floor(T / sectionCounts.length);
-  const extra = T % sectionCounts.length;
-  let startIdx = 0;
-  const all: number[] = [];
-  sectionCounts.forEach((count, i) => {
-    const size = sizePer + (i < extra ? 1 : 0);
-    if (size < count) throw new RangeError(`cannot divide section of ${size} steps into ${count}`);
-    const fracStride = count <= 1 ? 1 : (size - 1) / (count - 1);
-    let cur = 0;
-    const taken: number[] = [];
-    for (let k = 0; k < count; k++) {
-      taken.push(startIdx + roundHalfEven(cur));
-      cur += fracStride;
-    }
-    all.push(...taken);
-    startIdx += size;
-  });
-  return Array.from(new Set(all)).sort((a, b) => a - b);
-}
-
-/** Python's round(): halves go to the even neighbour. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+// respacing is shared with the UI's step counting (workers/shared/steps.ts)
+export { spaceTimesteps } from '../shared/steps';
 
 /** Coefficients of one (respaced) diffusion process, all float64, indexed by respaced step. */
 export interface Diffusion {

@@ -1,6 +1,6 @@
 import { useId } from 'react';
 import type { TaskName } from '../../../workers/api';
-import { COLOR_STYLES, IDENTITY_COSINE_WEIGHT } from '../../../workers/engine/presets';
+import { COLOR_STYLES, IDENTITY_COSINE_WEIGHT } from '../../../workers/shared/presets';
 import { useAppStore } from '../../store';
 import type { StyleChoice } from '../../store/controlsSlice';
 import { MAX_VARIANTS } from '../../store/controlsSlice';

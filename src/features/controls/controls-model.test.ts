@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COLOR_STYLES, SCALE_ADVICE, presetGuidance } from '../../../workers/engine/presets';
+import { COLOR_STYLES, SCALE_ADVICE, presetGuidance } from '../../../workers/shared/presets';
 import { recommendedUpdate, defaultWeightFor, estimatePriorCalls, positionToScale, renderSwatch, scaleAdvice, scaleToPosition, styleColor } from './controls-model';
 
 describe('controls model', () => {
@@ -43,7 +43,11 @@ describe('controls model', () => {
   it('estimates prior calls with N gradient steps inside the window', () => {
     expect(estimatePriorCalls(100, 1, 1, 0.7)).toBe(100);
     expect(estimatePriorCalls(100, 3, 1, 0.7)).toBe(160);
-    expect(estimatePriorCalls('ddpm50', 2, 1, 0.5)).toBe(75);
+    // counted as the engine counts (workers/shared/steps.ts): ddpm50 keeps 0, 20, ..., 980 and the window
+    // 500 < t < 1000 is open, so 24 timesteps run twice
+    expect(estimatePriorCalls('ddpm50', 2, 1, 0.5)).toBe(74);
+    // steps the schedule cannot space: the plain count (the engine refuses them with a message)
+    expect(estimatePriorCalls('ddpm999', 2, 1, 0.5)).toBe(999);
   });
 });
 

@@ -1,6 +1,7 @@
 /** Pure metadata and maths for the controls (no React): labels, defaults, slider scales. */
 import type { ColorStyle, GuidanceSettings, PropertyWeights, TaskDefaultsInfo, TaskName, UpdateRule } from '../../../workers/api';
-import { SCALE_ADVICE, presetGuidance } from '../../../workers/engine/presets';
+import { SCALE_ADVICE, presetGuidance } from '../../../workers/shared/presets';
+import { countPriorCalls, spaceTimesteps } from '../../../workers/shared/steps';
 import type { PropertyKey } from '../../store/controlsSlice';
 
 export interface TaskInfo {
@@ -116,11 +117,17 @@ export function renderSwatch(style: ColorStyle, size: number): Uint8ClampedArray
   return data;
 }
 
-/** Number of prior calls a run makes (for the estimate shown next to the step count). */
+/**
+ * Number of prior calls a run makes per variant, counted as the engine counts them (workers/shared/steps.ts)
+ * on a 1000-step schedule (every bundled and converted set has T = 1000).
+ */
 export function estimatePriorCalls(steps: number | `ddpm${number}`, gradSteps: number, sStart: number, sEnd: number): number {
-  const n = typeof steps === 'number' ? steps : Number(steps.slice(4));
-  const inWindow = Math.max(0, Math.round(n * Math.max(0, Math.min(1, sStart) - Math.max(0, Math.min(1, sEnd)))));
-  return n + inWindow * Math.max(0, gradSteps - 1);
+  try {
+    return countPriorCalls(spaceTimesteps(1000, steps), 1000, { gradSteps, sStart, sEnd });
+  } catch {
+    // a step count the schedule cannot space: the engine refuses it with a message when the run starts
+    return typeof steps === 'number' ? steps : Number(steps.slice(4));
+  }
 }
 
 /**

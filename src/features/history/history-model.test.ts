@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../../../workers/api';
-import { defaultSampler, presetGuidance } from '../../../workers/engine/presets';
+import { defaultSampler, presetGuidance } from '../../../workers/shared/presets';
 import type { RunRecord } from './history-model';
 import { describeSettings, entryFromStored, fromStored, idsToPrune, toStored, validateStored } from './history-model';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../../../workers/api';
-import { presetGuidance, defaultSampler } from '../../../workers/engine/presets';
+import { presetGuidance, defaultSampler } from '../../../workers/shared/presets';
 import type { FaceCrop } from '../../store/facesSlice';
 import { buildFaceRequests, type RequestInputs } from './run-requests';
 

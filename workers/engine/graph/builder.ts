@@ -25,6 +25,7 @@ export class GraphBuilder {
   private outputs: Record<string, unknown>[] = [];
   private counter = 0;
   private constCache = new Map<string, string>();
+  private inputDims = new Map<string, string>();
 
   constructor(readonly name: string) {}
 
@@ -33,7 +34,14 @@ export class GraphBuilder {
     return `${prefix}_${this.counter}`;
   }
 
+  /** Declares a graph input; declaring the same name again (a scalar two formulas read) returns it. */
   input(name: string, dims: readonly number[], type: ElemType = 'float32'): string {
+    const seen = this.inputDims.get(name);
+    if (seen !== undefined) {
+      if (seen !== `${type}:${dims.join('x')}`) throw new Error(`internal: graph ${this.name} declares input ${name} twice with different shapes`);
+      return name;
+    }
+    this.inputDims.set(name, `${type}:${dims.join('x')}`);
     this.inputs.push(valueInfo(name, dims, type));
     return name;
   }

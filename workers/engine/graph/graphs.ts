@@ -1,12 +1,17 @@
-import type { ColorStyle, PropertyWeights, UpdateRule } from '../../api';
+import type { PropertyWeights, UpdateRule } from '../../api';
 import { GraphBuilder } from './builder';
 import { aaBilinearMatrix, transpose } from './resize';
 
 /** Weights of the properties whose gradients are written out in the graph. */
 export type AnalyticWeights = Required<Omit<PropertyWeights, 'perceptual' | 'adversarial'>>;
+export type AnalyticProperty = keyof AnalyticWeights;
+export const ANALYTIC_PROPERTIES: readonly AnalyticProperty[] = ['unmasked', 'lightness', 'color', 'smooth', 'identity', 'restorerLightness'];
 
-/** What one request's guidance needs; decides which graph inputs exist. */
-export interface GuidancePlan {
+/**
+ * The structure of one request's graphs: sizes and WHICH properties are on. Values that a slider moves
+ * (weights, scale, colour style) are runtime inputs, so the graph cache is keyed by this alone.
+ */
+export interface GraphSpec {
   /** pixel size of x0_hat (the image the properties see) */
   H: number;
   W: number;
@@ -15,12 +20,12 @@ export interface GuidancePlan {
    * output and the pixel gradient comes back through the decoder's VJP (see buildLatentUpdateGraph).
    */
   latent?: { C: number; h: number; w: number; mean: number[]; std: number[] };
-  weights: AnalyticWeights;
+  /** the analytic properties in use; each reads its weight from the input `w_<name>` */
+  terms: AnalyticProperty[];
   update: UpdateRule;
   sampler: 'ddpm' | 'ddim';
   hasMask: boolean;
   zeroGradInMask: boolean;
-  style: ColorStyle;
   /** identity embedding input size (0 = no identity term) */
   idSize: number;
   /** whether the prior's output carries the learned-range v channels */
@@ -28,43 +33,80 @@ export interface GuidancePlan {
   priorChannels: number;
   /** also output the raw gradient (tests and --dump-steps) */
   emitGrad: boolean;
-  /** weights of model-based properties whose gradients arrive as inputs gext0, gext1, ... */
-  extraGrads?: number[];
+  /** model-based properties whose gradients arrive as inputs gext0, gext1, ... weighted by w_gext0, ... */
+  extraGrads: number;
 }
 
-export function needsY(p: GuidancePlan): boolean {
-  return p.weights.unmasked > 0 || p.weights.lightness > 0;
+/**
+ * The scalars the graphs read each step, as named inputs of shape [1] (float32). Spec section 2's names:
+ * abar = alpha-bar of the step, abarPrev that of the next one.
+ */
+export interface StepScalars {
+  /** sqrt(1 / abar) */
+  sqrtRecipAbar: number;
+  /** sqrt(1 / abar - 1) */
+  sqrtRecipm1Abar: number;
+  /** posterior mean = coef1 * x0_hat + coef2 * x_t */
+  posteriorCoef1: number;
+  posteriorCoef2: number;
+  /** log-variance bounds (learned range interpolates between them; fixed variance uses minLogVar) */
+  minLogVar: number;
+  maxLogVar: number;
+  /** guidance scale s */
+  scale: number;
+  /** 0 at the last step (no noise added), else 1 */
+  nonzero: number;
+  /** DDIM: sqrt(1 - abar), sqrt(abarPrev), sqrt(1 - abarPrev - sigma^2), sigma */
+  sqrtOneMinusAbar: number;
+  sqrtAbarPrev: number;
+  ddimDirCoef: number;
+  ddimSigma: number;
 }
-export function needsRestorer(p: GuidancePlan): boolean {
-  return p.weights.smooth > 0 || p.weights.restorerLightness > 0;
+
+/** The input name of a property's weight. */
+export function weightInput(p: AnalyticProperty | `gext${number}`): string {
+  return `w_${p}`;
 }
-export function needsIdentity(p: GuidancePlan): boolean {
-  return p.idSize > 0 && p.weights.identity !== 0;
+
+function has(p: GraphSpec, term: AnalyticProperty): boolean {
+  return p.terms.includes(term);
 }
-export function needsKeep(p: GuidancePlan): boolean {
-  return p.hasMask && (p.weights.unmasked > 0 || p.weights.restorerLightness > 0 || p.zeroGradInMask);
+export function needsY(p: GraphSpec): boolean {
+  return has(p, 'unmasked') || has(p, 'lightness');
+}
+export function needsRestorer(p: GraphSpec): boolean {
+  return has(p, 'smooth') || has(p, 'restorerLightness');
+}
+export function needsIdentity(p: GraphSpec): boolean {
+  return p.idSize > 0 && has(p, 'identity');
+}
+export function needsKeep(p: GraphSpec): boolean {
+  return p.hasMask && (has(p, 'unmasked') || has(p, 'restorerLightness') || p.zeroGradInMask);
+}
+
+/** A step scalar as a graph input. */
+function scalar(g: GraphBuilder, name: keyof StepScalars): string {
+  return g.input(name, [1]);
 }
 
 /**
  * Posterior graph: from x_t and the prior output to x0_hat (clipped), the posterior mean and the
  * log-variance (learned range or fixed), plus x0_hat resized for the identity network.
- * coef = [sqrt(1/abar), sqrt(1/abar - 1), c1, c2, minLog, maxLog].
  */
-export function buildPosteriorGraph(p: GuidancePlan): Uint8Array {
+export function buildPosteriorGraph(p: GraphSpec): Uint8Array {
   const g = new GraphBuilder('posterior');
   const [C, h, w] = sampleDims(p);
   const img = [1, C, h, w];
   const x = g.input('x', img);
   const out = g.input('out', [1, p.priorChannels, h, w]);
-  const coef = g.input('coef', [6]);
   const eps = p.priorChannels === C ? out : g.sliceC(out, 0, C);
-  const x0raw = g.sub(g.mul(g.pick(coef, 0), x), g.mul(g.pick(coef, 1), eps));
+  const x0raw = g.sub(g.mul(scalar(g, 'sqrtRecipAbar'), x), g.mul(scalar(g, 'sqrtRecipm1Abar'), eps));
   // pixels are clipped to [-1,1]; latents are unbounded (the decoder soft-clamps its input)
   const x0 = p.latent ? x0raw : g.clip(x0raw, -1, 1);
-  const mean = g.add(g.mul(g.pick(coef, 2), x0), g.mul(g.pick(coef, 3), x));
+  const mean = g.add(g.mul(scalar(g, 'posteriorCoef1'), x0), g.mul(scalar(g, 'posteriorCoef2'), x));
   let logvar: string;
-  const minLog = g.pick(coef, 4);
-  const maxLog = g.pick(coef, 5);
+  const minLog = scalar(g, 'minLogVar');
+  const maxLog = scalar(g, 'maxLogVar');
   if (p.learnedRange) {
     const v = g.sliceC(out, C, 2 * C);
     const frac = g.scale(g.add(v, g.constF(1)), 0.5);
@@ -87,11 +129,11 @@ export function buildPosteriorGraph(p: GuidancePlan): Uint8Array {
 }
 
 /** (C, h, w) of the sampled variable x_t: the image itself, or its latent. */
-export function sampleDims(p: GuidancePlan): [number, number, number] {
+export function sampleDims(p: GraphSpec): [number, number, number] {
   return p.latent ? [p.latent.C, p.latent.h, p.latent.w] : [3, p.H, p.W];
 }
 
-function identityResize(g: GraphBuilder, p: GuidancePlan, x0: string): string {
+function identityResize(g: GraphBuilder, p: GraphSpec, x0: string): string {
   const s = p.idSize;
   const ry = g.constF(aaBilinearMatrix(p.H, s), [s, p.H]);
   const rxT = g.constF(transpose(aaBilinearMatrix(p.W, s), s, p.W), [p.W, s]);
@@ -102,7 +144,7 @@ function identityResize(g: GraphBuilder, p: GuidancePlan, x0: string): string {
  * Latent sets: the decoder's output -> x0_hat in pixels (clamped to [-1,1], as the pixel posterior clips)
  * and its resize for the identity network.
  */
-export function buildDecodedGraph(p: GuidancePlan): Uint8Array {
+export function buildDecodedGraph(p: GraphSpec): Uint8Array {
   const g = new GraphBuilder('decoded');
   const img = [1, 3, p.H, p.W];
   const x0 = g.clip(g.input('image', img), -1, 1);
@@ -118,10 +160,9 @@ function gray(g: GraphBuilder, t: string): string {
 
 /**
  * Guidance + update graph: the gradient of the weighted property losses w.r.t. x0_hat, then the
- * update rule, giving x_{t-1}. params = [s, nonzero, sqrt(1/abar), sqrt(1/abar-1), sqrt(1-abar),
- * sqrt(abar_prev), sqrt(1-abar_prev-sigma^2), sigma] (the last six for DDIM).
+ * update rule, giving x_{t-1}.
  */
-export function buildGuidanceGraph(p: GuidancePlan): Uint8Array {
+export function buildGuidanceGraph(p: GraphSpec): Uint8Array {
   const g = new GraphBuilder('guidance');
   const img = [1, 3, p.H, p.W];
   const u = updateInputs(g, img);
@@ -136,7 +177,7 @@ export function buildGuidanceGraph(p: GuidancePlan): Uint8Array {
  * Latent sets, first half: the properties' gradient w.r.t. the decoded x0_hat (pixels), masks included,
  * exactly as the pixel guidance computes it. Output gpix goes through the decoder's VJP.
  */
-export function buildPixelGradientGraph(p: GuidancePlan): Uint8Array {
+export function buildPixelGradientGraph(p: GraphSpec): Uint8Array {
   const g = new GraphBuilder('pixel_gradient');
   const img = [1, 3, p.H, p.W];
   const grad = pixelGradient(g, p, g.input('x0', img));
@@ -149,7 +190,7 @@ export function buildPixelGradientGraph(p: GuidancePlan): Uint8Array {
  * latents the prior samples (chain rule through z_raw = z * std + mean), then the update rule on the latent,
  * exactly as the spec writes it for x (norms of the dynamic weight over the latent, or per latent channel).
  */
-export function buildLatentUpdateGraph(p: GuidancePlan): Uint8Array {
+export function buildLatentUpdateGraph(p: GraphSpec): Uint8Array {
   const L = p.latent;
   if (!L) throw new Error('buildLatentUpdateGraph needs a latent plan');
   const g = new GraphBuilder('latent_update');
@@ -163,46 +204,49 @@ export function buildLatentUpdateGraph(p: GuidancePlan): Uint8Array {
 }
 
 /** d(weighted property losses)/d(x0_hat) in pixels, (1,3,H,W); masked where the plan says so. */
-function pixelGradient(g: GraphBuilder, p: GuidancePlan, x0: string): string {
+function pixelGradient(g: GraphBuilder, p: GraphSpec, x0: string): string {
   const img = [1, 3, p.H, p.W];
   const y = needsY(p) ? g.input('y', img) : '';
   const keep = needsKeep(p) ? g.input('keep', img) : '';
   const f = needsRestorer(p) ? g.clip(g.input('f', img), -1, 1) : '';
-  const w = p.weights;
+  // a property's weight w: its term is (2 w) times the residual (losses are sums of squares, spec section 3)
+  const twice = (name: AnalyticProperty) => g.scale(g.input(weightInput(name), [1]), 2);
   const parts: string[] = [];
-  // Each property contributes d(loss)/d(x0_hat); losses are sums of squares (spec section 3).
-  if (w.unmasked > 0) {
+  if (has(p, 'unmasked')) {
     let d = g.sub(x0, y);
     if (keep) d = g.mul(d, keep);
-    parts.push(g.scale(d, 2 * w.unmasked));
+    parts.push(g.mul(d, twice('unmasked')));
   }
-  if (w.lightness > 0) {
+  if (has(p, 'lightness')) {
     // loss sums the broadcast gray over 3 channels: d/dx0_c = 3 * 2(gx-gy) / 3
-    parts.push(g.scale(g.sub(gray(g, x0), gray(g, y)), 2 * w.lightness));
+    parts.push(g.mul(g.sub(gray(g, x0), gray(g, y)), twice('lightness')));
   }
-  if (w.restorerLightness > 0) {
+  if (has(p, 'restorerLightness')) {
     const d = g.sub(gray(g, x0), gray(g, f));
     if (keep) {
       // the masked sum runs over each channel's own mask: d/dx0_c = (2/3)(gx-gf) * sum_c keep_c
-      parts.push(g.scale(g.mul(d, g.sum(keep, [1])), (2 / 3) * w.restorerLightness));
+      const w = g.scale(g.input(weightInput('restorerLightness'), [1]), 2 / 3);
+      parts.push(g.mul(g.mul(d, g.sum(keep, [1])), w));
     } else {
-      parts.push(g.scale(d, 2 * w.restorerLightness));
+      parts.push(g.mul(d, twice('restorerLightness')));
     }
   }
-  if (w.color > 0) {
+  if (has(p, 'color')) {
     const n = p.H * p.W;
     const mu = g.mean(x0, [2, 3], n);
     const centred = g.sub(x0, mu);
     // unbiased variance + 1e-5, as the reference's AdaIN (calc_mean_std)
     const variance = g.add(g.scale(g.sumSq(centred, [2, 3]), 1 / (n - 1)), g.constF(1e-5));
     const std = g.sqrt(variance);
-    const styleStd = g.constF(p.style.std, [1, 3, 1, 1]);
-    const styleMean = g.constF(p.style.mean, [1, 3, 1, 1]);
+    // the colour style (per-channel mean and std) is an input like the weights
+    const styleStd = g.input('styleStd', [1, 3, 1, 1]);
+    const styleMean = g.input('styleMean', [1, 3, 1, 1]);
     const adain = g.clip(g.add(g.mul(g.div(centred, std), styleStd), styleMean), -1, 1);
-    parts.push(g.scale(g.sub(x0, adain), 2 * w.color));
+    parts.push(g.mul(g.sub(x0, adain), twice('color')));
   }
-  if (w.smooth > 0) parts.push(g.scale(g.sub(x0, f), 2 * w.smooth));
+  if (has(p, 'smooth')) parts.push(g.mul(g.sub(x0, f), twice('smooth')));
   if (needsIdentity(p)) {
+    // the identity term arrives weighted (the cotangent graph applies its weight)
     const s = p.idSize;
     const gid = g.input('gid', [1, 3, s, s]);
     const ryT = g.constF(transpose(aaBilinearMatrix(p.H, s), s, p.H), [p.H, s]);
@@ -210,9 +254,9 @@ function pixelGradient(g: GraphBuilder, p: GuidancePlan, x0: string): string {
     parts.push(g.matmul(g.matmul(ryT, gid), rx));
   }
   // model-based properties (perceptual, adversarial): their gradient graphs ran beforehand
-  (p.extraGrads ?? []).forEach((weight, i) => {
-    parts.push(g.scale(g.input(`gext${i}`, img), weight));
-  });
+  for (let i = 0; i < p.extraGrads; i++) {
+    parts.push(g.mul(g.input(`gext${i}`, img), g.input(weightInput(`gext${i}`), [1])));
+  }
   let grad = parts.length === 0 ? g.mul(x0, g.constF(0)) : (parts[0] as string);
   for (const part of parts.slice(1)) grad = g.add(grad, part);
   // lightness terms are (1,1,H,W): broadcast to RGB so norms count every channel
@@ -228,7 +272,6 @@ interface UpdateInputs {
   logvar: string;
   x: string;
   noise: string;
-  params: string;
 }
 
 /** The update rule's inputs, shaped like the sampled variable (image or latent), in the graph's input order. */
@@ -239,29 +282,25 @@ function updateInputs(g: GraphBuilder, dims: number[]): UpdateInputs {
     logvar: g.input('logvar', dims),
     x: g.input('x', dims),
     noise: g.input('noise', dims),
-    params: g.input('params', [8]),
   };
 }
 
-/**
- * The update rule (spec section 2) on the sampled variable, whatever its shape: params = [s, nonzero,
- * sqrt(1/abar), sqrt(1/abar-1), sqrt(1-abar), sqrt(abar_prev), sqrt(1-abar_prev-sigma^2), sigma].
- */
-function applyUpdate(g: GraphBuilder, p: GuidancePlan, grad: string, u: UpdateInputs): string {
-  const { x0, mean, logvar, x, noise, params } = u;
-  const s = g.pick(params, 0);
-  const nonzero = g.pick(params, 1);
+/** The update rule (spec section 2) on the sampled variable, whatever its shape. */
+function applyUpdate(g: GraphBuilder, p: GraphSpec, grad: string, u: UpdateInputs): string {
+  const { x0, mean, logvar, x, noise } = u;
+  const s = scalar(g, 'scale');
+  const nonzero = scalar(g, 'nonzero');
   let next: string;
   if (p.sampler === 'ddim') {
     // score conditioning: eps' = eps + sqrt(1-abar) * s * g, then the DDIM update
-    const sra = g.pick(params, 2);
-    const srm1 = g.pick(params, 3);
+    const sra = scalar(g, 'sqrtRecipAbar');
+    const srm1 = scalar(g, 'sqrtRecipm1Abar');
     const eps = g.div(g.sub(g.mul(sra, x), x0), srm1);
-    const epsG = g.add(eps, g.mul(g.mul(g.pick(params, 4), s), grad));
+    const epsG = g.add(eps, g.mul(g.mul(scalar(g, 'sqrtOneMinusAbar'), s), grad));
     const x0g = g.sub(g.mul(sra, x), g.mul(srm1, epsG));
     const epsBack = g.div(g.sub(g.mul(sra, x), x0g), srm1);
-    const meanPred = g.add(g.mul(x0g, g.pick(params, 5)), g.mul(g.pick(params, 6), epsBack));
-    next = g.add(meanPred, g.mul(g.mul(nonzero, g.pick(params, 7)), noise));
+    const meanPred = g.add(g.mul(x0g, scalar(g, 'sqrtAbarPrev')), g.mul(scalar(g, 'ddimDirCoef'), epsBack));
+    next = g.add(meanPred, g.mul(g.mul(nonzero, scalar(g, 'ddimSigma')), noise));
   } else {
     const sigmaNoise = g.mul(g.mul(nonzero, g.exp(g.scale(logvar, 0.5))), noise);
     if (p.update === 'mean-shift') {
@@ -284,14 +323,15 @@ function applyUpdate(g: GraphBuilder, p: GuidancePlan, grad: string, u: UpdateIn
   return next;
 }
 
-/** Cotangent of the identity loss w.r.t. the embedding (weighted). */
-export function buildIdentityCotangentGraph(dim: number, weight: number, loss: 'mse' | 'cosine'): Uint8Array {
+/** Cotangent of the identity loss w.r.t. the embedding, weighted by the input w_identity. */
+export function buildIdentityCotangentGraph(dim: number, loss: 'mse' | 'cosine'): Uint8Array {
   const g = new GraphBuilder('identity_cotangent');
   const e = g.input('e', [1, dim]);
   const r = g.input('r', [1, dim]);
+  const weight = g.input(weightInput('identity'), [1]);
   let v: string;
   if (loss === 'mse') {
-    v = g.scale(g.sub(e, r), 2 * weight);
+    v = g.mul(g.sub(e, r), g.scale(weight, 2));
   } else {
     // L = -w * (e.r) / (|e||r|); dL/de = -w * (r / (|e||r|) - (e.r) e / (|e|^3 |r|))
     const ee = g.sum(g.mul(e, e), [1]);
@@ -302,7 +342,7 @@ export function buildIdentityCotangentGraph(dim: number, weight: number, loss: '
     const denom = g.op('Max', [g.mul(ne, nr), g.constF(1e-6)]);
     const t1 = g.div(r, denom);
     const t2 = g.mul(e, g.div(er, g.mul(denom, ee)));
-    v = g.scale(g.sub(t1, t2), -weight);
+    v = g.mul(g.sub(t1, t2), g.neg(weight));
   }
   g.output(v, 'v', [1, dim]);
   return g.build();
@@ -330,7 +370,7 @@ export function buildFenceGraph(dims: readonly number[]): Uint8Array {
  * Latent sets: a cheap preview from the normalised latent x0_hat, without the decoder: a linear map from each
  * latent cell to RGB (fitted to the decoder, manifest latent.preview), then an antialiased resize.
  */
-export function buildLatentPreviewGraph(p: GuidancePlan, size: number, matrix: number[], bias: number[]): Uint8Array {
+export function buildLatentPreviewGraph(p: GraphSpec, size: number, matrix: number[], bias: number[]): Uint8Array {
   const L = p.latent;
   if (!L) throw new Error('buildLatentPreviewGraph needs a latent plan');
   const g = new GraphBuilder('latent_preview');
