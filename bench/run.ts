@@ -13,9 +13,7 @@ import path from 'node:path';
 import { chromium } from '@playwright/test';
 import type { RunStats } from '../workers/api';
 import { benchRequest } from './request';
-import { Engine } from '../workers/engine/engine';
-import { createNodeBackend } from '../workers/runtime/node';
-import { readModelSet, REPO_ROOT } from '../cli/node-engine';
+import { createNodeEngine, REPO_ROOT } from '../cli/node-engine';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -65,11 +63,9 @@ function summarise(device: string, size: number, task: string, stats: RunStats, 
 
 async function cpu(): Promise<Row[]> {
   const rows: Row[] = [];
-  const set = await readModelSet(MANIFEST);
   for (const size of [128, 256]) {
     for (const task of TASKS) {
-      const engine = new Engine(createNodeBackend(2));
-      await engine.load(set);
+      const engine = await createNodeEngine({ models: MANIFEST, threads: 2 });
       await engine.restore(benchRequest(size, task), { profile: true, maxCalls: 1 }); // warm-up
       const res = await engine.restore(benchRequest(size, task), { profile: true, maxCalls: CPU_CALLS });
       rows.push(summarise('cpu (onnxruntime-node, 2 threads)', size, task, res.stats));
@@ -94,9 +90,7 @@ async function cpuLatent(): Promise<LatentResult> {
   const fresh = !existsSync(path.join(LATENT_DIR, 'manifest.json'));
   execFileSync('/usr/bin/python3', ['-m', 'bench.make_latent_set', '--out', LATENT_DIR, '--threads', '2', ...(fresh ? [] : ['--times-only'])], { cwd: REPO_ROOT, stdio: 'inherit' });
   const torch = JSON.parse(readFileSync(path.join(LATENT_DIR, 'torch-times.json'), 'utf8')) as Record<string, number>;
-  const set = await readModelSet(path.join(LATENT_DIR, 'manifest.json'));
-  const engine = new Engine(createNodeBackend(2));
-  await engine.load(set);
+  const engine = await createNodeEngine({ models: path.join(LATENT_DIR, 'manifest.json'), threads: 2 });
   await engine.restore(benchRequest(256, 'blind'), { profile: true, maxCalls: 1 });
   const res = await engine.restore(benchRequest(256, 'blind'), { profile: true, maxCalls: CPU_CALLS });
   const row = summarise('cpu (onnxruntime-node, 2 threads), latent 32x32x32', 256, 'blind', res.stats);

@@ -4,36 +4,26 @@
  * crop (a 512 px FFHQ face, say) goes through the same path: it is re-framed to the model's template and back, so the
  * output keeps the input's framing and size.
  */
-import path from 'node:path';
-import type { AlignedFace, DetectedFace, RgbaImage } from '../workers/api';
-import { alignFace, findFaces, pasteBack, warpAffine, type FaceRunners } from '../workers/faces/index';
+import type { AlignedFace, DetectedFace, EngineApi, RgbaImage } from '../workers/api';
+import { alignFace, pasteBack, warpAffine } from '../workers/faces/index';
 import type { Point } from '../workers/faces/templates';
-import { createOrtRunner } from '../tools/faces/node-io';
-import { REPO_ROOT } from './node-engine';
-
-const DETECTOR = path.join(REPO_ROOT, 'public/models/common/face-detector/blazeface-back.onnx');
-const MESH = path.join(REPO_ROOT, 'public/models/common/face-detector/facemesh.onnx');
 
 export interface NodeFaces {
   find(photo: RgbaImage): Promise<DetectedFace[]>;
   release(): Promise<void>;
 }
 
-export async function createNodeFaces(threads = 1): Promise<NodeFaces> {
-  const d = await createOrtRunner(DETECTOR, threads);
-  const m = await createOrtRunner(MESH, threads);
-  const runners: FaceRunners = { detector: d.run, mesh: m.run };
+/** Faces through the engine service: the detector and mesh load from their components manifest, as in the app. */
+export function createNodeFaces(service: Pick<EngineApi, 'detectFaces'>): NodeFaces {
   return {
     // numbered left to right, as the app numbers them
     find: async (photo) => {
-      const faces = await findFaces(photo, runners);
+      const faces = await service.detectFaces(photo);
       const cx = (f: DetectedFace) => f.box.x + f.box.width / 2;
       return faces.sort((a, b) => cx(a) - cx(b));
     },
-    release: async () => {
-      await d.release();
-      await m.release();
-    },
+    // the service releases the face sessions with the engine
+    release: async () => undefined,
   };
 }
 

@@ -1,67 +1,53 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LoadedModelSetInfo, ProgressCallback, RestoreRequest, RestoreResult } from '../workers/api';
-import { Engine, type ModelSetBytes, type RunOptions } from '../workers/engine/engine';
-import { loadModelSet } from '../workers/models/loader';
-import type { ModelRole } from '../workers/models/manifest-types';
-import { createNodeBackend } from '../workers/runtime/node';
+import type { RunOptions } from '../workers/engine/engine';
+import { createEngineService, type EngineService } from '../workers/engine-service';
+import type { FetchLike } from '../workers/models/download';
+import { createNodeRuntime } from '../workers/runtime/node';
 
 export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 export const BUNDLED_MANIFEST = path.join(REPO_ROOT, 'public/models/pgdiff-utk/manifest.json');
 
-/** Read a model set from disk (a folder or its manifest.json), checking sizes and sha256. */
-export async function readModelSet(models: string, onProgress?: ProgressCallback): Promise<ModelSetBytes> {
-  const manifestPath = (await stat(models)).isDirectory() ? path.join(models, 'manifest.json') : models;
-  const dir = path.dirname(manifestPath);
-  const manifestJson = JSON.parse(await readFile(manifestPath, 'utf8')) as { models?: { files?: Record<string, { path?: string }> }[] };
-  // the manifest may point into sibling folders (../common/...): hand the loader exactly those files
-  const wanted = new Set<string>();
-  for (const m of manifestJson.models ?? []) for (const f of Object.values(m.files ?? {})) if (f?.path) wanted.add(f.path);
-  const files: { name: string; data: ArrayBuffer }[] = [
-    { name: 'manifest.json', data: toArrayBuffer(await readFile(manifestPath)) },
-  ];
-  const present = new Set(await readdir(dir));
-  for (const p of wanted) {
-    if (/^[a-z]+:/i.test(p)) continue;
-    const full = path.resolve(dir, p);
-    if (!present.has(p) && !(await exists(full))) continue;
-    files.push({ name: path.basename(p), data: toArrayBuffer(await readFile(full)) });
-  }
-  const set = await loadModelSet({ kind: 'files', files }, { ...(onProgress ? { onProgress } : {}), store: null });
-  const out: Partial<Record<ModelRole, Uint8Array>> = {};
-  for (const m of set.models) out[m.role] = m.bytes;
-  return { manifest: set.manifest, files: out };
-}
-
-async function exists(p: string): Promise<boolean> {
+/**
+ * fetch that also reads file: URLs, so the models module loads sets and the face detector from disk in Node
+ * with the same manifest, size and sha256 checks as in the browser (a missing file answers 404).
+ */
+export const fileFetch: FetchLike = async (input, init) => {
+  if (!input.startsWith('file:')) return fetch(input, init);
   try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
+    return new Response(new Uint8Array(await readFile(fileURLToPath(input))), { status: 200 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Response('not found', { status: 404, statusText: 'Not Found' });
+    throw err;
   }
-}
+};
 
-function toArrayBuffer(b: Buffer): ArrayBuffer {
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+/** A model set on disk (its folder or its manifest.json) as the file: URL of its manifest. */
+export async function manifestUrlOf(models: string): Promise<string> {
+  const manifestPath = (await stat(models)).isDirectory() ? path.join(models, 'manifest.json') : models;
+  return pathToFileURL(path.resolve(manifestPath)).href;
 }
 
 export interface NodeEngine {
   info: LoadedModelSetInfo;
-  engine: Engine;
+  service: EngineService;
   restore(request: RestoreRequest, opts?: RunOptions | ProgressCallback): Promise<RestoreResult>;
   dispose(): Promise<void>;
 }
 
-/** The engine on onnxruntime-node with a model set from disk (default: the bundled one). */
-export async function createNodeEngine(opts: { models?: string; threads?: number } = {}): Promise<NodeEngine> {
-  const engine = new Engine(createNodeBackend(opts.threads));
-  const set = await readModelSet(opts.models ?? BUNDLED_MANIFEST);
-  const info = await engine.load(set);
+/** The engine service on onnxruntime-node with a model set from disk (default: the bundled one). */
+export async function createNodeEngine(opts: { models?: string; threads?: number; onProgress?: ProgressCallback } = {}): Promise<NodeEngine> {
+  const service = createEngineService(async () => createNodeRuntime(opts.threads), {
+    baseUrl: pathToFileURL(path.join(REPO_ROOT, 'public') + path.sep).href,
+    loader: { store: null, fetch: fileFetch },
+  });
+  const info = await service.loadModels({ kind: 'url', manifestUrl: await manifestUrlOf(opts.models ?? BUNDLED_MANIFEST) }, opts.onProgress);
   return {
     info,
-    engine,
-    restore: (request, o) => engine.restore(request, typeof o === 'function' ? { onProgress: o } : (o ?? {})),
-    dispose: () => engine.dispose(),
+    service,
+    restore: (request, o) => service.restoreWith(request, typeof o === 'function' ? { onProgress: o } : (o ?? {})),
+    dispose: () => service.dispose(),
   };
 }

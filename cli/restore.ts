@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   if (multi) await mkdir(opts.out, { recursive: true });
   const references = await Promise.all(opts.refs.map((r) => readRgba(r, size)));
   if (opts.styleRefs.length) opts.request.guidance.style = styleFromImages(await Promise.all(opts.styleRefs.map((r) => readRgba(r))));
-  const faces = opts.cropOnly ? undefined : await createNodeFaces(opts.threads ?? 1);
+  const faces = opts.cropOnly ? undefined : createNodeFaces(ne.service);
   try {
     for (const [idx, input] of opts.inputs.entries()) {
       const image = await readRgba(input);
@@ -57,7 +57,7 @@ async function main(): Promise<number> {
       if (dumpDir) await mkdir(dumpDir, { recursive: true });
       const dumps: Promise<void>[] = [];
       const restoreCrop = (crop: RgbaImage, mask: RgbaImage | undefined, label: string) =>
-        ne.engine.restore(
+        ne.restore(
           { ...opts.request, image: crop, ...(mask ? { mask } : {}), ...(references.length ? { references } : {}) },
           {
             onProgress: progressBar(opts.quiet, label),
@@ -119,7 +119,7 @@ async function main(): Promise<number> {
   } catch (err) {
     const e = toEngineError(err);
     process.stderr.write(`\nerror (${e.code}): ${e.message}\n${e.hint ? `${e.hint}\n` : ''}`);
-    return e instanceof EngineError && e.code === 'bad-input' ? 2 : 1;
+    return e.code === 'bad-input' ? 2 : 1;
   } finally {
     await faces?.release();
     await ne.dispose();

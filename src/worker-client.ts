@@ -16,7 +16,11 @@ import type {
   RestoreResult,
   RgbaImage,
 } from '../workers/api';
+import { installErrorTransfer } from '../workers/shared/comlink-errors';
 import { makeError, toAppError, AppErrorException } from './features/errors/errors';
+
+// the worker's errors arrive as CodedError with their code and hint (it installs the same handler)
+installErrorTransfer();
 
 /** How long a cancelled run may take to stop before the worker is replaced. */
 export const CANCEL_GRACE_MS = 3000;

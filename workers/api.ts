@@ -202,12 +202,16 @@ export type EngineErrorCode =
   | 'device-lost'
   | 'invalid-model'
   | 'model-load-failed'
+  | 'model-too-large'
   | 'bad-input'
   | 'cancelled'
   | 'no-model'
   | 'internal';
 
-/** Serialisable error payload (comlink transfers Error poorly, so errors carry a code). */
+/**
+ * An engine error as data (the store keeps these). Calls reject with CodedError (workers/shared/errors.ts), which
+ * crosses comlink intact (workers/shared/comlink-errors.ts); titles and default hints are in that one table.
+ */
 export interface EngineErrorInfo {
   code: EngineErrorCode;
   message: string;

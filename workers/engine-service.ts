@@ -11,64 +11,86 @@ import type {
   RestoreResult,
   RgbaImage,
 } from './api';
-import { Engine, type ModelSetBytes } from './engine/engine';
+import { Engine, type RunOptions } from './engine/engine';
 import { EngineError, toEngineError } from './engine/errors';
 import { alignFace, pasteBack } from './faces/alignment';
-import type { DetectorRunner } from './faces/detector';
 import { findFaces, type FaceRunners } from './faces/index';
 import { ffhqTemplate } from './faces/templates';
-import { ModelLoadError, loadModelSet, toLoadedModelSetInfo, type LoadedModelSet } from './models/loader';
-import type { ModelRole } from './models/manifest-types';
-import { createWebRuntime, type DevicePreference, type WebRuntime } from './runtime/web';
+import { ModelLoadError, loadComponents, loadModelSet, FACE_COMPONENTS, type LoadOptions, type LoadedModelSet } from './models/loader';
+import { tensorRunner, type Runtime, type Session } from './runtime/backend';
 import { detectScratches } from './scratches/detect';
+import { CodedError } from './shared/errors';
 
-const FACE_DETECTOR_PATH = 'models/common/face-detector/blazeface-back.onnx';
-const FACE_MESH_PATH = 'models/common/face-detector/facemesh.onnx';
+export interface EngineServiceOptions {
+  /** where public/ is served: bundled sets at <baseUrl>models/<name>/, the face detector at <baseUrl>models/common/face-detector/ */
+  baseUrl: string;
+  /** loader plumbing for hosts without Cache Storage or fetch of their own (Node: store null, a file: fetch) */
+  loader?: Pick<LoadOptions, 'store' | 'fetch'>;
+}
 
 /**
- * The worker's implementation of EngineApi. It owns the runtime (WebGPU or WASM), the engine and
- * the face detector; failures leave as plain EngineErrorInfo objects (comlink keeps only the
- * message of an Error, so we reject with data the UI can sort by code).
+ * The engine behind EngineApi, for every host: the worker (restore.worker.ts), the Node runner
+ * (cli/node-engine.ts), the benchmark and the e2e harness. `runtime` makes the runtime (web or Node); it is
+ * called once at first use and again after a lost GPU device. The face detector and mesh load through the
+ * models module like every model (components manifest at models/common/face-detector/). Failures leave as
+ * CodedError, which crosses comlink intact (workers/shared/comlink-errors.ts).
  */
+export function createEngineService(runtime: () => Promise<Runtime>, options: EngineServiceOptions): EngineService {
+  return new EngineService(runtime, options);
+}
+
 export class EngineService implements EngineApi {
-  private runtime: WebRuntime | null = null;
-  private runtimePromise: Promise<WebRuntime> | null = null;
-  private engine: Engine | null = null;
+  private runtime: Promise<Runtime> | null = null;
+  private engineOf: Engine | null = null;
   private loaded: LoadedModelSet | null = null;
-  private faceRunners: FaceRunners | null = null;
-  private faceSessions: { release(): Promise<void> }[] = [];
+  private faceRunners: Promise<FaceRunners> | null = null;
+  private faceSessions: Session[] = [];
   private cancelled = new Set<string>();
   private active = new Set<string>();
   private deviceLost = false;
 
-  constructor(private readonly baseUrl: string, private readonly prefer: DevicePreference = 'auto') {}
+  constructor(
+    private readonly makeRuntime: () => Promise<Runtime>,
+    private readonly options: EngineServiceOptions,
+  ) {}
 
-  private async rt(): Promise<WebRuntime> {
-    if (this.runtime && !this.deviceLost) return this.runtime;
-    this.runtimePromise ??= createWebRuntime(this.prefer).then((r) => {
-      this.runtime = r;
-      this.engine = new Engine(r.backend);
-      this.watchDevice(r);
+  private rt(): Promise<Runtime> {
+    this.runtime ??= this.makeRuntime().then((r) => {
+      this.engineOf = new Engine(r.backend);
+      r.onDeviceLost(() => {
+        this.deviceLost = true;
+      });
       return r;
     });
-    return this.runtimePromise;
+    return this.runtime;
   }
 
-  private watchDevice(r: WebRuntime): void {
-    const device = (r.ort.env.webgpu as { device?: { lost?: Promise<unknown> } } | undefined)?.device;
-    device?.lost?.then(() => {
-      this.deviceLost = true;
-    });
-  }
-
-  /** After a lost device: new sessions on a new runtime, with the model bytes we already hold. */
+  /** After a lost device: a new runtime, new sessions, the model bytes we already hold. */
   private async recover(): Promise<void> {
     this.deviceLost = false;
     this.runtime = null;
-    this.runtimePromise = null;
     this.faceRunners = null;
+    this.faceSessions = [];
     await this.rt();
-    if (this.loaded) await this.engine?.load(toBytes(this.loaded));
+    if (this.loaded) await this.engineOf?.load(this.loaded);
+  }
+
+  private async engine(): Promise<Engine> {
+    if (this.deviceLost) await this.recover();
+    await this.rt();
+    const engine = this.engineOf;
+    if (!engine?.manifest) throw new EngineError('no-model', 'No model set is loaded yet.');
+    return engine;
+  }
+
+  /** The loaded set's info (Node callers; the worker returns it from loadModels). */
+  get info(): LoadedModelSetInfo | undefined {
+    return this.loaded && this.engineOf ? { ...this.loaded.info, backend: this.engineOf.backend.kind } : undefined;
+  }
+
+  /** Tensors the engine still holds (0 after a run). */
+  get liveTensors(): number {
+    return this.engineOf?.liveTensors ?? 0;
   }
 
   async capabilities(): Promise<Capabilities> {
@@ -78,28 +100,30 @@ export class EngineService implements EngineApi {
   async loadModels(source: ModelSource, onProgress?: ProgressCallback): Promise<LoadedModelSetInfo> {
     return guard(async () => {
       const r = await this.rt();
-      const set = await loadModelSet(source, {
-        ...(onProgress ? { onProgress } : {}),
-        shaderF16: r.capabilities.shaderF16 && r.backend.kind === 'webgpu',
-        ...(r.backend.kind === 'webgpu' && r.limits ? { deviceLimits: r.limits } : {}),
-        bundledBaseUrl: this.baseUrl,
-      });
-      const info = await (this.engine as Engine).load(toBytes(set), onProgress);
+      let set: LoadedModelSet;
+      try {
+        set = await loadModelSet(source, {
+          ...this.options.loader,
+          ...(onProgress ? { onProgress } : {}),
+          shaderF16: r.capabilities.shaderF16 && r.backend.kind === 'webgpu',
+          ...(r.backend.kind === 'webgpu' && r.limits ? { deviceLimits: r.limits } : {}),
+          bundledBaseUrl: this.options.baseUrl,
+        });
+      } catch (e) {
+        // no manifest where the bundled set should be: this copy of the app ships no model
+        if (source.kind === 'bundled' && e instanceof ModelLoadError && e.code === 'not-found' && e.file === undefined)
+          throw new CodedError('no-model', 'No model is installed in this copy of the app.');
+        throw e;
+      }
+      await (this.engineOf as Engine).load(set, onProgress);
       this.loaded = set;
-      return {
-        ...toLoadedModelSetInfo(set, r.backend.kind),
-        ...info,
-        warnings: set.warnings,
-        ...(set.manifest.testOnly ? { testOnly: true } : {}),
-      };
+      return { ...set.info, backend: r.backend.kind };
     });
   }
 
   async restore(runId: string, request: RestoreRequest, onProgress?: ProgressCallback): Promise<RestoreResult> {
     return guard(async () => {
-      if (this.deviceLost) await this.recover();
-      const engine = (await this.rt(), this.engine);
-      if (!engine?.manifest) throw new EngineError('no-model', 'No model set is loaded yet.');
+      const engine = await this.engine();
       this.active.add(runId);
       try {
         return await engine.restore(request, {
@@ -117,6 +141,11 @@ export class EngineService implements EngineApi {
     });
   }
 
+  /** A run with the engine's own options (noise, step dumps, profiling): the Node runner, bench and goldens. */
+  async restoreWith(request: RestoreRequest, options: RunOptions = {}): Promise<RestoreResult> {
+    return guard(async () => (await this.engine()).restore(request, options));
+  }
+
   async cancel(runId: string): Promise<void> {
     if (this.active.has(runId)) this.cancelled.add(runId);
   }
@@ -128,38 +157,25 @@ export class EngineService implements EngineApi {
     });
   }
 
-  /**
-   * BlazeFace and the face mesh, on the WASM provider: they are small and run once per photo, and
-   * WebGPU would spend longer compiling their shaders than running them.
-   */
-  private async faceModels(): Promise<FaceRunners> {
-    if (this.faceRunners) return this.faceRunners;
-    const r = await this.rt();
-    const load = async (path: string, required: boolean): Promise<DetectorRunner | undefined> => {
-      const url = new URL(path, this.baseUrl).href;
-      let res: Response;
-      try {
-        res = await fetch(url);
-      } catch (err) {
-        if (!required) return undefined;
-        throw new EngineError('model-load-failed', `The face detector could not be downloaded from ${url}: ${(err as Error).message}`);
-      }
-      if (!res.ok) {
-        if (!required) return undefined;
-        throw new EngineError('model-load-failed', `The face detector could not be loaded (${res.status} at ${url}).`);
-      }
-      const session = await r.ort.InferenceSession.create(new Uint8Array(await res.arrayBuffer()), { executionProviders: ['wasm'] });
-      this.faceSessions.push(session);
-      return async (input, dims) => {
-        const out = await session.run({ [session.inputNames[0] ?? 'input']: new r.ort.Tensor('float32', input, dims) });
-        const res2: Record<string, { data: Float32Array; dims: number[] }> = {};
-        for (const [k, t] of Object.entries(out)) res2[k] = { data: t.data as Float32Array, dims: [...t.dims] };
-        return res2;
+  /** BlazeFace and the face mesh, from their components manifest, on the CPU provider (see SessionOptions). */
+  private faceModels(): Promise<FaceRunners> {
+    this.faceRunners ??= (async () => {
+      const r = await this.rt();
+      const { files } = await loadComponents(FACE_COMPONENTS, { ...this.options.loader, bundledBaseUrl: this.options.baseUrl });
+      const detector = files['face-detector'];
+      if (!detector) throw new EngineError('invalid-model', 'The face components manifest has no "face-detector" model.');
+      const session = async (bytes: Uint8Array, label: string) => {
+        const s = await r.backend.createSession(bytes, label, { device: 'cpu' });
+        this.faceSessions.push(s);
+        return tensorRunner(r.backend, s);
       };
-    };
-    const detector = (await load(FACE_DETECTOR_PATH, true)) as DetectorRunner;
-    const mesh = await load(FACE_MESH_PATH, false);
-    this.faceRunners = { detector, ...(mesh ? { mesh } : {}) };
+      const mesh = files['face-landmarks'];
+      return { detector: await session(detector, 'face-detector'), ...(mesh ? { mesh: await session(mesh, 'face-landmarks') } : {}) };
+    })();
+    // a failed load is tried again on the next call
+    this.faceRunners.catch(() => {
+      this.faceRunners = null;
+    });
     return this.faceRunners;
   }
 
@@ -181,32 +197,20 @@ export class EngineService implements EngineApi {
   }
 
   async dispose(): Promise<void> {
-    for (const sess of this.faceSessions) await sess.release();
-    this.faceSessions = [];
+    for (const s of this.faceSessions.splice(0)) await s.dispose();
     this.faceRunners = null;
-    await this.engine?.dispose();
-    this.engine = null;
+    await this.engineOf?.dispose();
+    this.engineOf = null;
     this.runtime = null;
-    this.runtimePromise = null;
     this.loaded = null;
   }
 }
 
-function toBytes(set: LoadedModelSet): ModelSetBytes {
-  const files: Partial<Record<ModelRole, Uint8Array>> = {};
-  for (const m of set.models) files[m.role] = m.bytes;
-  return { manifest: set.manifest, files };
-}
-
-/** Run fn; turn any failure into a plain EngineErrorInfo object for comlink. */
+/** Run fn; any failure leaves as a CodedError (the loader's reasons become the app's codes). */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ModelLoadError) {
-      const e = err;
-      throw { code: e.code === 'cancelled' ? 'cancelled' : e.code === 'integrity' || e.code === 'invalid-manifest' ? 'invalid-model' : 'model-load-failed', message: e.message, hint: 'Check the model URL or files in the Models panel, then load again.' };
-    }
-    throw toEngineError(err).toInfo();
+    throw err instanceof ModelLoadError ? err.toCoded() : toEngineError(err);
   }
 }

@@ -1,6 +1,10 @@
 // A bare page that drives the real worker, for engine e2e tests and the WebGPU benchmark.
 import * as Comlink from 'comlink';
 import type { EngineApi } from '../../workers/api';
+import { installErrorTransfer } from '../../workers/shared/comlink-errors';
+
+// errors from the worker arrive as CodedError with their code (the worker installs the same handler)
+installErrorTransfer();
 
 const backend = new URL(location.href).searchParams.get('backend') ?? 'webgpu';
 const worker = new Worker(new URL('../../workers/restore.worker.ts', import.meta.url), { type: 'module', name: `backend=${backend}` });
@@ -14,26 +18,26 @@ declare global {
 window.__engine = { api, proxy: Comlink.proxy };
 (document.getElementById('status') as HTMLElement).textContent = 'ready';
 
-// Direct (main-thread) access to the engine for the benchmark: phase timing needs RunOptions.
-import { Engine } from '../../workers/engine/engine';
+// Direct (main-thread) access to the engine service for the benchmark and goldens: they need RunOptions.
+import { createEngineService } from '../../workers/engine-service';
 import { createWebRuntime } from '../../workers/runtime/web';
-import { loadModelSet } from '../../workers/models/loader';
-import type { ModelRole } from '../../workers/models/manifest-types';
-import type { RestoreRequest } from '../../workers/api';
+import type { ModelSource, RestoreRequest } from '../../workers/api';
+
+/** The same service the worker runs, on this page's thread, with a model set loaded (no cache: always fresh bytes). */
+async function directService(source: ModelSource, prefer: 'webgpu' | 'wasm') {
+  const service = createEngineService(() => createWebRuntime(prefer), { baseUrl: new URL('/', location.href).href, loader: { store: null } });
+  const caps = await service.capabilities();
+  await service.loadModels(source);
+  return { service, caps };
+}
 
 async function direct(manifestUrl: string, prefer: 'webgpu' | 'wasm') {
-  const rt = await createWebRuntime(prefer);
-  const engine = new Engine(rt.backend);
-  const set = await loadModelSet({ kind: 'url', manifestUrl }, { store: null });
-  const files: Partial<Record<ModelRole, Uint8Array>> = {};
-  for (const m of set.models) files[m.role] = m.bytes;
-  await engine.load({ manifest: set.manifest, files });
+  const { service, caps } = await directService({ kind: 'url', manifestUrl }, prefer);
   return {
-    caps: rt.capabilities,
-    run: (req: RestoreRequest, profile: boolean, maxCalls?: number) =>
-      engine.restore(req, { profile, ...(maxCalls ? { maxCalls } : {}) }),
-    live: () => engine.liveTensors,
-    dispose: () => engine.dispose(),
+    caps,
+    run: (req: RestoreRequest, profile: boolean, maxCalls?: number) => service.restoreWith(req, { profile, ...(maxCalls ? { maxCalls } : {}) }),
+    live: () => service.liveTensors,
+    dispose: () => service.dispose(),
   };
 }
 (window as unknown as { __direct: typeof direct }).__direct = direct;
@@ -57,17 +61,12 @@ async function golden(name: string, prefer: 'webgpu' | 'wasm', maxCalls: number,
   const manifestUrl = new URL(`/tests/fixtures/models/${latent ? 'tiny-latent' : 'tiny'}/manifest.json`, location.href).href;
   const manifest = (await (await fetch(manifestUrl)).json()) as ModelManifest;
   manifest.diffusion = { ...manifest.diffusion, schedule, variance };
-  const rt = await createWebRuntime(prefer);
-  const engine = new Engine(rt.backend);
-  const set = await loadModelSet({ kind: 'manifest-object', manifest, baseUrl: manifestUrl }, { store: null });
-  const files: Partial<Record<ModelRole, Uint8Array>> = {};
-  for (const m of set.models) files[m.role] = m.bytes;
-  await engine.load({ manifest: set.manifest, files });
+  const { service, caps } = await directService({ kind: 'manifest-object', manifest, baseUrl: manifestUrl }, prefer);
   const steps = await f32(`${name}/steps.bin`);
   const n = (config.latent_shape ?? config.shape).reduce((a, b) => a * b, 1);
   const diffs: number[] = [];
   const xs: number[][] = [];
-  const res = await engine.restore(request, {
+  const res = await service.restoreWith(request, {
     noise: recordedNoise(await f32('noise.bin')),
     maxCalls,
     onStepDump: (d) => {
@@ -77,9 +76,9 @@ async function golden(name: string, prefer: 'webgpu' | 'wasm', maxCalls: number,
       xs.push(Array.from(d.x.slice(0, 64)));
     },
   });
-  const live = engine.liveTensors;
-  await engine.dispose();
-  return { backend: rt.backend.kind, diffs, xs, live, stats: res.stats };
+  const live = service.liveTensors;
+  await service.dispose();
+  return { backend: caps.backend, diffs, xs, live, stats: res.stats };
 }
 (window as unknown as { __golden: typeof golden }).__golden = golden;
 

@@ -36,25 +36,11 @@ export function bootstrap(): void {
   // the work in progress comes back after a reload, and is saved as it changes from then on
   const restored = restoreSession().finally(() => startSessionPersistence());
   if (!noAutoload) {
+    // a missing bundled set arrives as 'no-model' ("no model installed") from the engine service
     void loadModelSet({ kind: 'bundled' }).then(async (ok) => {
       // a set's own task defaults were applied on load: the person's saved choices win
       const saved = await restored;
       if (ok && saved) reapplyControls(saved);
-      if (!ok) {
-        // no bundled set: say plainly that no model is installed (the Models panel offers the rest)
-        const st = useAppStore.getState();
-        // a missing bundled set means "no model installed": a 404, or an HTML page where the
-        // manifest should be (servers that answer every path with index.html); other failures keep
-        // their own message
-        const missing = /\b404\b|not found|no such|not JSON \(.*'<'/i.test(st.modelError?.message ?? '');
-        if (st.modelStatus === 'error' && st.modelError && missing) {
-          st.modelLoadFailed({
-            code: 'no-model',
-            message: 'No model is installed in this copy of the app.',
-            hint: 'Open the Models panel and load a PGDiff model set from a web address or from files on your computer.',
-          });
-        }
-      }
     });
   }
 

@@ -135,10 +135,13 @@ describe('references and models slices', () => {
     s.getState().modelDownloadProgress({ file: 'restorer.onnx', loaded: 0, total: 300 });
     expect(selectModelDownloadFraction(s.getState())).toBeCloseTo(50 / 400, 9);
     const info = { name: 'tiny-test', version: '1', resolution: 64, roles: ['prior'], licence: 'MIT', totalBytes: 400, backend: 'wasm' as const, template: [] };
-    s.getState().modelLoaded(info);
+    s.getState().modelLoaded({ ...info, testOnly: true });
     expect(s.getState().modelStatus).toBe('ready');
     expect(s.getState().modelIsTestOnly).toBe(true);
-    s.getState().modelLoaded({ ...info, name: 'pgdiff-ffhq-512' }, false);
+    // the flag comes from the manifest (through the loader), never from the set's name
+    s.getState().modelLoaded(info);
     expect(s.getState().modelIsTestOnly).toBe(false);
+    s.getState().modelLoaded({ ...info, name: 'pgdiff-ffhq-512', testOnly: true });
+    expect(s.getState().modelIsTestOnly).toBe(true);
   });
 });

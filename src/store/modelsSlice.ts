@@ -21,12 +21,12 @@ export interface ModelsSlice {
   /** the role being initialised, while loading */
   modelLoadingRole: string | undefined;
   modelError: EngineErrorInfo | undefined;
-  /** true when the loaded set is a random-weight test set (manifest testOnly) */
+  /** true when the loaded set is a random-weight test set (the manifest's testOnly, as the loader reports it) */
   modelIsTestOnly: boolean;
   modelLoadStarted: (source: ModelSource) => void;
   modelDownloadProgress: (p: ModelFileProgress) => void;
   modelRoleLoading: (role: string) => void;
-  modelLoaded: (info: LoadedModelSetInfo, testOnly?: boolean) => void;
+  modelLoaded: (info: LoadedModelSetInfo) => void;
   modelLoadFailed: (error: EngineErrorInfo) => void;
 }
 
@@ -41,11 +41,6 @@ export function describeSource(source: ModelSource): string {
     case 'manifest-object':
       return source.baseUrl;
   }
-}
-
-/** Heuristic used when the engine does not say: test sets are named like "tiny-test" / "random". */
-export function looksTestOnly(info: LoadedModelSetInfo): boolean {
-  return /\b(test|random)\b/i.test(info.name) || /random weights/i.test(info.licence);
 }
 
 export const createModelsSlice: StateCreator<AppState, [], [], ModelsSlice> = (set) => ({
@@ -66,7 +61,7 @@ export const createModelsSlice: StateCreator<AppState, [], [], ModelsSlice> = (s
     }),
   modelDownloadProgress: (p) => set((s) => ({ modelProgress: { ...s.modelProgress, [p.file]: p } })),
   modelRoleLoading: (role) => set({ modelLoadingRole: role }),
-  modelLoaded: (info, testOnly) =>
+  modelLoaded: (info) =>
     set((s) => {
       // a set with its own per-task defaults: the current task starts from them
       const start = info.defaults ? taskStart(s.guidance.task, { ...s, modelInfo: info }) : undefined;
@@ -75,7 +70,7 @@ export const createModelsSlice: StateCreator<AppState, [], [], ModelsSlice> = (s
         modelStatus: 'ready',
         modelLoadingRole: undefined,
         modelError: undefined,
-        modelIsTestOnly: testOnly ?? looksTestOnly(info),
+        modelIsTestOnly: info.testOnly === true,
         ...(start ?? {}),
       };
     }),

@@ -20,7 +20,7 @@ describe('engine on the tiny model set (onnxruntime-node)', () => {
     expect(a.stats.priorCalls).toBe(10);
     expect(events.filter((e) => e === 'step')).toHaveLength(10);
     expect(events.at(-1)).toBe('done');
-    expect(ne.engine.liveTensors).toBe(0);
+    expect(ne.service.liveTensors).toBe(0);
     const b = await ne.restore(request('blind', img));
     expect(Buffer.from(b.images[0]!.data).equals(Buffer.from(a.images[0]!.data))).toBe(true);
     const c = await ne.restore(request('blind', img, { sampler: { kind: 'ddpm', steps: 'ddpm10', seed: 8 } }));

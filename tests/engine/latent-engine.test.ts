@@ -33,7 +33,7 @@ describe('engine on the tiny latent set (onnxruntime-node)', () => {
     expect(res.stats.priorCalls).toBe(10);
     expect(res.stats.readbackBytesBetweenSteps).toBe(0);
     expect(res.stats.phaseMs['decoder-vjp']).toBeGreaterThan(0);
-    expect(ne.engine.liveTensors).toBe(0);
+    expect(ne.service.liveTensors).toBe(0);
   });
 
   it('inpainting keeps the photo outside the mask byte for byte (switchable) and changes the hole', async () => {

@@ -1,28 +1,20 @@
 /**
- * Node-only helpers for tests and tools: onnxruntime-node runner for the face detector, and
+ * Node-only helpers for tests and tools: a runner for one ONNX file (the face detector, the mesh), and
  * image I/O with sharp. Not imported by workers/ code that ships to the browser.
  */
-import * as ort from 'onnxruntime-node';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
 import type { RgbaImage } from '../../workers/api';
-import type { DetectorRunner, RunnerTensor } from '../../workers/faces/detector';
+import type { DetectorRunner } from '../../workers/faces/detector';
+import { tensorRunner } from '../../workers/runtime/backend';
+import { createNodeBackend } from '../../workers/runtime/node';
 
+/** One ONNX file on onnxruntime-node, through the runtime's own session adapter (as the worker runs it). */
 export async function createOrtRunner(modelPath: string, threads = 1): Promise<{ run: DetectorRunner; release: () => Promise<void> }> {
-  const session = await ort.InferenceSession.create(modelPath, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-  });
-  const inputName = session.inputNames[0]!;
-  const run: DetectorRunner = async (input, dims) => {
-    const result = await session.run({ [inputName]: new ort.Tensor('float32', input, dims) });
-    const out: Record<string, RunnerTensor> = {};
-    for (const [name, t] of Object.entries(result)) {
-      out[name] = { data: t.data as Float32Array, dims: t.dims.map(Number) };
-    }
-    return out;
-  };
-  return { run, release: () => session.release() };
+  const backend = createNodeBackend(threads);
+  const session = await backend.createSession(new Uint8Array(await readFile(modelPath)), path.basename(modelPath));
+  return { run: tensorRunner(backend, session), release: () => backend.dispose() };
 }
 
 export async function loadRgba(path: string): Promise<RgbaImage> {

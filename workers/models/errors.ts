@@ -1,6 +1,17 @@
-/** Typed errors of model loading. Carry a code so they survive comlink (which transfers Error poorly). */
+/** Typed errors of model loading: `code` says why (the loader's own logic and tests read it). */
+import { CodedError, ERRORS, type ErrorCode } from '../shared/errors';
 
 export type ModelLoadErrorCode = 'not-found' | 'network' | 'integrity' | 'invalid-manifest' | 'too-large' | 'cancelled';
+
+/** The app's code (workers/shared/errors.ts) for each reason a load fails. */
+const APP_CODE: Record<ModelLoadErrorCode, ErrorCode> = {
+  'not-found': 'model-load-failed',
+  network: 'model-load-failed',
+  integrity: 'invalid-model',
+  'invalid-manifest': 'invalid-model',
+  'too-large': 'model-too-large',
+  cancelled: 'cancelled',
+};
 
 export class ModelLoadError extends Error {
   override name = 'ModelLoadError';
@@ -11,22 +22,25 @@ export class ModelLoadError extends Error {
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.file = options?.file;
-    this.hint = HINTS[code];
   }
   /** the file the error is about, when there is one */
   readonly file: string | undefined;
-  /** what the person can do next */
-  readonly hint: string;
-}
 
-const HINTS: Record<ModelLoadErrorCode, string> = {
-  'not-found': 'Check the manifest URL, or pick the manifest together with all the ONNX files it lists.',
-  network: 'Check the connection and try again; a model on another site must be served with CORS allowed.',
-  integrity: 'The file differs from the one the manifest describes: download or convert it again.',
-  'invalid-manifest': 'The manifest is damaged or not a PGDiff model-set manifest; make it with tools/make-manifest.ts.',
-  'too-large': 'Use a smaller (or fp16) model set, or the WASM backend, which has no per-buffer limit.',
-  cancelled: 'Loading was cancelled; start it again when ready.',
-};
+  /** the app's code for this failure */
+  get appCode(): ErrorCode {
+    return APP_CODE[this.code];
+  }
+
+  /** what the person can do next (from the one table) */
+  get hint(): string {
+    return ERRORS[this.appCode].hint;
+  }
+
+  /** The failure as the app's coded error, as it leaves the worker. */
+  toCoded(): CodedError {
+    return new CodedError(this.appCode, this.message);
+  }
+}
 
 export function isAbortError(e: unknown): boolean {
   return (

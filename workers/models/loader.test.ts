@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../api';
 import { CacheStorageModelStore } from './cache';
-import { ModelLoadError, checkFitsDevice, loadModelSet, modelFor, toLoadedModelSetInfo, type LoadOptions } from './loader';
+import { ModelLoadError, checkFitsDevice, loadModelSet, modelFor, type LoadOptions } from './loader';
 import { parseManifest } from './manifest';
 import { FileServer } from '../../tests/helpers/models/file-server';
 import { manifestJson, randomFile, sha256Of } from '../../tests/helpers/models/fixtures';
@@ -63,9 +63,13 @@ describe('loadModelSet from a URL', () => {
       for (let i = 1; i < ev.length; i++) expect(ev[i]!.loaded).toBeGreaterThan(ev[i - 1]!.loaded);
       expect(ev.at(-1)).toMatchObject({ loaded: ev[0]!.total, total: f === 'prior.onnx' ? 300_000 : 200_000 });
     }
-    const info = toLoadedModelSetInfo(set, 'wasm');
+    // the set's bytes by role and its info are made once, by the loader
+    expect(set.files.prior).toBe(modelFor(set, 'prior')!.bytes);
+    expect(set.files.restorer).toBe(modelFor(set, 'restorer')!.bytes);
+    const info = set.info;
     expect(info).toMatchObject({ name: 'fixture', version: '0.0.1', resolution: 64, roles: ['prior', 'restorer'], totalBytes: 500_000 });
     expect(info.template).toHaveLength(5);
+    expect(info.testOnly).toBe(true); // from the manifest (the fixture is a test set), not from its name
   });
 
   it('picks fp16 files with shader-f16', async () => {
@@ -185,10 +189,15 @@ describe('loadModelSet from a URL', () => {
     expect(e3.code).toBe('invalid-manifest');
     expect(e3.message).toMatch(/m3\/manifest\.json: version: unsupported manifest version number 7; this app reads version 1/);
 
-    server.files.set('/m4/manifest.json', new TextEncoder().encode('<html>'));
+    // a server that answers every path with its index page has no manifest there
+    server.files.set('/m4/manifest.json', new TextEncoder().encode('<!doctype html><html>'));
     const e4 = await rejection(loadModelSet({ kind: 'url', manifestUrl: server.url('/m4/manifest.json') }, { ...fast, store: null }));
-    expect(e4.code).toBe('invalid-manifest');
-    expect(e4.message).toMatch(/not JSON/);
+    expect(e4.code).toBe('not-found');
+    expect(e4.message).toMatch(/m4\/manifest\.json \(the server answered with an HTML page\)/);
+    server.files.set('/m5/manifest.json', new TextEncoder().encode('{"format": '));
+    const e5 = await rejection(loadModelSet({ kind: 'url', manifestUrl: server.url('/m5/manifest.json') }, { ...fast, store: null }));
+    expect(e5.code).toBe('invalid-manifest');
+    expect(e5.message).toMatch(/not JSON/);
   });
 
   it('loads the bundled set from <base>models/<name>/manifest.json', async () => {

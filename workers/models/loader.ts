@@ -3,12 +3,12 @@
  * Everything platform-specific (fetch, digest, cache) is injectable, so the same code runs in a
  * worker, on the main thread and in Node (tests, CLI).
  */
-import type { BackendKind, LoadedModelSetInfo, ModelSource, ProgressCallback } from '../api';
-import type { ModelEntry, ModelFile, ModelManifest, ModelRole } from './manifest-types';
+import type { LoadedModelSetInfo, ModelSource, ProgressCallback } from '../api';
+import type { ComponentManifest, ModelEntry, ModelFile, ModelManifest, ModelRole } from './manifest-types';
 import { defaultModelStore, type ModelStore } from './cache';
 import { DEFAULT_RETRY, downloadFile, sha256Hex, type DigestFn, type FetchLike, type RetryOptions } from './download';
 import { ModelLoadError, abortableSleep, isAbortError, throwIfCancelled } from './errors';
-import { ManifestError, fileBaseName, largestTensorOf, parseManifest, pickFile, resolveFileUrl, type Precision } from './manifest';
+import { ManifestError, fileBaseName, largestTensorOf, parseComponentManifest, parseManifest, pickFile, resolveFileUrl, type Precision } from './manifest';
 
 export { ModelLoadError } from './errors';
 export type { ModelLoadErrorCode } from './errors';
@@ -57,8 +57,18 @@ export interface LoadedModel {
   fromCache: boolean;
 }
 
-export interface LoadedModelSet {
+/** A model set whose files are in memory: what the engine loads. */
+export interface ModelSetBytes {
   manifest: ModelManifest;
+  files: Partial<Record<ModelRole, Uint8Array>>;
+}
+
+/** What the app shows about a set (LoadedModelSetInfo less the backend, which the runtime adds). */
+export type ModelSetInfo = Omit<LoadedModelSetInfo, 'backend'>;
+
+/** A loaded set: its bytes by role (ModelSetBytes), the info the app shows, and how each file was got. */
+export interface LoadedModelSet extends ModelSetBytes {
+  info: ModelSetInfo;
   /** the manifest's URL (undefined for picked files) */
   manifestUrl?: string;
   models: LoadedModel[];
@@ -71,18 +81,25 @@ export function modelFor(set: LoadedModelSet, role: ModelRole): LoadedModel | un
   return set.models.find((m) => m.role === role);
 }
 
-export function toLoadedModelSetInfo(set: LoadedModelSet, backend: BackendKind): LoadedModelSetInfo {
-  const m = set.manifest;
-  return {
-    name: m.name,
-    version: m.setVersion,
-    resolution: m.resolution,
-    roles: set.models.map((x) => x.role),
-    licence: m.licence,
-    totalBytes: set.totalBytes,
-    backend,
-    template: m.alignment.template.map(([x, y]) => [x, y] as [number, number]),
+/** The one place a set's files and info are made from what was loaded. */
+function finishSet(manifest: ModelManifest, models: LoadedModel[], warnings: string[], manifestUrl?: string): LoadedModelSet {
+  const files: Partial<Record<ModelRole, Uint8Array>> = {};
+  for (const m of models) files[m.role] = m.bytes;
+  const totalBytes = models.reduce((s, m) => s + m.bytes.byteLength, 0);
+  const info: ModelSetInfo = {
+    name: manifest.name,
+    version: manifest.setVersion,
+    resolution: manifest.resolution,
+    roles: models.map((x) => x.role),
+    licence: manifest.licence,
+    totalBytes,
+    template: manifest.alignment.template.map(([x, y]) => [x, y] as [number, number]),
+    ...(warnings.length ? { warnings } : {}),
+    ...(manifest.testOnly ? { testOnly: true } : {}),
+    ...(manifest.latent ? { latent: { channels: manifest.latent.channels, size: manifest.resolution / manifest.latent.downscale } } : {}),
+    ...(manifest.defaults ? { defaults: manifest.defaults } : {}),
   };
+  return { manifest, files, info, models, warnings, totalBytes, ...(manifestUrl !== undefined ? { manifestUrl } : {}) };
 }
 
 /**
@@ -155,7 +172,8 @@ function cacheWarning(action: string, e: unknown): string {
 }
 
 function bundledManifestUrl(name: string, base: string | undefined): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.includes('..'))
+  // a set's folder under models/, or a shared one under models/common/ (the face detector)
+  if (!/^(common\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.includes('..'))
     throw new ModelLoadError('not-found', `"${name}" is not a valid bundled model-set name`);
   let root = base;
   if (root === undefined) {
@@ -177,7 +195,7 @@ function parseOrThrow(json: unknown, source: string): ModelManifest {
 }
 
 /** Fetch and parse the manifest; when the network fails, fall back to the cached copy with a warning. */
-async function fetchManifest(ctx: Ctx, url: string): Promise<ModelManifest> {
+async function fetchManifest<M extends Listing>(ctx: Ctx, url: string, parse: (json: unknown, source: string) => M): Promise<M> {
   const { signal } = ctx.opts;
   const retry = ctx.opts.retry ?? DEFAULT_RETRY;
   const sleep = ctx.opts.sleep ?? abortableSleep;
@@ -219,7 +237,7 @@ async function fetchManifest(ctx: Ctx, url: string): Promise<ModelManifest> {
   if (text === undefined) {
     if (cached) {
       ctx.warn(`Could not reach ${url} (${describeError(netError)}); using the copy cached on ${new Date(cached.storedAt).toISOString()}.`);
-      return parseOrThrow(cached.json, `${url} (cached)`);
+      return parse(cached.json, `${url} (cached)`);
     }
     throw new ModelLoadError('network', `Could not download the manifest ${url}: ${describeError(netError)} (if it is on another site, that server may not allow cross-origin requests: CORS)`, { cause: netError });
   }
@@ -227,13 +245,18 @@ async function fetchManifest(ctx: Ctx, url: string): Promise<ModelManifest> {
   try {
     json = JSON.parse(text);
   } catch (e) {
+    // servers that answer every path with their index page: there is no manifest at this address
+    if (text.trimStart().startsWith('<')) throw new ModelLoadError('not-found', `No model-set manifest at ${url} (the server answered with an HTML page)`, { cause: e });
     throw new ModelLoadError('invalid-manifest', `Invalid model manifest ${url}: not JSON (${describeError(e)})`, { cause: e });
   }
-  const manifest = parseOrThrow(json, url);
+  const manifest = parse(json, url);
   if (ctx.store)
     await ctx.store.putManifest(url, json, { file: fileBaseName(url), set: manifest.name, setVersion: manifest.setVersion }).catch((e: unknown) => ctx.warn(cacheWarning(`cache the manifest of ${manifest.name}`, e)));
   return manifest;
 }
+
+/** What downloading needs of a manifest: a set's or a components manifest. */
+type Listing = Pick<ModelManifest, 'name' | 'setVersion' | 'models'>;
 
 interface Plan {
   entry: ModelEntry;
@@ -241,7 +264,7 @@ interface Plan {
   file: ModelFile;
 }
 
-function plan(manifest: ModelManifest, opts: LoadOptions): Plan[] {
+function plan(manifest: Listing, opts: LoadOptions): Plan[] {
   const roles = opts.roles;
   if (roles) {
     const missing = roles.filter((r) => !manifest.models.some((m) => m.role === r));
@@ -276,7 +299,8 @@ async function fromCache(ctx: Ctx, file: ModelFile, name: string): Promise<Uint8
   return bytes;
 }
 
-async function loadFromUrl(ctx: Ctx, manifest: ModelManifest, manifestUrl: string): Promise<LoadedModelSet> {
+/** Each planned file from the cache (re-hashed) or downloaded (sha256-checked, then cached). */
+async function loadFromUrl(ctx: Ctx, manifest: Listing, manifestUrl: string): Promise<LoadedModel[]> {
   const { opts } = ctx;
   const models: LoadedModel[] = [];
   for (const p of plan(manifest, opts)) {
@@ -318,7 +342,7 @@ async function loadFromUrl(ctx: Ctx, manifest: ModelManifest, manifestUrl: strin
     }
     models.push({ role: p.entry.role, entry: p.entry, precision: p.precision, file: p.file, location: url, bytes, fromCache: fromCacheHit });
   }
-  return { manifest, manifestUrl, models, warnings: ctx.warnings, totalBytes: models.reduce((s, m) => s + m.bytes.byteLength, 0) };
+  return models;
 }
 
 async function loadFromFiles(ctx: Ctx, files: { name: string; data: ArrayBuffer }[]): Promise<LoadedModelSet> {
@@ -368,7 +392,7 @@ async function loadFromFiles(ctx: Ctx, files: { name: string; data: ArrayBuffer 
     opts.onProgress?.({ status: 'download', file: name, loaded: p.file.bytes, total: p.file.bytes });
     models.push({ role: p.entry.role, entry: p.entry, precision: p.precision, file: p.file, location: name, bytes, fromCache: false });
   }
-  return { manifest, models, warnings: ctx.warnings, totalBytes: models.reduce((s, m) => s + m.bytes.byteLength, 0) };
+  return finishSet(manifest, models, ctx.warnings);
 }
 
 /** Load a model set. Throws ModelLoadError; cache problems only produce warnings. */
@@ -378,7 +402,7 @@ export async function loadModelSet(source: ModelSource, opts: LoadOptions = {}):
   switch (source.kind) {
     case 'bundled': {
       const url = bundledManifestUrl(source.name ?? DEFAULT_BUNDLED_SET, opts.bundledBaseUrl);
-      return loadFromUrl(ctx, await fetchManifest(ctx, url), url);
+      return fromUrl(ctx, await fetchManifest(ctx, url, parseOrThrow), url);
     }
     case 'url': {
       let url: string;
@@ -387,11 +411,47 @@ export async function loadModelSet(source: ModelSource, opts: LoadOptions = {}):
       } catch {
         throw new ModelLoadError('not-found', `"${source.manifestUrl}" is not a valid URL`);
       }
-      return loadFromUrl(ctx, await fetchManifest(ctx, url), url);
+      return fromUrl(ctx, await fetchManifest(ctx, url, parseOrThrow), url);
     }
     case 'manifest-object':
-      return loadFromUrl(ctx, parseOrThrow(source.manifest, source.baseUrl), source.baseUrl);
+      return fromUrl(ctx, parseOrThrow(source.manifest, source.baseUrl), source.baseUrl);
     case 'files':
       return loadFromFiles(ctx, source.files);
+  }
+}
+
+async function fromUrl(ctx: Ctx, manifest: ModelManifest, url: string): Promise<LoadedModelSet> {
+  return finishSet(manifest, await loadFromUrl(ctx, manifest, url), ctx.warnings, url);
+}
+
+/** The bundled components (face detector and mesh): public/models/common/face-detector/manifest.json. */
+export const FACE_COMPONENTS = 'common/face-detector';
+
+export interface LoadedComponents {
+  manifest: ComponentManifest;
+  files: Partial<Record<ModelRole, Uint8Array>>;
+  warnings: string[];
+}
+
+/**
+ * Load a components manifest (the face detector and mesh) with the same sha256 checks, cache and offline
+ * fallback as a model set. `name` is its folder under <base>models/ (default FACE_COMPONENTS).
+ */
+export async function loadComponents(name: string = FACE_COMPONENTS, opts: LoadOptions = {}): Promise<LoadedComponents> {
+  const ctx = makeCtx(opts);
+  throwIfCancelled(opts.signal, 'loading models');
+  const url = bundledManifestUrl(name, opts.bundledBaseUrl);
+  const manifest = await fetchManifest(ctx, url, parseComponentsOrThrow);
+  const files: Partial<Record<ModelRole, Uint8Array>> = {};
+  for (const m of await loadFromUrl(ctx, manifest, url)) files[m.role] = m.bytes;
+  return { manifest, files, warnings: ctx.warnings };
+}
+
+function parseComponentsOrThrow(json: unknown, source: string): ComponentManifest {
+  try {
+    return parseComponentManifest(json, source);
+  } catch (e) {
+    if (e instanceof ManifestError) throw new ModelLoadError('invalid-manifest', e.message, { cause: e });
+    throw e;
   }
 }

@@ -11,6 +11,7 @@ export type ModelRole =
   | 'perceptual'
   | 'discriminator'
   | 'face-detector'
+  | 'face-landmarks'
   | 'decoder'
   | 'decoder-vjp'
   | 'encoder';
@@ -51,7 +52,8 @@ export interface ModelEntry {
  * - perceptual, discriminator (model-based properties, the extension point): a GRADIENT graph with
  *   inputs x0 (1,3,H,W) [and y (1,3,H,W), the input photo] -> grad (1,3,H,W) = dL/dx0 of its own loss
  *   (e.g. a VGG feature distance to y, or -log D(x0)), unweighted; the engine weights and sums it.
- * - face-detector: see workers/faces/README.md.
+ * - face-detector (BlazeFace), face-landmarks (the face mesh): see workers/faces/README.md. They come in a
+ *   components manifest (ComponentManifest below), not in a model set.
  * Latent sets (manifest.latent present; the prior samples latents, the properties stay in pixels):
  * - prior: x (1,C,h,w) NORMALISED latents (z - latent.mean) / latent.std, h = resolution / downscale;
  *   output (1,C|2C,h,w).
@@ -125,3 +127,17 @@ export interface ModelManifest {
 
 export type TaskId = 'blind' | 'colorization' | 'inpainting' | 'reference' | 'old-photo';
 
+
+/**
+ * Models the app uses whichever model set is loaded (the face detector and mesh): the same entries, sha256
+ * checks and cache as a model set, without the diffusion fields. format "pgdiff-components", version 1.
+ */
+export interface ComponentManifest {
+  format: 'pgdiff-components';
+  version: 1;
+  name: string;
+  setVersion: string;
+  description?: string;
+  licence: string;
+  models: ModelEntry[];
+}

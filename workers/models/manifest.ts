@@ -2,9 +2,12 @@
  * Validation of model-set manifests (shapes in manifest-types.ts) and small helpers the loader and
  * the engine share: which file of a role to use, and where it lives.
  */
-import type { LatentSpace, ModelEntry, ModelFile, ModelManifest, ModelRole, TaskDefaults, TaskId, TensorSpec } from './manifest-types';
+import type { ComponentManifest, LatentSpace, ModelEntry, ModelFile, ModelManifest, ModelRole, TaskDefaults, TaskId, TensorSpec } from './manifest-types';
 
 export const MANIFEST_FORMAT = 'pgdiff-model-set';
+export const COMPONENTS_FORMAT = 'pgdiff-components';
+/** Roles a components manifest may hold (the rest belong to model sets). */
+export const COMPONENT_ROLES: readonly ModelRole[] = ['face-detector', 'face-landmarks'];
 export const SUPPORTED_MANIFEST_VERSIONS: readonly number[] = [1];
 
 export const MODEL_ROLES: readonly ModelRole[] = [
@@ -15,6 +18,7 @@ export const MODEL_ROLES: readonly ModelRole[] = [
   'perceptual',
   'discriminator',
   'face-detector',
+  'face-landmarks',
   'decoder',
   'decoder-vjp',
   'encoder',
@@ -360,6 +364,50 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
   if (latent) manifest.latent = latent;
   if (defaults) manifest.defaults = defaults;
   return manifest;
+}
+
+/**
+ * Validate a components manifest (the face detector and mesh): the model entries of a model set, checked the
+ * same way, without the diffusion fields. Throws ManifestError listing every problem.
+ */
+export function parseComponentManifest(json: unknown, source: string): ComponentManifest {
+  const c = new Checker();
+  const fail = () => new ManifestError(source, c.issues);
+  const o = c.object(json, '');
+  if (!o) throw fail();
+  if (o.format !== COMPONENTS_FORMAT) {
+    c.fail('format', `expected "${COMPONENTS_FORMAT}", got ${describe(o.format)}`);
+    throw fail();
+  }
+  if (o.version !== 1) {
+    c.fail('version', `unsupported components manifest version ${describe(o.version)}; this app reads version 1`);
+    throw fail();
+  }
+  const name = c.string(o.name, 'name');
+  const setVersion = c.string(o.setVersion, 'setVersion');
+  const description = c.string(o.description, 'description', { optional: true });
+  const licence = c.string(o.licence, 'licence');
+  const models: ModelEntry[] = [];
+  if (!Array.isArray(o.models) || o.models.length === 0) c.fail('models', `expected a non-empty list of models, got ${describe(o.models)}`);
+  else
+    o.models.forEach((m, i) => {
+      const e = checkEntry(c, m, `models[${i}]`);
+      if (!e) return;
+      if (!COMPONENT_ROLES.includes(e.role))
+        c.fail(`models[${i}].role`, `role "${e.role}" belongs to a model set; a components manifest holds ${COMPONENT_ROLES.map((r) => `"${r}"`).join(', ')}`);
+      else if (models.some((x) => x.role === e.role)) c.fail(`models[${i}].role`, `role "${e.role}" appears more than once`);
+      else models.push(e);
+    });
+  if (c.issues.length > 0) throw fail();
+  return {
+    format: COMPONENTS_FORMAT,
+    version: 1,
+    name: name!,
+    setVersion: setVersion!,
+    licence: licence!,
+    models,
+    ...(description !== undefined ? { description } : {}),
+  };
 }
 
 function finiteList(c: Checker, v: unknown, path: string, length: number, { positive = false } = {}): number[] | undefined {

@@ -1,4 +1,5 @@
-import type { BackendKind } from '../api';
+import type { BackendKind, Capabilities } from '../api';
+import { CodedError } from '../shared/errors';
 
 /**
  * onnxruntime behind one interface (transformers.js style): the engine asks this module to run a
@@ -45,9 +46,19 @@ export interface ReadbackStats {
   largest: number;
 }
 
+/** Per-session choices. */
+export interface SessionOptions {
+  /**
+   * 'cpu': run this session on the CPU provider (WASM in the browser) whatever the backend uses, with its
+   * outputs in CPU memory: small models run once per photo (the face detector), for which compiling WebGPU
+   * shaders takes longer than running them.
+   */
+  device?: 'cpu';
+}
+
 export interface Backend {
   readonly kind: BackendKind;
-  createSession(model: Uint8Array, label: string): Promise<Session>;
+  createSession(model: Uint8Array, label: string, options?: SessionOptions): Promise<Session>;
   tensor(data: Float32Array, dims: readonly number[]): RtTensor;
   int64(values: readonly number[]): RtTensor;
   /**
@@ -65,23 +76,31 @@ export interface Backend {
 export interface OrtBackendOptions {
   kind: BackendKind;
   executionProviders: unknown[];
+  /** the providers of a session created with { device: 'cpu' } (default: executionProviders) */
+  cpuExecutionProviders?: unknown[];
   /** keep outputs on the GPU (WebGPU: gpu-buffer) */
   gpuOutputs: boolean;
   extraSessionOptions?: Record<string, unknown>;
 }
 
-export class BackendError extends Error {
+export type BackendErrorCode = 'gpu-out-of-memory' | 'device-lost' | 'invalid-model' | 'internal';
+
+export class BackendError extends CodedError {
+  declare readonly code: BackendErrorCode;
   constructor(
-    readonly code: 'gpu-out-of-memory' | 'device-lost' | 'invalid-model' | 'internal',
+    code: BackendErrorCode,
     message: string,
     readonly label?: string,
   ) {
-    super(message);
+    super(code, message);
     this.name = 'BackendError';
   }
 }
 
-/** Sort a runtime failure into the codes the UI explains to people. */
+/**
+ * Sort an onnxruntime failure into the codes the UI explains to people. onnxruntime reports failures as
+ * plain messages only, so this (inside the runtime, where those messages come from) is the one place that reads them.
+ */
 export function classifyRuntimeError(err: unknown, label: string): BackendError {
   if (err instanceof BackendError) return err;
   const msg = err instanceof Error ? err.message : String(err);
@@ -109,13 +128,14 @@ export function createOrtBackend(ort: OrtLike, opts: OrtBackendOptions): Backend
       readbacks.elements = 0;
       readbacks.largest = 0;
     },
-    async createSession(model, label) {
+    async createSession(model, label, options) {
+      const cpu = options?.device === 'cpu';
       let inner: OrtSessionLike;
       try {
         inner = await ort.InferenceSession.create(model, {
-          executionProviders: opts.executionProviders,
+          executionProviders: cpu ? (opts.cpuExecutionProviders ?? opts.executionProviders) : opts.executionProviders,
           graphOptimizationLevel: 'all',
-          ...(opts.gpuOutputs ? { preferredOutputLocation: 'gpu-buffer' } : {}),
+          ...(opts.gpuOutputs && !cpu ? { preferredOutputLocation: 'gpu-buffer' } : {}),
           ...opts.extraSessionOptions,
         });
       } catch (err) {
@@ -165,4 +185,40 @@ export function createOrtBackend(ort: OrtLike, opts: OrtBackendOptions): Backend
       for (const s of Array.from(sessions)) await s.dispose();
     },
   };
+}
+
+/** A one-input model as a function of plain arrays (what workers/faces calls a DetectorRunner). */
+export type TensorRunner = (input: Float32Array, dims: number[]) => Promise<Record<string, { data: Float32Array; dims: number[] }>>;
+
+/**
+ * The one session adapter for plain-array callers (the face detector and mesh, in the worker and in Node tools):
+ * feeds the session's first input, reads every output back and disposes the tensors.
+ */
+export function tensorRunner(backend: Backend, session: Session): TensorRunner {
+  const input = session.inputNames[0];
+  if (input === undefined) throw new BackendError('invalid-model', `${session.label} has no input`, session.label);
+  return async (data, dims) => {
+    const feed = backend.tensor(data, dims);
+    try {
+      const out = await session.run({ [input]: feed });
+      const res: Record<string, { data: Float32Array; dims: number[] }> = {};
+      for (const [name, t] of Object.entries(out)) {
+        res[name] = { data: await backend.read(t, false), dims: [...t.dims] };
+        t.dispose();
+      }
+      return res;
+    } finally {
+      feed.dispose();
+    }
+  };
+}
+
+/** Where the engine runs: a backend, what it can do, and news of a lost GPU device. */
+export interface Runtime {
+  readonly backend: Backend;
+  readonly capabilities: Capabilities;
+  /** the WebGPU adapter's buffer limits (model files are checked against them before downloading) */
+  readonly limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  /** cb runs once if the GPU device is lost (never on CPU runtimes) */
+  onDeviceLost(cb: () => void): void;
 }

@@ -1,6 +1,6 @@
 import type * as OrtWebModule from 'onnxruntime-web/webgpu';
 import type { Capabilities } from '../api';
-import { createOrtBackend, type Backend, type OrtLike } from './backend';
+import { createOrtBackend, type Backend, type OrtLike, type Runtime } from './backend';
 
 /**
  * onnxruntime-web in the worker: WebGPU when the adapter works, else WASM (same numbers, slower).
@@ -34,12 +34,7 @@ export function isSoftwareAdapter(info: { isFallbackAdapter?: boolean; vendor?: 
   return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render|warp/i.test(text);
 }
 
-export interface WebRuntime {
-  backend: Backend;
-  capabilities: Capabilities;
-  limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
-  ort: OrtWeb;
-}
+export type WebRuntime = Runtime;
 
 function threadCount(): number {
   const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
@@ -47,7 +42,7 @@ function threadCount(): number {
   return g.crossOriginIsolated ? Math.max(1, Math.min(4, g.navigator?.hardwareConcurrency ?? 1)) : 1;
 }
 
-export async function probeWebGpu(): Promise<{ ok: boolean; reason?: string; shaderF16: boolean; adapter?: string; software?: boolean; limits?: WebRuntime['limits'] }> {
+export async function probeWebGpu(): Promise<{ ok: boolean; reason?: string; shaderF16: boolean; adapter?: string; software?: boolean; limits?: Runtime['limits'] }> {
   const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
   if (!gpu) return { ok: false, shaderF16: false, reason: 'This browser does not offer WebGPU (navigator.gpu is missing).' };
   try {
@@ -77,11 +72,14 @@ export async function createWebRuntime(prefer: DevicePreference = 'auto'): Promi
     probe.reason = `The WebGPU adapter (${probe.adapter ?? 'unknown'}) is a software renderer, about 100x slower than running on the CPU here, so the CPU (WebAssembly) is used. Choose "Use WebGPU anyway" to override.`;
   }
   const useGpu = probe.ok && !skipSoftware;
-  const backend = createOrtBackend(ort as unknown as OrtLike, {
+  const ortBackend = createOrtBackend(ort as unknown as OrtLike, {
     kind: useGpu ? 'webgpu' : 'wasm',
     executionProviders: useGpu ? ['webgpu', 'wasm'] : ['wasm'],
+    cpuExecutionProviders: ['wasm'],
     gpuOutputs: useGpu,
   });
+  const lost = useGpu ? watchDeviceLost(ortBackend, () => ort.env.webgpu.device) : undefined;
+  const backend = lost?.backend ?? ortBackend;
   const capabilities: Capabilities = {
     webgpu: probe.ok,
     shaderF16: probe.shaderF16,
@@ -93,5 +91,39 @@ export async function createWebRuntime(prefer: DevicePreference = 'auto'): Promi
     ...(probe.limits ? { maxBufferSize: probe.limits.maxBufferSize } : {}),
     ...(!useGpu && probe.reason ? { fallbackReason: probe.reason } : {}),
   };
-  return { backend, capabilities, ort, ...(probe.limits ? { limits: probe.limits } : {}) };
+  return {
+    backend,
+    capabilities,
+    onDeviceLost: (cb) => lost?.listeners.push(cb),
+    ...(probe.limits ? { limits: probe.limits } : {}),
+  };
+}
+
+/**
+ * Report a lost GPU device. onnxruntime creates its GPUDevice with the first WebGPU session, and
+ * `ort.env.webgpu.device` is a promise of it (reading it earlier would make a device of its own), so the
+ * watch starts after the first session is created.
+ */
+export function watchDeviceLost(backend: Backend, device: () => Promise<{ lost: Promise<unknown> } | undefined>): { backend: Backend; listeners: (() => void)[] } {
+  const listeners: (() => void)[] = [];
+  let watching = false;
+  const watch = () => {
+    if (watching) return;
+    watching = true;
+    void device()
+      .then((d) => d?.lost)
+      .then((info) => {
+        if (info !== undefined) for (const cb of listeners.splice(0)) cb();
+      })
+      .catch(() => undefined);
+  };
+  const wrapped: Backend = {
+    ...backend,
+    async createSession(model, label, options) {
+      const session = await backend.createSession(model, label, options);
+      if (options?.device !== 'cpu') watch();
+      return session;
+    },
+  };
+  return { backend: wrapped, listeners };
 }

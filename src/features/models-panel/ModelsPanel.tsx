@@ -156,10 +156,9 @@ function useTestOnlyGate(preview: ManifestPreview | undefined) {
   return { allowed: !preview?.testOnly || ack, gate };
 }
 
-async function loadAndFlag(source: ModelSource, preview: ManifestPreview | undefined, onDone: () => void) {
+async function loadAndFlag(source: ModelSource, onDone: () => void) {
+  // the loaded info says whether the set is a test set (its manifest's testOnly)
   const ok = await loadModelSet(source);
-  const st = useAppStore.getState();
-  if (ok && st.modelInfo && preview) st.modelLoaded(st.modelInfo, preview.testOnly);
   if (ok) void requestPersistentStorage();
   onDone();
 }
@@ -230,7 +229,7 @@ function FromUrl({ onLoaded }: { onLoaded: () => void }) {
             type="button"
             className="button button--primary"
             disabled={busy || !allowed}
-            onClick={() => void loadAndFlag({ kind: 'url', manifestUrl: preview.url }, preview.p, onLoaded)}
+            onClick={() => void loadAndFlag({ kind: 'url', manifestUrl: preview.url }, onLoaded)}
             data-testid="models-url-load"
           >
             {preview.p.testOnly ? 'Load the test model' : 'Download and use this set'}
@@ -271,7 +270,7 @@ function FromFiles({ onLoaded }: { onLoaded: () => void }) {
 
   const load = async () => {
     const data = await Promise.all(files.map(async (f) => ({ name: f.name, data: await f.arrayBuffer() })));
-    await loadAndFlag({ kind: 'files', files: data }, preview, onLoaded);
+    await loadAndFlag({ kind: 'files', files: data }, onLoaded);
   };
 
   return (
