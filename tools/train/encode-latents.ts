@@ -27,9 +27,9 @@ const session = await ort.InferenceSession.create(values.encoder, {
   graphOptimizationLevel: 'all',
 });
 const batch = Number(values.batch);
-// val first, then train, then the restorer's degraded copies (degrade_chunks.py), then mirrored copies:
+// val first, then the restorer's degraded copies (degrade_chunks.py), then train, then mirrored copies:
 // what the trainers need first is ready first
-const order = ['val', 'valdeg', 'train', 'deg', 'trainflip'];
+const order = ['val', 'valdeg', 'deg', 'train', 'trainflip'];
 const rank = (f: string) => order.indexOf(/^img_([a-z]+)_/.exec(f)![1]!);
 const chunks = readdirSync(dir)
   .filter((f) => /^img_(val|valdeg|train|deg|trainflip)_\d{3}\.npy$/.test(f))

@@ -25,6 +25,12 @@ ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
 
+# OpenBLAS's worker thread makes the main thread spin on sched_yield while it waits; on this shared 2-core machine
+# that put more than half of the trainer's time in the kernel (measured: 16 s per step -> 2 s with one BLAS thread).
+# torch.set_num_threads still sets the convolutions' threads.
+for _v in ('OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
+    os.environ.setdefault(_v, '1')
+
 import numpy as np
 import torch
 import torch.nn as nn
