@@ -9,7 +9,7 @@
  *        [--threads 1]
  *
  * Writes docs/quality/results.json (every number), docs/quality/results.md (the tables) and side-by-side
- * images docs/quality/<task>.png. Metrics: workers/metrics (NIQE, PSNR, colour statistics, identity cosine).
+ * images docs/quality/<task>.png. Metrics: tools/quality/metrics (NIQE, PSNR, colour statistics, identity cosine).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -100,18 +100,20 @@ export async function createWebRuntime(prefer: DevicePreference = 'auto'): Promi
 }
 
 /**
- * Report a lost GPU device. onnxruntime creates its GPUDevice with the first WebGPU session, and
- * `ort.env.webgpu.device` is a promise of it (reading it earlier would make a device of its own), so the
- * watch starts after the first session is created.
+ * Report a lost GPU device. onnxruntime creates its GPUDevice with the first WebGPU session (reading
+ * `ort.env.webgpu.device` earlier would make a device of its own), so the watch starts after the first GPU
+ * session is created. onnxruntime-web 1.30 gives the device itself there, its typings a promise: both are read.
  */
-export function watchDeviceLost(backend: Backend, device: () => Promise<{ lost: Promise<unknown> } | undefined>): { backend: Backend; listeners: (() => void)[] } {
+export function watchDeviceLost(backend: Backend, device: () => unknown): { backend: Backend; listeners: (() => void)[] } {
   const listeners: (() => void)[] = [];
   let watching = false;
   const watch = () => {
     if (watching) return;
     watching = true;
-    void device()
-      .then((d) => d?.lost)
+    // a GPUDevice, or (as onnxruntime-common documents it) a promise of one
+    void Promise.resolve()
+      .then(device)
+      .then((d) => (d as { lost?: Promise<unknown> } | undefined)?.lost)
       .then((info) => {
         if (info !== undefined) for (const cb of listeners.splice(0)) cb();
       })
