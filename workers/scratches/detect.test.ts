@@ -83,10 +83,13 @@ describe('scratch detector (synthetic)', () => {
 });
 
 describe.runIf(existsSync(T))('scratch detector on real old photos', () => {
-  it('old_photos/med_scratch/0_7.jpg against its scratch mask', async () => {
+  it('old_photos/med_scratch/0_7.jpg against its scratch mask, at full resolution', async () => {
     const img = await load(`${T}old_photos/med_scratch/0_7.jpg`);
     const gt = await load(`${T}old_photos/scratch_masks/0_7.jpg`);
+    expect(img.width).toBe(512);
+    const t0 = performance.now();
     const m = detectScratchMask(img);
+    const ms = performance.now() - t0;
     let tp = 0;
     let fp = 0;
     let fn = 0;
@@ -98,19 +101,47 @@ describe.runIf(existsSync(T))('scratch detector on real old photos', () => {
     }
     const precision = tp / (tp + fp);
     const recall = tp / (tp + fn);
-    const iou = tp / (tp + fp + fn);
-    console.log(`scratch 0_7: precision ${precision.toFixed(3)} recall ${recall.toFixed(3)} IoU ${iou.toFixed(3)}`);
-    // measured 0.925 / 0.270 / 0.264: precise but conservative (the person extends it with the brush)
+    console.log(`scratch 0_7: precision ${precision.toFixed(3)} recall ${recall.toFixed(3)} ${ms.toFixed(0)} ms at 512 px`);
+    // measured 0.863 / 0.320 (the issue's target, recall 0.6 at precision 0.8, is NOT reached: see README)
     expect(precision).toBeGreaterThan(0.8);
-    expect(recall).toBeGreaterThan(0.2);
-    expect(iou).toBeGreaterThan(0.2);
+    expect(recall).toBeGreaterThan(0.3);
+  });
+  it('finds a sharp-edged white blotch pasted on a real old photo, and nothing new elsewhere', async () => {
+    const img = await load(`${T}old_photos/med/063_Judy_Garland_00.png`);
+    const before = detectScratchMask(img);
+    const w = img.width;
+    const blot = new Uint8Array(w * img.height);
+    // an irregular blotch of three overlapping discs (about 50 x 30 px) on the cheek, paper white with grain
+    const discs: [number, number, number][] = [[330, 330, 14], [350, 325, 12], [342, 342, 10]];
+    for (let y = 0; y < img.height; y++)
+      for (let x = 0; x < w; x++) {
+        if (!discs.some(([cx, cy, r]) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r)) continue;
+        const i = y * w + x;
+        blot[i] = 1;
+        const v = 244 + ((x * 7 + y * 13) % 5) - 2;
+        img.data[i * 4] = img.data[i * 4 + 1] = img.data[i * 4 + 2] = v;
+      }
+    const after = detectScratchMask(img);
+    let hit = 0;
+    let total = 0;
+    let newOutside = 0;
+    for (let i = 0; i < blot.length; i++) {
+      if (blot[i]) {
+        total++;
+        hit += after[i] as number;
+      } else if (after[i] && !before[i]) newOutside++;
+    }
+    console.log(`blotch: ${((100 * hit) / total).toFixed(1)}% of ${total} px found, ${newOutside} px newly flagged outside`);
+    expect(hit / total).toBeGreaterThan(0.9);
+    // the 1 px growth around the blotch is allowed; nothing else appears
+    expect(newOutside).toBeLessThan(0.25 * total);
   });
   it('flags few pixels on clean faces', async () => {
-    const files = ['cropped_faces/0040.png', 'cropped_faces/0128.png', 'old_photos/med/051_Eminem_00.png', 'old_photos/med/015_John_Travolta_00.png'];
+    const files = ['cropped_faces/0040.png', 'cropped_faces/0128.png', 'old_photos/med/051_Eminem_00.png', 'old_photos/med/063_Judy_Garland_00.png'];
     for (const f of files) {
       const frac = fraction(detectScratchMask(await load(T + f)));
       console.log(`clean ${f}: ${(frac * 100).toFixed(2)}% flagged`);
-      expect(frac).toBeLessThan(0.04);
+      expect(frac).toBeLessThan(0.03);
     }
   });
 });

@@ -1,22 +1,24 @@
 /**
- * Automatic scratch detection for old photos (pure TypeScript, no DOM): thin, long, bright (and
- * optionally dark) line structures become a mask (white = scratch) that the person then edits.
+ * Automatic scratch detection for old photos (pure TypeScript, no DOM): thin bright (and optionally dark) lines and
+ * bright blotches become a mask (white = scratch) that the person then edits.
  *
- * Method (classical mathematical morphology):
+ * Method (classical: morphology and a multi-orientation line detector; sizes given at 512 px and scaled):
  * 1. luminance L, lightly denoised with a 3x3 box (JPEG noise);
- * 2. white top-hat T = L - open(L, square): what is brighter than its surroundings and thinner than
- *    the square (dark lines: black top-hat close(L) - L, off by default because eyelids, brows and lips
- *    are thin dark lines too);
- * 3. "path" response R = max over orientations of open(T, line segment): keeps only thin structures
- *    that are also LONG in some direction (removes specular dots, skin pores, noise);
- * 4. texture correction: R minus the local mean of T (knitwear, hair and film grain have a high
- *    top-hat everywhere, an isolated scratch does not), then a hysteresis threshold (a strong seed
- *    threshold, a weaker one to follow the scratch);
- * 5. cleanup: drop small connected components, then dilate so the mask covers the scratch edges.
+ * 2. white top-hat T = L - open(L, 9x9 square): what is brighter than its surroundings and thinner than the
+ *    square (dark lines: black top-hat close(L) - L, off by default: eyelids, brows and lips are thin dark lines);
+ * 3. line detector: R = max over 12 orientations of the mean of T along a 21 px segment, minus the mean of T in
+ *    the 21x21 square around it. A line scores its full contrast in one direction; a dot scores 1/21 of it;
+ *    texture (hair, knitwear, grain) is high in every direction and cancels against the square's mean;
+ * 4. hysteresis on R (seed 22, follow 11 grey levels); connected components smaller than 30 px or not elongated
+ *    (length^2 / area from the second moments under 4: spots and knit) are dropped;
+ * 5. blotches: L - open(L, 25x25) above 25 grey levels, at least 40 px, with a sharp edge (mean gradient on the
+ *    border at least 0.15 of the contrast per pixel: a cut edge, where a highlight fades out), flat (std <= 12), not a long band (elongation <= 8: a print's white border is one) and near the photo's white (mean >= 0.9 of its
+ *    99.5th percentile) inside: lost emulsion shows the paper; eyes, teeth and lips are bright but not flat white;
+ * 6. dilate by 1 px so the mask covers the scratch edges.
  */
 import type { RgbaImage } from '../api';
 import type { Plane } from './morphology';
-import { boxMean, lineOpen, squareFilter, squareOpen, squareClose } from './morphology';
+import { boxMean, lineOffsets, squareFilter, squareOpen, squareClose } from './morphology';
 
 export interface ScratchOptions {
   /** detect bright scratches (the usual cracked-emulsion kind) */
@@ -25,8 +27,8 @@ export interface ScratchOptions {
   dark: boolean;
   /** widest scratch, in pixels at 512 px (scaled with the image) */
   maxWidth: number;
-  /** shortest scratch segment, in pixels at 512 px */
-  minLength: number;
+  /** length of the line detector's segment, in pixels at 512 px */
+  lineLength: number;
   /** number of line orientations over 180 degrees */
   orientations: number;
   /** seed threshold on the line response, in grey levels (0-255) */
@@ -35,26 +37,44 @@ export interface ScratchOptions {
   low: number;
   /** connected components smaller than this (pixels at 512 px) are dropped */
   minArea: number;
+  /** components rounder than this (length^2 / area) are dropped: spots, not scratches */
+  minElongation: number;
+  /** detect bright blotches (lost emulsion) */
+  blotches: boolean;
+  /** widest blotch, in pixels at 512 px */
+  blotchSize: number;
+  /** a blotch is this many grey levels brighter than its surroundings */
+  blotchContrast: number;
+  /** smallest blotch, in pixels at 512 px */
+  blotchMinArea: number;
+  /** a sharp edge: mean gradient on the border (per pixel at 512 px) at least this share of the blotch's contrast */
+  blotchEdge: number;
+  /** a blotch's mean is at least this share of the photo's white (99.5th percentile) */
+  blotchWhite: number;
+  /** a blotch is flat inside: standard deviation at most this many grey levels */
+  blotchFlat: number;
   /** final dilation radius in pixels */
   grow: number;
-  /** subtract this times the local mean top-hat (texture such as knitwear or hair is not a scratch) */
-  texture: number;
-  /** radius of that local mean, in pixels at 512 px */
-  textureRadius: number;
 }
 
 export const DEFAULT_SCRATCH_OPTIONS: ScratchOptions = {
   bright: true,
   dark: false,
   maxWidth: 9,
-  minLength: 25,
+  lineLength: 21,
   orientations: 12,
-  high: 16,
-  low: 7,
-  minArea: 60,
-  grow: 2,
-  texture: 1,
-  textureRadius: 10,
+  high: 22,
+  low: 11,
+  minArea: 30,
+  minElongation: 4,
+  blotches: true,
+  blotchSize: 25,
+  blotchContrast: 25,
+  blotchMinArea: 40,
+  blotchEdge: 0.15,
+  blotchWhite: 0.9,
+  blotchFlat: 12,
+  grow: 1,
 };
 
 export function luminance(image: RgbaImage): Plane {
@@ -68,66 +88,69 @@ export function luminance(image: RgbaImage): Plane {
 }
 
 function boxBlur3(p: Plane): Plane {
-  const { width: w, height: h, data } = p;
+  return boxMean(p, 1);
+}
+
+/** Mean of `src` along a centred digital segment (borders replicated). */
+function lineMean(src: Plane, offsets: [number, number][]): Float32Array {
+  const { width: w, height: h, data } = src;
   const out = new Float32Array(w * h);
+  let m = 0;
+  for (const [dx, dy] of offsets) m = Math.max(m, Math.abs(dx), Math.abs(dy));
+  const flat = Int32Array.from(offsets.map(([dx, dy]) => dy * w + dx));
+  const n = flat.length;
+  const inv = 1 / n;
   for (let y = 0; y < h; y++) {
+    const inner = y >= m && y < h - m;
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = Math.min(h - 1, Math.max(0, y + dy));
-        for (let dx = -1; dx <= 1; dx++) {
+      if (inner && x >= m && x < w - m) {
+        const base = y * w + x;
+        for (let k = 0; k < n; k++) s += data[base + (flat[k] as number)] as number;
+      } else {
+        for (const [dx, dy] of offsets) {
           const xx = Math.min(w - 1, Math.max(0, x + dx));
+          const yy = Math.min(h - 1, Math.max(0, y + dy));
           s += data[yy * w + xx] as number;
         }
       }
-      out[y * w + x] = s / 9;
+      out[y * w + x] = s * inv;
     }
   }
-  return { width: w, height: h, data: out };
+  return out;
 }
 
-/** Line response: max over orientations of the line opening, minus the local texture level. */
-function lineResponse(
-  t: Plane,
-  halfLength: number,
-  orientations: number,
-  texture: number,
-  textureRadius: number,
-): Float32Array {
-  const raw = new Float32Array(t.data.length);
+/** Line detector: max over orientations of the mean along a segment, minus the mean over the square around it. */
+function lineResponse(t: Plane, halfLength: number, orientations: number): Float32Array {
+  const best = new Float32Array(t.data.length).fill(-Infinity);
   for (let k = 0; k < orientations; k++) {
-    const o = lineOpen(t, halfLength, (Math.PI * k) / orientations).data;
-    for (let i = 0; i < raw.length; i++) if ((o[i] as number) > (raw[i] as number)) raw[i] = o[i] as number;
+    const o = lineMean(t, lineOffsets(halfLength, (Math.PI * k) / orientations));
+    for (let i = 0; i < best.length; i++) if ((o[i] as number) > (best[i] as number)) best[i] = o[i] as number;
   }
-  if (texture > 0) {
-    const local = boxMean(t, textureRadius).data;
-    for (let i = 0; i < raw.length; i++) raw[i] = (raw[i] as number) - texture * (local[i] as number);
-  }
-  return raw;
+  const local = boxMean(t, halfLength).data;
+  for (let i = 0; i < best.length; i++) best[i] = (best[i] as number) - (local[i] as number);
+  return best;
 }
 
-/** Connected components (8-neighbour) of `on`; keeps those reaching a seed with area >= minArea. */
-function hysteresis(
-  strong: Uint8Array,
-  weak: Uint8Array,
-  width: number,
-  height: number,
-  minArea: number,
-): Uint8Array {
-  const out = new Uint8Array(width * height);
-  const label = new Int32Array(width * height).fill(-1);
+interface Component {
+  pixels: number[];
+  hasSeed: boolean;
+}
+
+/** Connected components (8-neighbour) of `on`, each with its pixels and whether it touches a seed. */
+function components(on: Uint8Array, seed: Uint8Array | undefined, width: number, height: number, visit: (c: Component) => void): void {
+  const seen = new Uint8Array(width * height);
   const stack: number[] = [];
-  const comp: number[] = [];
-  for (let start = 0; start < weak.length; start++) {
-    if (!weak[start] || label[start] !== -1) continue;
-    comp.length = 0;
+  for (let start = 0; start < on.length; start++) {
+    if (!on[start] || seen[start]) continue;
+    const pixels: number[] = [];
     let hasSeed = false;
     stack.push(start);
-    label[start] = start;
+    seen[start] = 1;
     while (stack.length) {
       const i = stack.pop() as number;
-      comp.push(i);
-      if (strong[i]) hasSeed = true;
+      pixels.push(i);
+      if (!seed || seed[i]) hasSeed = true;
       const x = i % width;
       const y = (i - x) / width;
       for (let dy = -1; dy <= 1; dy++) {
@@ -137,16 +160,43 @@ function hysteresis(
           const xx = x + dx;
           if (xx < 0 || xx >= width) continue;
           const j = yy * width + xx;
-          if (weak[j] && label[j] === -1) {
-            label[j] = start;
+          if (on[j] && !seen[j]) {
+            seen[j] = 1;
             stack.push(j);
           }
         }
       }
     }
-    if (hasSeed && comp.length >= minArea) for (const i of comp) out[i] = 1;
+    visit({ pixels, hasSeed });
   }
-  return out;
+}
+
+/** length^2 / area from the component's second moments: 1.33 for a square or disc, 1.33 * length / width for a bar. */
+export function elongation(pixels: readonly number[], width: number): number {
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  for (const i of pixels) {
+    const x = i % width;
+    const y = (i - x) / width;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    syy += y * y;
+    sxy += x * y;
+  }
+  const n = pixels.length;
+  const mx = sx / n;
+  const my = sy / n;
+  const cxx = sxx / n - mx * mx + 1 / 12; // + 1/12: a pixel is a unit square, not a point
+  const cyy = syy / n - my * my + 1 / 12;
+  const cxy = sxy / n - mx * my;
+  const tr = cxx + cyy;
+  const l1 = tr / 2 + Math.sqrt(Math.max(0, (tr * tr) / 4 - (cxx * cyy - cxy * cxy)));
+  const length = 4 * Math.sqrt(l1);
+  return (length * length) / n;
 }
 
 function dilateBinary(m: Uint8Array, width: number, height: number, radius: number): Uint8Array {
@@ -205,17 +255,13 @@ export function detectScratchMask(image: RgbaImage, options: Partial<ScratchOpti
   return detectAtSize(image, options);
 }
 
-function detectAtSize(image: RgbaImage, options: Partial<ScratchOptions>): Uint8Array {
-  const o = { ...DEFAULT_SCRATCH_OPTIONS, ...options };
-  const { width, height } = image;
-  const scale = Math.max(width, height) / 512;
+/** Thin, long structures: the line detector on the top-hat, hysteresis, elongated components. */
+function detectLines(L: Plane, o: ScratchOptions, scale: number): Uint8Array {
+  const { width, height } = L;
   const widthR = Math.max(1, Math.round((o.maxWidth * scale) / 2));
-  const halfLen = Math.max(2, Math.round((o.minLength * scale) / 2));
+  const halfLen = Math.max(2, Math.round((o.lineLength * scale) / 2));
   const minArea = Math.max(1, Math.round(o.minArea * scale * scale));
-  const texR = Math.max(1, Math.round(o.textureRadius * scale));
-  const L = boxBlur3(luminance(image));
-
-  const response = new Float32Array(width * height);
+  const response = new Float32Array(width * height).fill(-Infinity);
   const merge = (r: Float32Array) => {
     for (let i = 0; i < response.length; i++) if ((r[i] as number) > (response[i] as number)) response[i] = r[i] as number;
   };
@@ -223,26 +269,101 @@ function detectAtSize(image: RgbaImage, options: Partial<ScratchOptions>): Uint8
     const open = squareOpen(L, widthR);
     const t = new Float32Array(L.data.length);
     for (let i = 0; i < t.length; i++) t[i] = (L.data[i] as number) - (open.data[i] as number);
-    merge(lineResponse({ width, height, data: t }, halfLen, o.orientations, o.texture, texR));
+    merge(lineResponse({ width, height, data: t }, halfLen, o.orientations));
   }
   if (o.dark) {
     const close = squareClose(L, widthR);
     const t = new Float32Array(L.data.length);
     for (let i = 0; i < t.length; i++) t[i] = (close.data[i] as number) - (L.data[i] as number);
-    merge(lineResponse({ width, height, data: t }, halfLen, o.orientations, o.texture, texR));
+    merge(lineResponse({ width, height, data: t }, halfLen, o.orientations));
   }
-
   const strong = new Uint8Array(width * height);
   const weak = new Uint8Array(width * height);
   for (let i = 0; i < response.length; i++) {
-    // both thresholds apply to the texture-corrected response: following the raw response leaks
-    // into knitwear and hair (measured: clean-photo false positives rose from <=3.5% to 15%)
     const v = response[i] as number;
     if (v >= o.high) strong[i] = 1;
     if (v >= o.low) weak[i] = 1;
   }
-  const kept = hysteresis(strong, weak, width, height, minArea);
-  return dilateBinary(kept, width, height, o.grow);
+  const out = new Uint8Array(width * height);
+  components(weak, strong, width, height, (c) => {
+    if (c.hasSeed && c.pixels.length >= minArea && elongation(c.pixels, width) >= o.minElongation) for (const i of c.pixels) out[i] = 1;
+  });
+  return out;
+}
+
+/**
+ * Bright blotches: regions much brighter than their surroundings (white top-hat with a large square), big enough,
+ * with a sharp border (lost emulsion is cut, a highlight fades out) and mostly paper-white inside.
+ */
+function detectBlotches(L: Plane, o: ScratchOptions, scale: number): Uint8Array {
+  const { width, height } = L;
+  const r = Math.max(2, Math.round((o.blotchSize * scale) / 2));
+  const minArea = Math.max(4, Math.round(o.blotchMinArea * scale * scale));
+  const open = squareOpen(L, r).data;
+  const on = new Uint8Array(width * height);
+  for (let i = 0; i < on.length; i++) if ((L.data[i] as number) - (open[i] as number) >= o.blotchContrast) on[i] = 1;
+  const out = new Uint8Array(width * height);
+  const d = L.data;
+  const at = (x: number, y: number) => d[Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))] as number;
+  // the edge is measured over 2 px at 512 (a JPEG'd sharp edge spreads over about that)
+  const step = Math.max(1, Math.round(2 * scale));
+  const white = o.blotchWhite * percentile(d, 0.995);
+  components(on, undefined, width, height, (c) => {
+    if (c.pixels.length < minArea) return;
+    let sum = 0;
+    let sum2 = 0;
+    let contrast = 0;
+    for (const i of c.pixels) {
+      const v = d[i] as number;
+      sum += v;
+      sum2 += v * v;
+      contrast += v - (open[i] as number);
+    }
+    contrast /= c.pixels.length;
+    const mean = sum / c.pixels.length;
+    const std = Math.sqrt(Math.max(0, sum2 / c.pixels.length - mean * mean));
+    // a long white band is the print's own border (or a line, handled above), not a blotch
+    if (mean < white || std > o.blotchFlat || elongation(c.pixels, width) > 8) return;
+    let edge = 0;
+    let border = 0;
+    for (const i of c.pixels) {
+      const x = i % width;
+      const y = (i - x) / width;
+      const inside = (xx: number, yy: number) => xx >= 0 && yy >= 0 && xx < width && yy < height && on[yy * width + xx] === 1;
+      if (inside(x - 1, y) && inside(x + 1, y) && inside(x, y - 1) && inside(x, y + 1)) continue;
+      border++;
+      const gx = at(x + step, y) - at(x - step, y);
+      const gy = at(x, y + step) - at(x, y - step);
+      edge += Math.hypot(gx, gy) / (2 * step);
+    }
+    if (border > 0 && edge / border >= (o.blotchEdge * contrast) / scale) for (const i of c.pixels) out[i] = 1;
+  });
+  return out;
+}
+
+/** The q-quantile of grey levels 0-255 (histogram). */
+function percentile(data: Float32Array, q: number): number {
+  const hist = new Uint32Array(256);
+  for (const v of data) hist[Math.min(255, Math.max(0, Math.round(v)))]! += 1;
+  let acc = 0;
+  for (let g = 0; g < 256; g++) {
+    acc += hist[g] as number;
+    if (acc >= q * data.length) return g;
+  }
+  return 255;
+}
+
+function detectAtSize(image: RgbaImage, options: Partial<ScratchOptions>): Uint8Array {
+  const o = { ...DEFAULT_SCRATCH_OPTIONS, ...options };
+  const { width, height } = image;
+  const scale = Math.max(width, height) / 512;
+  const L = boxBlur3(luminance(image));
+  const found = detectLines(L, o, scale);
+  if (o.blotches) {
+    const b = detectBlotches(L, o, scale);
+    for (let i = 0; i < found.length; i++) found[i] = (found[i] as number) | (b[i] as number);
+  }
+  return dilateBinary(found, width, height, o.grow);
 }
 
 /** Binary mask (1 = scratch) to an RgbaImage: white = missing, black elsewhere, opaque. */
