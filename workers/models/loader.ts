@@ -185,14 +185,19 @@ function bundledManifestUrl(name: string, base: string | undefined): string {
   return new URL(`models/${name}/manifest.json`, root.endsWith('/') ? root : `${root}/`).href;
 }
 
-function parseOrThrow(json: unknown, source: string): ModelManifest {
-  try {
-    return parseManifest(json, source);
-  } catch (e) {
-    if (e instanceof ManifestError) throw new ModelLoadError('invalid-manifest', e.message, { cause: e });
-    throw e;
-  }
+/** A manifest parser whose ManifestError becomes the loader's 'invalid-manifest'. */
+function orThrow<M>(parse: (json: unknown, source: string) => M): (json: unknown, source: string) => M {
+  return (json, source) => {
+    try {
+      return parse(json, source);
+    } catch (e) {
+      if (e instanceof ManifestError) throw new ModelLoadError('invalid-manifest', e.message, { cause: e });
+      throw e;
+    }
+  };
 }
+const parseOrThrow = orThrow<ModelManifest>(parseManifest);
+const parseComponentsOrThrow = orThrow<ComponentManifest>(parseComponentManifest);
 
 /** Fetch and parse the manifest; when the network fails, fall back to the cached copy with a warning. */
 async function fetchManifest<M extends Listing>(ctx: Ctx, url: string, parse: (json: unknown, source: string) => M): Promise<M> {
@@ -445,13 +450,4 @@ export async function loadComponents(name: string = FACE_COMPONENTS, opts: LoadO
   const files: Partial<Record<ModelRole, Uint8Array>> = {};
   for (const m of await loadFromUrl(ctx, manifest, url)) files[m.role] = m.bytes;
   return { manifest, files, warnings: ctx.warnings };
-}
-
-function parseComponentsOrThrow(json: unknown, source: string): ComponentManifest {
-  try {
-    return parseComponentManifest(json, source);
-  } catch (e) {
-    if (e instanceof ManifestError) throw new ModelLoadError('invalid-manifest', e.message, { cause: e });
-    throw e;
-  }
 }
