@@ -10,6 +10,9 @@ import type {
   DetectedFace,
   EngineApi,
   LoadedModelSetInfo,
+  ManifestPreview,
+  ManifestPreviewSource,
+  ModelCacheInfo,
   ModelSource,
   ProgressCallback,
   RestoreRequest,
@@ -191,6 +194,18 @@ export class EngineClient implements EngineClientApi {
     const info = await this.call((api) => api.loadModels(source, cb), signal);
     this.lastSource = source;
     return info;
+  }
+
+  previewManifest(source: ManifestPreviewSource, signal?: AbortSignal): Promise<ManifestPreview> {
+    return this.call((api) => api.previewManifest(source), signal);
+  }
+
+  modelCache(signal?: AbortSignal): Promise<ModelCacheInfo> {
+    return this.call((api) => api.modelCache(), signal);
+  }
+
+  clearModelCache(set?: string, signal?: AbortSignal): Promise<number> {
+    return this.call((api) => api.clearModelCache(set), signal);
   }
 
   /**

@@ -239,6 +239,46 @@ export interface AlignedFace {
   inverse: Affine;
 }
 
+/** A model set's manifest, checked before anything is downloaded (the Models panel shows it). */
+export interface ManifestPreview {
+  name: string;
+  version: string;
+  description?: string;
+  licence: string;
+  resolution: number;
+  roles: string[];
+  /** bytes to download with fp32 files */
+  bytesFp32: number;
+  /** bytes with fp16 files where the set has them (used on GPUs with shader-f16) */
+  bytesFp16: number;
+  testOnly: boolean;
+  /** file base names the set needs: fp32 files are required, fp16 files optional */
+  requiredFiles: string[];
+  optionalFiles: string[];
+}
+
+/** Where a manifest to preview comes from: a web address, or the text of a picked file. */
+export type ManifestPreviewSource = { kind: 'url'; manifestUrl: string } | { kind: 'text'; text: string; name: string };
+
+/** One model set's files in the model cache. */
+export interface CachedSetInfo {
+  set: string;
+  setVersion?: string;
+  files: number;
+  bytes: number;
+  /** newest entry, ms since the epoch */
+  storedAt: number;
+}
+
+/** The model cache (Cache Storage), grouped per set, largest first, with the origin's storage use. */
+export interface ModelCacheInfo {
+  /** false where Cache Storage is unavailable (warning says why) */
+  available: boolean;
+  warning?: string;
+  sets: CachedSetInfo[];
+  storage?: { usage: number; quota: number; persisted: boolean };
+}
+
 /** The worker's API, exposed with comlink. */
 export interface EngineApi {
   capabilities(): Promise<Capabilities>;
@@ -254,6 +294,12 @@ export interface EngineApi {
   /** automatic scratch mask for old photos (white = scratch), same size as the input */
   detectScratches(image: RgbaImage): Promise<RgbaImage>;
   loadModels(source: ModelSource, onProgress?: ProgressCallback): Promise<LoadedModelSetInfo>;
+  /** a manifest checked (schema, sizes, licence) without downloading its models */
+  previewManifest(source: ManifestPreviewSource): Promise<ManifestPreview>;
+  /** what the model cache holds, per set */
+  modelCache(): Promise<ModelCacheInfo>;
+  /** removes one set's cached files (or all of them); returns how many were removed */
+  clearModelCache(set?: string): Promise<number>;
   /** runId lets cancel() find the run; the client wraps this with an AbortSignal */
   restore(runId: string, request: RestoreRequest, onProgress?: ProgressCallback): Promise<RestoreResult>;
   cancel(runId: string): Promise<void>;

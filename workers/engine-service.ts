@@ -5,6 +5,9 @@ import type {
   DetectedFace,
   EngineApi,
   LoadedModelSetInfo,
+  ManifestPreview,
+  ManifestPreviewSource,
+  ModelCacheInfo,
   ModelSource,
   ProgressCallback,
   RestoreRequest,
@@ -16,6 +19,8 @@ import { EngineError, toEngineError } from './engine/errors';
 import { alignFace, pasteBack } from './faces/alignment';
 import { findFaces, type FaceRunners } from './faces/index';
 import { ffhqTemplate } from './faces/templates';
+import { defaultModelStore, type ModelStore } from './models/cache';
+import { clearModelCache, previewManifestFrom, readModelCache } from './models/catalog';
 import { ModelLoadError, loadComponents, loadModelSet, FACE_COMPONENTS, type LoadOptions, type LoadedModelSet } from './models/loader';
 import { tensorRunner, type Runtime, type Session } from './runtime/backend';
 import { detectScratches } from './scratches/detect';
@@ -194,6 +199,26 @@ export class EngineService implements EngineApi {
 
   async detectScratches(image: RgbaImage): Promise<RgbaImage> {
     return guard(async () => detectScratches(image));
+  }
+
+  /** A manifest's summary before anything is downloaded (the Models panel's preview). */
+  async previewManifest(source: ManifestPreviewSource): Promise<ManifestPreview> {
+    return guard(() => previewManifestFrom(source, this.options.baseUrl, this.options.loader?.fetch as typeof fetch | undefined));
+  }
+
+  /** The model cache per set (Cache Storage of the worker; none where the host has no cache). */
+  async modelCache(): Promise<ModelCacheInfo> {
+    return guard(() => readModelCache(this.cacheStore()));
+  }
+
+  async clearModelCache(set?: string): Promise<number> {
+    return guard(() => clearModelCache(set, this.cacheStore()));
+  }
+
+  private cacheStore(): { store?: ModelStore; warning?: string } {
+    const store = this.options.loader?.store;
+    if (store === undefined) return defaultModelStore();
+    return store ? { store } : { warning: 'This host keeps no model cache.' };
   }
 
   async dispose(): Promise<void> {

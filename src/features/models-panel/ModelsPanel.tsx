@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useId, useState } from 'react';
-import type { ModelSource } from '../../../workers/api';
-import { defaultModelStore, requestPersistentStorage, storageStatus } from '../../../workers/models/cache';
-import type { StorageStatus } from '../../../workers/models/cache';
+import type { ModelCacheInfo, ModelSource } from '../../../workers/api';
+import { engine } from '../../worker-client';
 import { useAppStore } from '../../store';
 import { selectModelDownloadFraction } from '../../store/modelsSlice';
 import { loadModelSet } from '../../app/model-actions';
 import type { CachedSet, ManifestPreview } from './models-model';
-import { checkManifestUrl, findManifestFile, formatBytes, groupCache, matchPickedFiles, previewManifest } from './models-model';
+import { checkManifestUrl, findManifestFile, formatBytes, matchPickedFiles } from './models-model';
+import { requestPersistentStorage } from './storage';
 import './models-panel.css';
 
 function errorText(e: unknown): string {
@@ -182,9 +182,8 @@ function FromUrl({ onLoaded }: { onLoaded: () => void }) {
     setProblem(undefined);
     setChecking(true);
     try {
-      const res = await fetch(url, { credentials: 'omit' });
-      if (!res.ok) throw new Error(`the server answered ${res.status} ${res.statusText}`);
-      setPreview({ url, p: previewManifest(await res.json(), url) });
+      // the worker fetches and checks the manifest (the same parser that loads the set)
+      setPreview({ url, p: await engine.previewManifest({ kind: 'url', manifestUrl: url }) });
     } catch (e) {
       setProblem(`Could not read a model manifest at that address: ${errorText(e)}. Check the address, and that the server allows cross-origin requests (CORS).`);
     } finally {
@@ -262,7 +261,7 @@ function FromFiles({ onLoaded }: { onLoaded: () => void }) {
       return;
     }
     try {
-      setPreview(previewManifest(JSON.parse(await manifest.text()) as unknown, manifest.name));
+      setPreview(await engine.previewManifest({ kind: 'text', text: await manifest.text(), name: manifest.name }));
     } catch (e) {
       setProblem(`${manifest.name} is not a valid model manifest: ${errorText(e)}`);
     }
@@ -316,20 +315,16 @@ function FromFiles({ onLoaded }: { onLoaded: () => void }) {
 }
 
 function CacheSection({ version, onSets }: { version: number; onSets: (sets: CachedSet[]) => void }) {
-  const [sets, setSets] = useState<CachedSet[]>();
-  const [storage, setStorage] = useState<StorageStatus>();
+  const [cache, setCache] = useState<ModelCacheInfo>();
   const [message, setMessage] = useState<string>();
   const [confirmAll, setConfirmAll] = useState(false);
-  const { store, warning } = defaultModelStore();
 
+  // the worker reads and clears Cache Storage (where the loader keeps the models)
   const refresh = useCallback(async () => {
-    const s = defaultModelStore().store;
-    if (!s) return;
     try {
-      const grouped = groupCache(await s.list());
-      setSets(grouped);
-      onSets(grouped);
-      setStorage(await storageStatus());
+      const info = await engine.modelCache();
+      setCache(info);
+      onSets(info.sets);
     } catch (e) {
       setMessage(`Could not read the model cache: ${errorText(e)}`);
     }
@@ -339,9 +334,8 @@ function CacheSection({ version, onSets }: { version: number; onSets: (sets: Cac
   }, [refresh, version]);
 
   const clear = async (set?: string) => {
-    if (!store) return;
     try {
-      const n = await store.clear(set);
+      const n = await engine.clearModelCache(set);
       setMessage(`Removed ${n} cached file${n === 1 ? '' : 's'}${set ? ` of “${set}”` : ''}. A loaded model keeps working until you reload the page.`);
       useAppStore.getState().announce('Model cache cleared.');
     } catch (e) {
@@ -351,7 +345,9 @@ function CacheSection({ version, onSets }: { version: number; onSets: (sets: Cac
     await refresh();
   };
 
-  if (!store) return <p className="small muted">{warning}</p>;
+  if (cache && !cache.available) return <p className="small muted">{cache.warning}</p>;
+  const sets = cache?.sets;
+  const storage = cache?.storage;
   const total = sets?.reduce((a, s) => a + s.bytes, 0) ?? 0;
   return (
     <div className="models-cache" data-testid="models-cache">

@@ -1,29 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { manifestJson, randomFile } from '../../../tests/helpers/models/fixtures';
-import type { CacheEntry } from '../../../workers/models/cache';
-import { checkManifestUrl, findManifestFile, formatBytes, groupCache, matchPickedFiles, previewManifest } from './models-model';
+import { previewManifest } from '../../../workers/models/catalog';
+import { checkManifestUrl, findManifestFile, formatBytes, matchPickedFiles } from './models-model';
 
 const prior = { path: 'prior.onnx', data: randomFile(1000) };
 const prior16 = { path: 'prior.fp16.onnx', data: randomFile(500) };
 const restorer = { path: 'sub/restorer.onnx', data: randomFile(300) };
-
-describe('previewManifest', () => {
-  it('summarises roles, sizes, licence and the test-only flag', () => {
-    const p = previewManifest(manifestJson({ prior, priorFp16: prior16, restorer, name: 'fixture-set' }), 'manifest.json');
-    expect(p.name).toBe('fixture-set');
-    expect(p.roles).toEqual(['prior', 'restorer']);
-    expect(p.bytesFp32).toBe(1300);
-    expect(p.bytesFp16).toBe(800);
-    expect(p.testOnly).toBe(true);
-    expect(p.licence).toMatch(/random bytes/);
-    expect(p.files).toEqual(['prior.onnx', 'prior.fp16.onnx', 'restorer.onnx']);
-  });
-  it('refuses an invalid manifest with the field path', () => {
-    const bad = manifestJson({ prior });
-    bad.resolution = 'big';
-    expect(() => previewManifest(bad, 'manifest.json')).toThrow(/resolution/);
-  });
-});
 
 describe('picked files', () => {
   it('finds the manifest and reports missing required and optional files', () => {
@@ -40,15 +22,7 @@ describe('picked files', () => {
   });
 });
 
-describe('cache summary and URLs', () => {
-  it('groups cache entries per set, largest first', () => {
-    const e = (set: string, bytes: number, kind: 'model' | 'manifest' = 'model', at = 1): CacheEntry => ({ kind, key: `${set}-${bytes}`, file: 'f', set, bytes, storedAt: at });
-    const g = groupCache([e('a', 10), e('b', 500), e('a', 20, 'model', 5), e('a', 2, 'manifest')]);
-    expect(g.map((x) => [x.set, x.files, x.bytes, x.storedAt])).toEqual([
-      ['b', 1, 500, 1],
-      ['a', 2, 32, 5],
-    ]);
-  });
+describe('sizes and URLs', () => {
   it('formats sizes', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1536)).toBe('1.5 KB');

@@ -1,53 +1,15 @@
 /**
- * Pure logic behind the Models panel (no React, no DOM): previewing a manifest before anything is
- * downloaded, matching picked files to it, and summarising the model cache per set.
+ * Pure logic behind the Models panel (no React, no DOM): matching picked files to a manifest's preview, and
+ * formatting. The preview itself and the cache listing come from the worker (EngineApi.previewManifest, modelCache).
  */
-import type { CacheEntry } from '../../../workers/models/cache';
-import type { ModelManifest, ModelRole } from '../../../workers/models/manifest-types';
-import { fileBaseName, parseManifest } from '../../../workers/models/manifest';
+import type { CachedSetInfo, ManifestPreview } from '../../../workers/api';
 
-export interface ManifestPreview {
-  manifest: ModelManifest;
-  name: string;
-  version: string;
-  description?: string;
-  licence: string;
-  resolution: number;
-  roles: ModelRole[];
-  /** bytes to download with fp32 files */
-  bytesFp32: number;
-  /** bytes with fp16 files where the set has them (used on GPUs with shader-f16) */
-  bytesFp16: number;
-  testOnly: boolean;
-  /** file base names the manifest needs (fp32 and fp16) */
-  files: string[];
-}
+export type { ManifestPreview };
+export type CachedSet = CachedSetInfo;
 
-export function previewManifest(json: unknown, source: string): ManifestPreview {
-  const m = parseManifest(json, source);
-  let bytesFp32 = 0;
-  let bytesFp16 = 0;
-  const files: string[] = [];
-  for (const e of m.models) {
-    bytesFp32 += e.files.fp32.bytes;
-    bytesFp16 += (e.files.fp16 ?? e.files.fp32).bytes;
-    files.push(fileBaseName(e.files.fp32.path));
-    if (e.files.fp16) files.push(fileBaseName(e.files.fp16.path));
-  }
-  const p: ManifestPreview = {
-    manifest: m,
-    name: m.name,
-    version: m.setVersion,
-    licence: m.licence,
-    resolution: m.resolution,
-    roles: m.models.map((e) => e.role),
-    bytesFp32,
-    bytesFp16,
-    testOnly: m.testOnly === true,
-    files,
-  };
-  if (m.description) p.description = m.description;
-  return p;
+/** A picked file's name without any folder part. */
+function baseName(name: string): string {
+  return name.split(/[\\/]/).pop() || name;
 }
 
 /**
@@ -58,10 +20,10 @@ export function matchPickedFiles(
   names: string[],
   preview: ManifestPreview | undefined,
 ): { missingRequired: string[]; missingOptional: string[]; unused: string[] } {
-  const have = new Set(names.map((n) => fileBaseName(n)));
+  const have = new Set(names.map((n) => baseName(n)));
   if (!preview) return { missingRequired: [], missingOptional: [], unused: [] };
-  const required = preview.manifest.models.map((e) => fileBaseName(e.files.fp32.path));
-  const optional = preview.manifest.models.flatMap((e) => (e.files.fp16 ? [fileBaseName(e.files.fp16.path)] : []));
+  const required = preview.requiredFiles;
+  const optional = preview.optionalFiles;
   const needed = new Set([...required, ...optional]);
   return {
     missingRequired: required.filter((f) => !have.has(f)),
@@ -72,31 +34,7 @@ export function matchPickedFiles(
 
 /** The manifest among picked files: manifest.json first, else the only .json file. */
 export function findManifestFile<T extends { name: string }>(files: T[]): T | undefined {
-  return files.find((f) => fileBaseName(f.name).toLowerCase() === 'manifest.json') ?? (files.filter((f) => /\.json$/i.test(f.name)).length === 1 ? files.find((f) => /\.json$/i.test(f.name)) : undefined);
-}
-
-export interface CachedSet {
-  set: string;
-  setVersion?: string;
-  files: number;
-  bytes: number;
-  /** newest entry, ms since the epoch */
-  storedAt: number;
-}
-
-/** Cache entries grouped by the set that stored them, largest first. */
-export function groupCache(entries: CacheEntry[]): CachedSet[] {
-  const by = new Map<string, CachedSet>();
-  for (const e of entries) {
-    const key = e.set || '(unknown set)';
-    const g = by.get(key) ?? { set: key, files: 0, bytes: 0, storedAt: 0 };
-    if (e.kind === 'model') g.files++;
-    g.bytes += e.bytes;
-    g.storedAt = Math.max(g.storedAt, e.storedAt);
-    if (e.setVersion && !g.setVersion) g.setVersion = e.setVersion;
-    by.set(key, g);
-  }
-  return [...by.values()].sort((a, b) => b.bytes - a.bytes);
+  return files.find((f) => baseName(f.name).toLowerCase() === 'manifest.json') ?? (files.filter((f) => /\.json$/i.test(f.name)).length === 1 ? files.find((f) => /\.json$/i.test(f.name)) : undefined);
 }
 
 export function formatBytes(n: number): string {
