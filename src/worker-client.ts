@@ -18,6 +18,8 @@ import type {
   RestoreRequest,
   RestoreResult,
   RgbaImage,
+  UpscaleMethod,
+  UpscaleResult,
 } from '../workers/api';
 import { installErrorTransfer } from '../workers/shared/comlink-errors';
 import { makeError, toAppError, AppErrorException } from './features/errors/errors';
@@ -187,6 +189,10 @@ export class EngineClient implements EngineClientApi {
 
   detectScratches(image: RgbaImage, signal?: AbortSignal): Promise<RgbaImage> {
     return this.call((api) => api.detectScratches(image), signal);
+  }
+
+  upscale(image: RgbaImage, width: number, height: number, method: UpscaleMethod, signal?: AbortSignal): Promise<UpscaleResult> {
+    return this.call((api) => api.upscale(image, width, height, method), signal);
   }
 
   async loadModels(source: ModelSource, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<LoadedModelSetInfo> {

@@ -279,6 +279,19 @@ export interface ModelCacheInfo {
   storage?: { usage: number; quota: number; persisted: boolean };
 }
 
+/** How a restored face is enlarged to its size in the photo: the super-resolution model, or plain bicubic. */
+export type UpscaleMethod = 'esrgan' | 'bicubic';
+
+export interface UpscaleResult {
+  image: RgbaImage;
+  /** what was used: 'bicubic' also when 'esrgan' was asked for and its model could not be loaded */
+  method: UpscaleMethod;
+  /** the model passes that ran (x4 then x2 for 64 -> 512) */
+  passes: number[];
+  /** why bicubic was used although 'esrgan' was asked for, in words a person understands */
+  fallbackReason?: string;
+}
+
 /** The worker's API, exposed with comlink. */
 export interface EngineApi {
   capabilities(): Promise<Capabilities>;
@@ -293,6 +306,11 @@ export interface EngineApi {
   pasteBack(photo: RgbaImage, pieces: { crop: RgbaImage; inverse: Affine }[]): Promise<RgbaImage>;
   /** automatic scratch mask for old photos (white = scratch), same size as the input */
   detectScratches(image: RgbaImage): Promise<RgbaImage>;
+  /**
+   * A restored crop at width x height (the face's size in the photo): the super-resolution step when larger
+   * (workers/upscaler), bicubic when asked, when not larger, or (with fallbackReason) when the model fails to load.
+   */
+  upscale(image: RgbaImage, width: number, height: number, method: UpscaleMethod): Promise<UpscaleResult>;
   loadModels(source: ModelSource, onProgress?: ProgressCallback): Promise<LoadedModelSetInfo>;
   /** a manifest checked (schema, sizes, licence) without downloading its models */
   previewManifest(source: ManifestPreviewSource): Promise<ManifestPreview>;

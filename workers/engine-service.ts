@@ -13,6 +13,8 @@ import type {
   RestoreRequest,
   RestoreResult,
   RgbaImage,
+  UpscaleMethod,
+  UpscaleResult,
 } from './api';
 import { Engine, type RunOptions } from './engine/engine';
 import { EngineError, toEngineError } from './engine/errors';
@@ -24,6 +26,7 @@ import { clearModelCache, previewManifestFrom, readModelCache } from './models/c
 import { ModelLoadError, loadComponents, loadModelSet, FACE_COMPONENTS, type LoadOptions, type LoadedModelSet } from './models/loader';
 import { tensorRunner, type Runtime, type Session } from './runtime/backend';
 import { detectScratches } from './scratches/detect';
+import { Upscaler, fetchFromBase } from './upscaler/service';
 import { CodedError } from './shared/errors';
 
 export interface EngineServiceOptions {
@@ -201,6 +204,23 @@ export class EngineService implements EngineApi {
     return guard(async () => detectScratches(image));
   }
 
+  private upscaler: Upscaler | null = null;
+
+  /** The super-resolution step (workers/upscaler): ESRGAN-slim on the CPU provider, loaded on first use. */
+  async upscale(image: RgbaImage, width: number, height: number, method: UpscaleMethod): Promise<UpscaleResult> {
+    return guard(async () => {
+      const r = await this.rt();
+      this.upscaler ??= new Upscaler({
+        fetchFile: fetchFromBase(this.options.baseUrl, this.options.loader?.fetch),
+        createRunner: async (bytes, label) => {
+          const s = await r.backend.createSession(bytes, label, { device: 'cpu' });
+          return { run: tensorRunner(r.backend, s), release: () => s.dispose() };
+        },
+      });
+      return this.upscaler.upscale(image, width, height, method);
+    });
+  }
+
   /** A manifest's summary before anything is downloaded (the Models panel's preview). */
   async previewManifest(source: ManifestPreviewSource): Promise<ManifestPreview> {
     return guard(() => previewManifestFrom(source, this.options.baseUrl, this.options.loader?.fetch as typeof fetch | undefined));
@@ -222,6 +242,8 @@ export class EngineService implements EngineApi {
   }
 
   async dispose(): Promise<void> {
+    await this.upscaler?.dispose();
+    this.upscaler = null;
     for (const s of this.faceSessions.splice(0)) await s.dispose();
     this.faceRunners = null;
     await this.engineOf?.dispose();
