@@ -1,4 +1,4 @@
-import type { PropertyWeights, RestoreRequest, TaskDefaultsInfo, TaskName, UpdateRule } from '../workers/api';
+import type { PropertyWeights, RestoreRequest, TaskDefaultsInfo, TaskName, UpdateRule, UpscaleMethod } from '../workers/api';
 import { COLOR_STYLES, defaultSampler, presetGuidance } from '../workers/shared/presets';
 
 export interface CliOptions {
@@ -17,6 +17,8 @@ export interface CliOptions {
   faces: string;
   /** treat each input as the model's crop itself (no detection; resized to the model and back) */
   cropOnly: boolean;
+  /** how a face larger in the photo than the model's output is enlarged: the super-resolution step or bicubic */
+  upscaler: UpscaleMethod;
   request: Omit<RestoreRequest, 'image' | 'mask' | 'references'>;
   /** flags the user gave (they win over the model set's per-task defaults) */
   given: string[];
@@ -30,6 +32,8 @@ has the input's size and framing (an aligned 512 px crop comes back 512 px). A m
 
   --faces all|N[,M...]        which faces to restore, numbered left to right from 1 (default: all)
   --crop-only                 no face detection: the input is the model's crop (resized to the model and back)
+  --upscaler esrgan|bicubic   how faces larger than the model's output are enlarged (default esrgan: the
+                              super-resolution step; bicubic, with a message, if its model cannot be loaded)
 
   --models DIR|manifest.json  model set (default: public/models/pgdiff-utk)
   --mask FILE                 mask (white = missing) for inpainting / old-photo; one per input or one for all
@@ -78,7 +82,8 @@ export function parseArgs(argv: string[]): CliOptions {
     quiet: false,
     faces: 'all',
     cropOnly: false,
-  } as Partial<CliOptions> & { inputs: string[]; masks: string[]; refs: string[]; styleRefs: string[]; quiet: boolean; faces: string; cropOnly: boolean };
+    upscaler: 'esrgan',
+  } as Partial<CliOptions> & { inputs: string[]; masks: string[]; refs: string[]; styleRefs: string[]; quiet: boolean; faces: string; cropOnly: boolean; upscaler: UpscaleMethod };
   let task: TaskName | undefined;
   const over: Record<string, string> = {};
   const weights: PropertyWeights = {};
@@ -107,6 +112,11 @@ export function parseArgs(argv: string[]): CliOptions {
     else if (a === '--quiet') o.quiet = true;
     else if (a === '--crop-only') o.cropOnly = true;
     else if (a === '--faces') o.faces = take();
+    else if (a === '--upscaler') {
+      const u = take();
+      if (u !== 'esrgan' && u !== 'bicubic') throw new UsageError(`--upscaler must be esrgan or bicubic, got "${u}"`);
+      o.upscaler = u;
+    }
     else if (a === '--paper-values') over[a] = 'true';
     else if (a in weightFlags) weights[weightFlags[a] as keyof PropertyWeights] = num(a, take());
     else if (['--steps', '--seed', '--scale', '--N', '--s-start', '--s-end', '--sampler', '--eta', '--variants', '--update', '--zero-grad-in-mask', '--style', '--identity-loss', '--keep-unmasked'].includes(a)) over[a] = take();

@@ -10,6 +10,7 @@ import { styleFromImages } from '../workers/shared/presets';
 import { recordedNoise } from '../workers/engine/rng';
 import { applyTaskDefaults, parseArgs, USAGE, UsageError } from './args';
 import { readRgba, resizeRgba, writePng } from './image-io';
+import { createEnlarger } from './upscale';
 import { alignWithMask, createNodeFaces, pasteBack, pickFaces } from './faces';
 import type { Affine, RgbaImage } from '../workers/api';
 import { createNodeEngine } from './node-engine';
@@ -47,6 +48,7 @@ async function main(): Promise<number> {
   if (multi) await mkdir(opts.out, { recursive: true });
   const references = await Promise.all(opts.refs.map((r) => readRgba(r, size)));
   if (opts.styleRefs.length) opts.request.guidance.style = styleFromImages(await Promise.all(opts.styleRefs.map((r) => readRgba(r))));
+  const enlarge = createEnlarger(ne.service, opts.upscaler, (msg) => process.stderr.write(`warning: ${msg}\n`));
   const faces = opts.cropOnly ? undefined : createNodeFaces(ne.service);
   try {
     for (const [idx, input] of opts.inputs.entries()) {
@@ -83,7 +85,9 @@ async function main(): Promise<number> {
         const img = resized ? await readRgba(input, size) : image;
         const mask = maskFile ? await readRgba(maskFile, size) : undefined;
         const result = await restoreCrop(img, mask, path.basename(input));
-        outputs = await Promise.all(result.images.map((o) => (resized ? resizeRgba(o, image.width, image.height) : o)));
+        // back to the input's size: larger through the super-resolution step (--upscaler), smaller by resampling
+        const larger = image.width > size || image.height > size;
+        outputs = await Promise.all(result.images.map((o) => (!resized ? o : larger ? enlarge.to(o, image.width, image.height) : resizeRgba(o, image.width, image.height))));
         ms = result.stats.totalMs;
         calls = result.stats.priorCalls;
       } else {
@@ -107,7 +111,8 @@ async function main(): Promise<number> {
         }
         const variants = perFace[0]?.images.length ?? 0;
         outputs = [];
-        for (let v = 0; v < variants; v++) outputs.push(pasteBack(image, perFace.map((f) => ({ crop: f.images[v]!, inverse: f.inverse }))));
+        // faces larger in the photo than the model's output are enlarged first (--upscaler), then pasted back
+        for (let v = 0; v < variants; v++) outputs.push(pasteBack(image, await Promise.all(perFace.map((f) => enlarge.forPaste(f.images[v]!, f.inverse)))));
       }
       await Promise.all(dumps);
       for (const [v, out] of outputs.entries()) {

@@ -9,7 +9,7 @@ import { formatDuration } from '../run/run-math';
 import { BeforeAfter } from './BeforeAfter';
 import type { ImageFormat } from '../../app/canvas';
 import { defaultFormat, downloadAllFaces, downloadCrop, downloadFullPhoto, wholePhotoPair, type DownloadOptions } from './results-actions';
-import type { RgbaImage } from '../../../workers/api';
+import type { RgbaImage, UpscaleMethod } from '../../../workers/api';
 
 const FORMAT_LABELS: Record<ImageFormat, string> = { png: 'PNG (lossless)', jpeg: 'JPEG', webp: 'WebP' };
 
@@ -22,6 +22,9 @@ export function ResultsPanel() {
   const photoType = useAppStore((s) => s.photo?.file.type);
   const [format, setFormat] = useState<ImageFormat | undefined>();
   const [quality, setQuality] = useState(0.92);
+  const [upscaler, setUpscaler] = useState<UpscaleMethod>('esrgan');
+  /** said when the super-resolution model did not load and bicubic was used */
+  const [upscaleNote, setUpscaleNote] = useState<string | undefined>();
   const [view, setView] = useState<'face' | 'photo'>('face');
   const [pair, setPair] = useState<{ key: string; before: RgbaImage; after: RgbaImage } | undefined>();
   const heading = useRef<HTMLHeadingElement>(null);
@@ -59,21 +62,22 @@ export function ResultsPanel() {
     next[face] = v;
     setChosen(next);
   };
-  const opts: DownloadOptions = { format: format ?? defaultFormat(photoType), quality };
+  const opts: DownloadOptions = { format: format ?? defaultFormat(photoType), quality, upscaler };
   const ext = opts.format.toUpperCase();
   const variants = run.faces.map((_, i) => chosen[i] ?? 0);
   /** a download that composes images: the buttons wait, an error shows under them */
-  const busyWhile = async (work: () => Promise<void>) => {
+  const busyWhile = async (work: () => Promise<string | undefined>) => {
     setBusy(true);
     setError(undefined);
     try {
-      await work();
+      setUpscaleNote(await work());
     } catch (e) {
       setError(toAppError(e));
     } finally {
       setBusy(false);
     }
   };
+  const one = () => busyWhile(() => downloadCrop(run, face, variant, opts));
   const all = () => busyWhile(() => downloadAllFaces(run, variants, opts));
   const full = () => busyWhile(() => downloadFullPhoto(run, variants, opts));
   return (
@@ -171,14 +175,16 @@ export function ResultsPanel() {
                 />
               </label>
             )}
+            <label className="inline-field small" title="Faces larger in the photo than the model's output are enlarged to their size there">
+              Enlarge faces with{' '}
+              <select value={upscaler} onChange={(e) => setUpscaler(e.currentTarget.value as UpscaleMethod)} data-testid="download-upscaler">
+                <option value="esrgan">super-resolution (ESRGAN)</option>
+                <option value="bicubic">bicubic</option>
+              </select>
+            </label>
           </div>
           <div className="download-row">
-            <button
-              type="button"
-              className="button button--primary"
-              onClick={() => void downloadCrop(run, face, variant, opts)}
-              data-testid="download-crop"
-            >
+            <button type="button" className="button button--primary" onClick={() => void one()} disabled={busy} data-testid="download-crop">
               Download face ({ext})
             </button>
             {run.faces.length > 1 && (
@@ -190,6 +196,11 @@ export function ResultsPanel() {
               {busy ? 'Composing…' : `Download full photo (${ext})`}
             </button>
           </div>
+          {upscaleNote && (
+            <p className="muted small" role="status" data-testid="upscale-note">
+              {upscaleNote}
+            </p>
+          )}
           {error && <ErrorNotice error={error} testId="results-error" onDismiss={() => setError(undefined)} />}
         </div>
       </div>

@@ -1,4 +1,5 @@
-import type { Affine, RgbaImage } from '../../../workers/api';
+import type { Affine, RgbaImage, UpscaleMethod, UpscaleResult } from '../../../workers/api';
+import { scaleCropInverse } from '../../../workers/upscaler/geometry';
 import { useAppStore } from '../../store';
 import { FORMAT_EXT, downloadBlob, drawToRgba, encodeImage, resizeRgba, safeFileStem, type ImageFormat } from '../../app/canvas';
 import { engine } from '../../worker-client';
@@ -13,11 +14,16 @@ export function cropFileName(run: RunRecord, face: number, variant: number, form
   return `${safeFileStem(run.photoName)}-restored${f}${v}.${FORMAT_EXT[format]}`;
 }
 
-/** How the person wants files: format and quality (JPEG/WebP). */
+/** How the person wants files: format and quality (JPEG/WebP), and how faces are enlarged to their size in the photo. */
 export interface DownloadOptions {
   format: ImageFormat;
   quality: number;
+  /** the super-resolution step (default) or plain bicubic, for faces larger in the photo than the model's output */
+  upscaler?: UpscaleMethod;
 }
+
+/** Said when a download asked for ESRGAN and got bicubic (the model did not load). */
+export type DownloadNote = string | undefined;
 
 /** The format a download starts with: the photo's own (JPEG stays JPEG, WebP stays WebP), else PNG. */
 export function defaultFormat(mime: string | undefined): ImageFormat {
@@ -33,32 +39,57 @@ export function deliveredCropSide(inverseToOriginal: [number, number, number, nu
   return Math.min(4096, Math.max(cropSide, Math.round(cropSide * scale)));
 }
 
-/** One restored face at its size in the original photo (upscaled with high-quality smoothing when larger). */
-export function faceAtPhotoSize(run: RunRecord, face: number, variant: number): RgbaImage | undefined {
+/** Enlarged faces already made, per model output and size (a second download does not run the model again). */
+const enlarged = new WeakMap<RgbaImage, Map<string, Promise<UpscaleResult>>>();
+
+/**
+ * A restored crop at side x side: through the worker's super-resolution step when larger than the model's output
+ * (bicubic when asked, or when the model fails to load: then with fallbackReason).
+ */
+export function enlargeCrop(img: RgbaImage, side: number, method: UpscaleMethod): Promise<UpscaleResult> {
+  if (side === img.width && side === img.height) return Promise.resolve({ image: img, method, passes: [] });
+  let m = enlarged.get(img);
+  if (!m) enlarged.set(img, (m = new Map()));
+  const key = `${side}:${method}`;
+  let p = m.get(key);
+  if (!p) {
+    p = engine.upscale(img, side, side, method);
+    m.set(key, p);
+    p.catch(() => m.delete(key));
+  }
+  return p;
+}
+
+/** One restored face at its size in the original photo (the super-resolution step when larger). */
+export async function faceAtPhotoSize(run: RunRecord, face: number, variant: number, method: UpscaleMethod = 'esrgan'): Promise<UpscaleResult | undefined> {
   const f = run.faces[face];
   const img = f?.outputs[variant];
   if (!f || !img) return undefined;
   const side = deliveredCropSide(toOriginalPixels(f.inverse, run.scale), img.width);
-  return resizeRgba(img, side, side);
+  return enlargeCrop(img, side, method);
 }
 
-export async function downloadCrop(run: RunRecord, face: number, variant: number, opts: DownloadOptions = { format: 'png', quality: 0.92 }): Promise<void> {
-  const img = faceAtPhotoSize(run, face, variant);
-  if (!img) return;
-  downloadBlob(await encodeImage(img, opts.format, opts.quality), cropFileName(run, face, variant, opts.format));
+export async function downloadCrop(run: RunRecord, face: number, variant: number, opts: DownloadOptions = { format: 'png', quality: 0.92 }): Promise<DownloadNote> {
+  const r = await faceAtPhotoSize(run, face, variant, opts.upscaler);
+  if (!r) return undefined;
+  downloadBlob(await encodeImage(r.image, opts.format, opts.quality), cropFileName(run, face, variant, opts.format));
+  return r.fallbackReason;
 }
 
 /** Every restored face (each with its chosen variant), one file after another. */
-export async function downloadAllFaces(run: RunRecord, variants: number[], opts: DownloadOptions): Promise<void> {
-  for (let i = 0; i < run.faces.length; i++) await downloadCrop(run, i, variants[i] ?? 0, opts);
+export async function downloadAllFaces(run: RunRecord, variants: number[], opts: DownloadOptions): Promise<DownloadNote> {
+  let note: DownloadNote;
+  for (let i = 0; i < run.faces.length; i++) note = (await downloadCrop(run, i, variants[i] ?? 0, opts)) ?? note;
+  return note;
 }
 
 /**
  * The full photo with every restored face pasted back (variant chosen per face), at the original
  * resolution. Uses the photo on screen when it is the run's photo, else the copy kept in history.
  */
-export async function composeFullPhoto(run: RunRecord, variants: number[]): Promise<RgbaImage> {
-  return (await composeWithOriginal(run, variants)).composed;
+export async function composeFullPhoto(run: RunRecord, variants: number[], upscaler: UpscaleMethod = 'esrgan'): Promise<{ image: RgbaImage; note: DownloadNote }> {
+  const r = await composeWithOriginal(run, variants, upscaler);
+  return { image: r.composed, note: r.note };
 }
 
 /** The whole photo before and after, scaled down to at most maxSide for the screen. */
@@ -70,7 +101,12 @@ export async function wholePhotoPair(run: RunRecord, variants: number[], maxSide
   return { before: resizeRgba(original, w, h), after: resizeRgba(composed, w, h) };
 }
 
-async function composeWithOriginal(run: RunRecord, variants: number[]): Promise<{ original: RgbaImage; composed: RgbaImage }> {
+/**
+ * The photo and the photo with the faces pasted back. With `enlarge`, each face larger in the photo than the model's
+ * output is first brought to its size there by the super-resolution step (downloads); without, the model's crop is
+ * resampled by the paste itself (the on-screen preview, which is scaled down anyway).
+ */
+async function composeWithOriginal(run: RunRecord, variants: number[], enlarge?: UpscaleMethod): Promise<{ original: RgbaImage; composed: RgbaImage; note?: DownloadNote }> {
   const photo = useAppStore.getState().photo;
   let bitmap: ImageBitmap | undefined;
   let width: number;
@@ -97,17 +133,28 @@ async function composeWithOriginal(run: RunRecord, variants: number[]): Promise<
   try {
     const original = drawToRgba(bitmap, width, height);
     const pieces: { crop: RgbaImage; inverse: Affine }[] = [];
-    run.faces.forEach((f, i) => {
+    let note: DownloadNote;
+    for (const [i, f] of run.faces.entries()) {
       const crop = f.outputs[variants[i] ?? 0] ?? f.outputs[0];
-      if (crop) pieces.push({ crop, inverse: toOriginalPixels(f.inverse, scale) });
-    });
-    return { original, composed: await engine.pasteBack(original, pieces) };
+      if (!crop) continue;
+      const inverse = toOriginalPixels(f.inverse, scale);
+      const side = deliveredCropSide(inverse, crop.width);
+      if (enlarge && side > crop.width) {
+        const r = await enlargeCrop(crop, side, enlarge);
+        note = r.fallbackReason ?? note;
+        pieces.push({ crop: r.image, inverse: scaleCropInverse(inverse, side / crop.width) });
+      } else {
+        pieces.push({ crop, inverse });
+      }
+    }
+    return { original, composed: await engine.pasteBack(original, pieces), note };
   } finally {
     if (owned) bitmap.close();
   }
 }
 
-export async function downloadFullPhoto(run: RunRecord, variants: number[], opts: DownloadOptions = { format: 'png', quality: 0.92 }): Promise<void> {
-  const img = await composeFullPhoto(run, variants);
-  downloadBlob(await encodeImage(img, opts.format, opts.quality), `${safeFileStem(run.photoName)}-restored-full.${FORMAT_EXT[opts.format]}`);
+export async function downloadFullPhoto(run: RunRecord, variants: number[], opts: DownloadOptions = { format: 'png', quality: 0.92 }): Promise<DownloadNote> {
+  const { image, note } = await composeFullPhoto(run, variants, opts.upscaler);
+  downloadBlob(await encodeImage(image, opts.format, opts.quality), `${safeFileStem(run.photoName)}-restored-full.${FORMAT_EXT[opts.format]}`);
+  return note;
 }
