@@ -1,4 +1,5 @@
-import type { LoadedModelSetInfo, ProgressCallback, RestoreRequest, RestoreResult, RgbaImage, RunStats } from '../api';
+import type { ProgressCallback, RestoreRequest, RestoreResult, RgbaImage, RunStats } from '../api';
+import type { ModelSetBytes } from '../models/loader';
 import type { ModelManifest, ModelRole } from '../models/manifest-types';
 import type { Backend, RtTensor, Session } from '../runtime/backend';
 import { CancelledError, EngineError, badInput } from './errors';
@@ -21,11 +22,8 @@ import { resolveModelIo, type ModelIo, type Slot } from './model-io';
 import { planRun, repeatsOf, stepScalars, type RunPlan } from './plan';
 import { seededNoise, type NoiseSource } from './rng';
 
-/** A model set whose files are in memory (the models module fetches, verifies and caches them). */
-export interface ModelSetBytes {
-  manifest: ModelManifest;
-  files: Partial<Record<ModelRole, Uint8Array>>;
-}
+// a model set whose files are in memory: the models module fetches, verifies and caches them
+export type { ModelSetBytes };
 
 /** Extra controls for Node, tests and the benchmark (not part of the worker API). */
 export interface RunOptions {
@@ -108,7 +106,8 @@ export class Engine {
     return this.models?.manifest ?? null;
   }
 
-  async load(models: ModelSetBytes, onProgress?: ProgressCallback): Promise<LoadedModelSetInfo> {
+  /** Sessions for every model of the set; what the app shows about the set comes from the loader. */
+  async load(models: ModelSetBytes, onProgress?: ProgressCallback): Promise<void> {
     await this.unload();
     const m = models.manifest;
     try {
@@ -130,19 +129,6 @@ export class Engine {
     }
     this.models = models;
     onProgress?.({ status: 'ready', modelSet: m.name, backend: this.backend.kind });
-    return {
-      name: m.name,
-      version: m.setVersion,
-      resolution: m.resolution,
-      roles: m.models.map((e) => e.role),
-      licence: m.licence,
-      totalBytes: Object.values(models.files).reduce((a, b) => a + (b?.byteLength ?? 0), 0),
-      backend: this.backend.kind,
-      template: m.alignment.template,
-      ...(m.latent ? { latent: { channels: m.latent.channels, size: m.resolution / m.latent.downscale } } : {}),
-      ...(m.defaults ? { defaults: m.defaults } : {}),
-      ...(m.testOnly ? { testOnly: true } : {}),
-    };
   }
 
   /** Release every session and graph (GPU memory). The engine can load again afterwards. */
