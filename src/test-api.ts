@@ -46,6 +46,8 @@ export interface PgdiffTestApi {
   sentRequests(): RequestSummary[];
   /** the active aligned crop as an 8x8 grey thumbnail (row-major, 0..255): to compare crops */
   cropThumb(): number[] | undefined;
+  /** the active mask, one 0/1 per crop pixel (row-major), or undefined when nothing is marked */
+  maskPixels(): number[] | undefined;
   /** decode an image (data: URL) and add it as an aligned reference crop */
   addReferenceFromDataUrl(dataUrl: string, name?: string): Promise<void>;
 }
@@ -123,6 +125,11 @@ export function installTestApi(): void {
     setSampler: (patch) => useAppStore.getState().setSampler(patch),
     setVariants: (n) => useAppStore.getState().setVariants(n),
     sentRequests: () => sentRequests.map((r) => ({ ...r })),
+    maskPixels() {
+      const m = useAppStore.getState().maskImage;
+      if (!m) return undefined;
+      return Array.from({ length: m.width * m.height }, (_, i) => ((m.data[i * 4] as number) > 0 ? 1 : 0));
+    },
     cropThumb() {
       const crop = selectActiveCrop(useAppStore.getState())?.aligned.crop;
       if (!crop) return undefined;

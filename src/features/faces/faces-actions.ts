@@ -1,6 +1,7 @@
-import type { AlignedFace } from '../../../workers/api';
+import type { Affine, AlignedFace, RgbaImage } from '../../../workers/api';
 import { useAppStore } from '../../store';
-import type { FaceCrop } from '../../store/facesSlice';
+import { selectActiveCrop, type FaceCrop } from '../../store/facesSlice';
+import { countMasked, maskToRgba, warpMaskToCrop } from '../mask-editor/maskOps';
 import { drawToRgba } from '../../app/canvas';
 import { engine } from '../../worker-client';
 import { makeError, toAppError } from '../errors/errors';
@@ -117,7 +118,30 @@ export async function turnPhoto(): Promise<void> {
   await findFaces();
 }
 
+/**
+ * Flip "my photo is already a cropped face". A mask painted on the current crop is carried over: warped through
+ * the photo (old crop -> photo -> new crop) onto the new crop, never silently replaced by an empty one.
+ */
 export async function setAlreadyCropped(on: boolean): Promise<void> {
-  useAppStore.getState().setAlreadyCropped(on);
+  const before = useAppStore.getState();
+  const prev = selectActiveCrop(before);
+  const mask = before.maskImage && prev && before.maskCropKey === prev.key ? before.maskImage : undefined;
+  before.setAlreadyCropped(on);
   await findFaces();
+  if (!mask || !prev) return;
+  const st = useAppStore.getState();
+  const next = selectActiveCrop(st);
+  if (!next || next.key === prev.key || st.alreadyCropped !== on) return;
+  const carried = carryMask(mask, prev.aligned.transform, next.aligned.inverse, next.aligned.crop.width, next.aligned.crop.height);
+  st.setMaskImage(carried, next.key);
+  st.announce(carried ? 'The painted mask was moved onto the new crop.' : 'The painted mask lies outside the new crop, so it was cleared.');
+}
+
+/** new crop -> photo (newInverse), then photo -> old crop (oldTransform): where each new crop pixel was. */
+export function carryMask(mask: RgbaImage, oldTransform: Affine, newInverse: Affine, width: number, height: number): RgbaImage | undefined {
+  const [a, b, c, d, e, f] = oldTransform;
+  const [g, h, i, j, k, l] = newInverse;
+  const newToOld: Affine = [a * g + b * j, a * h + b * k, a * i + b * l + c, d * g + e * j, d * h + e * k, d * i + e * l + f];
+  const m = warpMaskToCrop(mask, newToOld, width, height);
+  return countMasked(m) ? maskToRgba(m) : undefined;
 }

@@ -24,6 +24,8 @@ import {
   warpMaskToCrop,
   zoomAt,
 } from './maskOps';
+import { alignedCropAt, detectionSide, maskFromDetection } from './scratch-source';
+import { toOriginalPixels } from '../upload/image-math';
 import './mask-editor.css';
 
 /** Overlay colour of masked pixels (drawn with the chosen opacity). */
@@ -138,10 +140,15 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
     [draw],
   );
 
+  /** the mask image this editor last published or adopted: anything else in the store came from outside */
+  const ownRef = useRef<RgbaImage | undefined>(undefined);
+
   /** Publish the mask to the store (undefined when nothing is marked). */
   const commit = useCallback(() => {
     const m = maskRef.current;
-    actions().setMaskImage(countMasked(m) ? maskToRgba(m) : undefined, cropKey);
+    const img = countMasked(m) ? maskToRgba(m) : undefined;
+    ownRef.current = img;
+    actions().setMaskImage(img, cropKey);
     bump();
   }, [actions, cropKey]);
 
@@ -162,14 +169,30 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
     overlayRef.current = { canvas: o.canvas, ctx: o.ctx, img: new ImageData(crop.width, crop.height) };
     const st = useAppStore.getState();
     const stored = st.maskCropKey === cropKey ? st.maskImage : undefined;
-    maskRef.current =
-      stored && stored.width === crop.width && stored.height === crop.height ? maskFromEngine(stored) : createMask(crop.width, crop.height);
+    const fits = stored && stored.width === crop.width && stored.height === crop.height;
+    maskRef.current = fits ? maskFromEngine(stored) : createMask(crop.width, crop.height);
+    ownRef.current = fits ? stored : undefined;
     historyRef.current.reset();
     // a brush sized for 512 px crops would cover a small crop: keep it under a quarter of the width
     if (st.maskBrushSize > crop.width / 4) st.setMaskBrushSize(Math.max(1, Math.round(crop.width / 20)));
     refreshOverlay();
     bump();
   }, [crop, cropKey, refreshOverlay]);
+
+  // adopt a mask set from outside for this crop (carried over when "already cropped" flips), undoable
+  useEffect(
+    () =>
+      useAppStore.subscribe((s) => {
+        const img = s.maskImage;
+        if (s.maskCropKey !== cropKey || !img || img === ownRef.current || img.width !== crop.width || img.height !== crop.height) return;
+        historyRef.current.record(maskRef.current);
+        maskRef.current = maskFromEngine(img);
+        ownRef.current = img;
+        refreshOverlay();
+        bump();
+      }),
+    [cropKey, crop, refreshOverlay],
+  );
 
   // keep the canvas backing store matched to its on-screen size
   useEffect(() => {
@@ -251,7 +274,17 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
     st.setMaskDetecting(true);
     st.setMaskError(undefined);
     try {
-      const found = maskFromEngine(await engine.detectScratches(crop));
+      // detect on the face at full resolution (up to 512 px) from the original photo, not on the model-size crop
+      const active = selectActiveCrop(st);
+      const photo = st.photo;
+      let source = crop;
+      if (photo && active && active.aligned.crop === crop) {
+        const toOriginal = toOriginalPixels(active.aligned.inverse, photo.scale);
+        const side = detectionSide(toOriginal, crop.width);
+        if (side > crop.width) source = alignedCropAt(photo.bitmap, toOriginal, crop.width, side);
+      }
+      const detected = await engine.detectScratches(source);
+      const found = source === crop ? maskFromEngine(detected) : maskFromDetection(detected, crop.width, crop.height);
       const n = countMasked(found);
       change((m) => {
         for (let i = 0; i < m.data.length; i++) if (found.data[i]) m.data[i] = 1;
