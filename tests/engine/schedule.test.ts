@@ -34,6 +34,16 @@ describe('schedules and respacing vs guided-diffusion (tests/goldens)', () => {
     }
   }
 
+  it("scaled-linear is Stable Diffusion's latent schedule (sqrt(beta) linear, 0.00085 .. 0.012)", () => {
+    const b = betasFor('scaled-linear', 1000);
+    // values from numpy: np.linspace(sqrt(0.00085), sqrt(0.012), 1000) ** 2 and its cumulative product of 1 - beta
+    expect(relErr([b[0]!, b[500]!, b[999]!], [0.00085, 0.00481495414171188, 0.012])).toBeLessThan(1e-12);
+    const d = makeDiffusion('scaled-linear', 1000, 1000);
+    expect(relErr([d.alphasCumprod[499]!, d.alphasCumprod[999]!], [0.27766965045646763, 0.004660098513077238])).toBeLessThan(1e-9);
+    // the reason for it: far more signal left at T than the linear schedule's ~4e-5
+    expect(makeDiffusion('linear', 1000, 1000).alphasCumprod[999]!).toBeLessThan(1e-4);
+  });
+
   it('explains impossible respacings', () => {
     expect(() => spaceTimesteps(1000, 'ddpm999')).toThrow(/exactly 999 steps/);
     expect(() => spaceTimesteps(1000, 2000)).toThrow(/cannot divide/);

@@ -36,6 +36,10 @@ def beta_schedule(name: str, steps: int = T_DEFAULT) -> np.ndarray:
     if name == "linear":
         scale = 1000 / steps
         return np.linspace(scale * 0.0001, scale * 0.02, steps, dtype=np.float64)
+    if name == "scaled-linear":
+        # Stable Diffusion's latent schedule: sqrt(beta) linear; keeps a little signal at T (alpha_bar_T ~ 0.0047)
+        scale = 1000 / steps
+        return np.linspace(math.sqrt(scale * 0.00085), math.sqrt(scale * 0.012), steps, dtype=np.float64) ** 2
     if name == "cosine":
         f = lambda t: math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2  # noqa: E731
         return np.array([min(1 - f((i + 1) / steps) / f(i / steps), 0.999) for i in range(steps)], dtype=np.float64)

@@ -1,6 +1,7 @@
 """Minimal guided-diffusion Gaussian diffusion for training and sampling the bundled prior.
 
-Linear schedule (beta 1e-4*(1000/T) .. 0.02*(1000/T), float64), epsilon prediction, fixed-large variance
+Linear schedule (beta 1e-4*(1000/T) .. 0.02*(1000/T), float64) or Stable Diffusion's "scaled linear" one
+(sqrt(beta) linear from sqrt(0.00085) to sqrt(0.012), for latent priors), epsilon prediction, fixed-large variance
 (posterior variance at step 1, then betas), respacing "N evenly spaced steps" as in spec section 1.
 """
 from __future__ import annotations
@@ -14,10 +15,24 @@ def linear_betas(T: int = 1000) -> np.ndarray:
     return np.linspace(scale * 1e-4, scale * 0.02, T, dtype=np.float64)
 
 
+def scaled_linear_betas(T: int = 1000) -> np.ndarray:
+    scale = 1000 / T
+    return np.linspace(np.sqrt(scale * 0.00085), np.sqrt(scale * 0.012), T, dtype=np.float64) ** 2
+
+
+def betas_for(schedule: str, T: int = 1000) -> np.ndarray:
+    if schedule == 'linear':
+        return linear_betas(T)
+    if schedule == 'scaled-linear':
+        return scaled_linear_betas(T)
+    raise ValueError(f'unknown schedule {schedule}')
+
+
 class Diffusion:
-    def __init__(self, T: int = 1000):
+    def __init__(self, T: int = 1000, schedule: str = 'linear'):
         self.T = T
-        b = linear_betas(T)
+        self.schedule = schedule
+        b = betas_for(schedule, T)
         self.betas = b
         self.abar = np.cumprod(1 - b)
         self.sqrt_abar = torch.tensor(np.sqrt(self.abar), dtype=torch.float32)

@@ -215,6 +215,9 @@ def main():
     ap.add_argument('--val-loss', action='store_true')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--device', default='cpu')
+    ap.add_argument('--schedule', default='', choices=['', 'linear', 'scaled-linear'],
+                    help="noise schedule; default: the checkpoint's (else scaled-linear). Switching continues training "
+                         "the same weights on the new schedule (docs/training-latent.md)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -226,13 +229,15 @@ def main():
             sys.exit(f'no checkpoint in {a.run}')
         cfg, mean, std = ck['config'], np.array(ck['latent_mean']), np.array(ck['latent_std'])
         model = build(cfg); model.load_state_dict(ck['ema']); model.eval()
+        schedule = a.schedule or ck.get('schedule', 'linear')
         if a.val_loss:
-            out = val_loss(model, Diffusion(), load_val(a.data, mean, std))
+            out = val_loss(model, Diffusion(schedule=schedule), load_val(a.data, mean, std))
             out['step'] = ck['step']
             print(json.dumps({'val_eps_mse': out}))
         if a.export:
             export_onnx(model, a.export, cfg, resume={'step': ck['step'], 'latent_mean': ck['latent_mean'],
-                                                       'latent_std': ck['latent_std'], 'wall_s': ck.get('wall_s')})
+                                                       'latent_std': ck['latent_std'], 'wall_s': ck.get('wall_s'),
+                                                       'schedule': schedule})
         if a.export_ema:
             torch.save({'ema': ck['ema'], 'config': cfg, 'step': ck['step'], 'latent_mean': ck['latent_mean'],
                         'latent_std': ck['latent_std'], 'wall_s': ck.get('wall_s')}, a.export_ema)
@@ -240,7 +245,7 @@ def main():
             g = torch.Generator().manual_seed(a.seed)
             t0 = time.time()
             s = cfg['image_size']
-            z = sample(model, Diffusion(), (a.sample_n, cfg['in_channels'], s, s), a.sample_steps, g)
+            z = sample(model, Diffusion(schedule=schedule), (a.sample_n, cfg['in_channels'], s, s), a.sample_steps, g)
             decode_grid(z, mean, std, a.samples)
             print(f'samples {a.samples} steps {a.sample_steps} in {time.time() - t0:.1f}s')
         return
@@ -253,6 +258,7 @@ def main():
 def train(a, cfg, ck):
     os.makedirs(a.run, exist_ok=True)
     dev = torch.device(a.device)
+    init = None
     if ck is not None:
         cfg, mean, std = ck['config'], np.array(ck['latent_mean']), np.array(ck['latent_std'])
     elif a.init_ema:
@@ -265,6 +271,16 @@ def train(a, cfg, ck):
     model, ema = build(cfg).to(dev), build(cfg).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
     step, log, vlog, wall_before = 0, [], [], 0.0
+    # the noise schedule: the checkpoint's unless --schedule switches it (logged with the step of the switch)
+    prev_schedule = (ck or {}).get('schedule') or ((init or {}).get('schedule') if a.init_ema and ck is None else None) \
+        or ('linear' if (ck is not None or a.init_ema) else 'scaled-linear')
+    schedule = a.schedule or prev_schedule
+    schedule_log = list((ck or {}).get('schedule_log', []))
+    if not schedule_log:
+        schedule_log = [[0, prev_schedule]]
+    if schedule != prev_schedule:
+        schedule_log.append([ck['step'] if ck is not None else (init or {}).get('step', 0), schedule])
+        print(f'schedule: {prev_schedule} -> {schedule}', flush=True)
     if ck is not None:
         model.load_state_dict(ck['model']); ema.load_state_dict(ck['ema']); opt.load_state_dict(ck['opt'])
         step, log, vlog, wall_before = ck['step'], ck.get('log', []), ck.get('val_log', []), ck.get('wall_s', 0.0)
@@ -279,7 +295,7 @@ def train(a, cfg, ck):
         p.requires_grad_(False)
     nparams = sum(p.numel() for p in model.parameters())
     print(f'params {nparams} config {json.dumps(cfg)} data {len(data)} latents from {len(data.files)} chunks', flush=True)
-    diff = Diffusion()
+    diff = Diffusion(schedule=schedule)
     abar = torch.tensor(diff.abar, dtype=torch.float32)
     snr = abar / (1 - abar)
     weight = (torch.clamp(snr, max=a.min_snr) / snr) if a.min_snr > 0 else torch.ones_like(snr)
@@ -291,7 +307,8 @@ def train(a, cfg, ck):
         state = {'model': model.state_dict(), 'ema': ema.state_dict(), 'opt': opt.state_dict(), 'step': step,
                  'config': cfg, 'log': log, 'val_log': vlog, 'params': nparams, 'latent_mean': mean.tolist(),
                  'latent_std': std.tolist(), 'wall_s': wall_before + time.time() - t_start,
-                 'batch': a.batch, 'lr': a.lr, 'ema_decay': a.ema, 'min_snr': a.min_snr, 'data': len(data)}
+                 'batch': a.batch, 'lr': a.lr, 'ema_decay': a.ema, 'min_snr': a.min_snr, 'data': len(data),
+                 'schedule': schedule, 'schedule_log': schedule_log}
         torch.save(state, os.path.join(a.run, 'ckpt.tmp'))
         os.replace(os.path.join(a.run, 'ckpt.tmp'), os.path.join(a.run, 'ckpt.pt'))
         with open(os.path.join(a.run, 'log.json'), 'w') as f:

@@ -52,6 +52,7 @@ def load_state(a) -> dict:
     ck = torch.load(os.path.join(a.run, "ckpt.pt"), map_location="cpu")
     return {"ema": ck["ema"], "config": ck["config"], "step": ck["step"], "latent_mean": ck["latent_mean"],
             "latent_std": ck["latent_std"], "wall_s": ck.get("wall_s"), "val_log": ck.get("val_log", []),
+            "schedule": ck.get("schedule", "linear"),
             "log": ck.get("log", [])}
 
 
@@ -73,9 +74,11 @@ def main() -> None:
             model.load_state_dict(st["ema"])
             export_onnx(model, a.save_ema, st["config"],
                         resume={"step": st["step"], "latent_mean": [float(v) for v in st["latent_mean"]],
-                                "latent_std": [float(v) for v in st["latent_std"]], "wall_s": st.get("wall_s")})
+                                "latent_std": [float(v) for v in st["latent_std"]], "wall_s": st.get("wall_s"),
+                                "schedule": st.get("schedule", "linear")})
         else:
-            torch.save({k: st[k] for k in ("ema", "config", "step", "latent_mean", "latent_std", "wall_s")}, a.save_ema)
+            torch.save({k: st.get(k) for k in ("ema", "config", "step", "latent_mean", "latent_std", "wall_s", "schedule")},
+                       a.save_ema)
         print(f"wrote {a.save_ema} (step {st['step']})")
         return
     out = Path(a.out)
@@ -85,7 +88,8 @@ def main() -> None:
     # the shipped prior is also the resume point (latent_prior.py --init-ema prior.onnx)
     export_onnx(model, str(out / "prior.onnx"), st["config"],
                 resume={"step": st["step"], "latent_mean": [float(v) for v in st["latent_mean"]],
-                        "latent_std": [float(v) for v in st["latent_std"]], "wall_s": st.get("wall_s")})
+                        "latent_std": [float(v) for v in st["latent_std"]], "wall_s": st.get("wall_s"),
+                        "schedule": st.get("schedule", "linear")})
     size = (out / "prior.onnx").stat().st_size
     if size >= 16 * 2**20:
         raise SystemExit(f"prior.onnx is {size} bytes: over the 16 MiB file limit")
@@ -108,7 +112,7 @@ def main() -> None:
             "image and reaches the latent through the decoder's gradient graph. See docs/training.md and docs/quality.md."),
         "licence": LICENCE,
         "resolution": a.res,
-        "diffusion": {"steps": 1000, "schedule": "linear", "variance": "fixed-large"},
+        "diffusion": {"steps": 1000, "schedule": st.get("schedule", "linear"), "variance": "fixed-large"},
         "alignment": {"template": [[round(x * k, 4), round(y * k, 4)] for x, y in UTK_TEMPLATE_64]},
         "latent": {"channels": 32, "downscale": 8, "mean": [round(float(v), 6) for v in st["latent_mean"]],
                    "std": [round(float(v), 6) for v in st["latent_std"]],

@@ -107,7 +107,7 @@ export interface ModelManifest {
   resolution: number;
   diffusion: {
     steps: number;
-    schedule: 'linear' | 'cosine';
+    schedule: 'linear' | 'scaled-linear' | 'cosine';
     variance: 'learned-range' | 'fixed-large' | 'fixed-small';
     prediction: 'epsilon';
     /** how t is fed to the prior: the original index 0..T-1 */

@@ -249,7 +249,7 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
   const d = c.object(o.diffusion, 'diffusion');
   const diffusion = d && {
     steps: c.positiveInt(d.steps, 'diffusion.steps'),
-    schedule: c.oneOf(d.schedule, ['linear', 'cosine'] as const, 'diffusion.schedule'),
+    schedule: c.oneOf(d.schedule, ['linear', 'scaled-linear', 'cosine'] as const, 'diffusion.schedule'),
     variance: c.oneOf(d.variance, ['learned-range', 'fixed-large', 'fixed-small'] as const, 'diffusion.variance'),
     prediction: c.oneOf(d.prediction, ['epsilon'] as const, 'diffusion.prediction'),
     timestep: c.oneOf(d.timestep, ['original-index'] as const, 'diffusion.timestep'),
