@@ -54,7 +54,7 @@ describe('parseManifest', () => {
     ['four landmarks', (m) => m.alignment.template.pop(), 'alignment.template', /expected 5 landmarks .* got 4/],
     ['bad landmark', (m) => (m.alignment.template[2] = [1, 'a']), 'alignment.template[2]', /expected \[x, y\] with two finite numbers/],
     ['landmark outside', (m) => (m.alignment.template[1] = [70, 3]), 'alignment.template[1]', /lies outside the 64x64 crop/],
-    ['bad schedule', (m) => (m.diffusion.schedule = 'quadratic'), 'diffusion.schedule', /expected one of "linear", "cosine", got "quadratic"/],
+    ['bad schedule', (m) => (m.diffusion.schedule = 'quadratic'), 'diffusion.schedule', /expected one of "linear", "scaled-linear", "cosine", got "quadratic"/],
     ['bad prediction', (m) => (m.diffusion.prediction = 'v'), 'diffusion.prediction', /expected one of "epsilon"/],
     ['zero steps', (m) => (m.diffusion.steps = 0), 'diffusion.steps', /positive integer/],
     ['bad layout', (m) => (m.preprocessing.layout = 'NHWC'), 'preprocessing.layout', /expected one of "NCHW", got "NHWC"/],
