@@ -55,7 +55,11 @@ export function enlargeCrop(img: RgbaImage, side: number, method: UpscaleMethod)
   if (!p) {
     p = engine.upscale(img, side, side, method);
     m.set(key, p);
-    p.catch(() => m.delete(key));
+    // a failure or a bicubic fallback is not kept: the next download tries the model again
+    p.then(
+      (r) => r.fallbackReason && m.delete(key),
+      () => m.delete(key),
+    );
   }
   return p;
 }
