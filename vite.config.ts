@@ -68,6 +68,14 @@ const pwa = VitePWA({
 export default defineConfig({
   plugins: [react(), productionCsp, pwa],
   // E2E=1: no HMR, so edits elsewhere never reload a page mid-test
+  // Each e2e dev server and the e2e build get their own dependency cache: two Vite processes sharing
+  // node_modules/.vite re-bundle each other's dependencies, and a page (or its worker) still holding the old
+  // bundle's URLs then fails to load them and the run never starts (seen on CI right after the offline test's build)
+  ...(process.env.PGDIFF_VITE_CACHE
+    ? { cacheDir: process.env.PGDIFF_VITE_CACHE }
+    : process.env.E2E
+      ? { cacheDir: `node_modules/.vite-e2e-${process.env.E2E_PORT ?? 'default'}` }
+      : {}),
   server: { headers: isolation, host: '127.0.0.1', ...(process.env.E2E ? { hmr: false } : {}) },
   preview: { headers: isolation, host: '127.0.0.1' },
   worker: { format: 'es' },

@@ -33,9 +33,12 @@ test.beforeAll(async () => {
   test.setTimeout(240_000);
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgdiff-offline-'));
   const vite = path.join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit' });
+  // its own dependency cache: the e2e dev server keeps serving from node_modules/.vite-e2e-* meanwhile (vite.config.ts)
+  const env = { ...process.env, PGDIFF_VITE_CACHE: 'node_modules/.vite-e2e-build' };
+  execFileSync(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit', env });
   server = spawn(process.execPath, [vite, 'preview', '--outDir', outDir, '--port', String(port), '--strictPort', '--host', '127.0.0.1'], {
     cwd: repoRoot,
+    env,
     stdio: 'ignore',
   });
   await waitForServer(origin, 60_000);
