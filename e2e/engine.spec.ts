@@ -116,16 +116,17 @@ test('cancelling stops within a step, frees the run and leaves the worker usable
         }
       }
     }));
-    let error: unknown = null;
+    let error: { code?: string; message?: string } | null = null;
     try {
       await run;
     } catch (e) {
-      error = e;
+      // plain fields: Playwright hands an Error back with its message only, and the code is what is checked
+      error = { code: (e as { code?: string }).code, message: (e as Error).message };
     }
     const again = await api.restore('e2e-again', { ...req, sampler: { ...req.sampler, steps: 'ddpm2' } });
     return { error, stepsSeen, cancelAt, againSize: again.images[0]!.width };
   }, blindRequest('ddpm10', 0));
-  expect((r.error as { code?: string }).code).toBe('cancelled');
+  expect(r.error?.code).toBe('cancelled');
   // the cancel arrives while step 3 may already be running: it stops at the next step boundary
   expect(r.stepsSeen).toBeLessThanOrEqual(r.cancelAt + 1);
   expect(r.againSize).toBe(64);
@@ -136,7 +137,7 @@ test('bad input is refused with a specific message and the worker stays usable',
   const r = await page.evaluate(async (req) => {
     const { api } = (window as unknown as { __engine: Remote }).__engine;
     await api.loadModels({ kind: 'url', manifestUrl: '/tests/fixtures/models/tiny/manifest.json' });
-    const errs: unknown[] = [];
+    const errs: ({ code?: string; message: string } | null)[] = [];
     for (const bad of [
       { ...req, mask: { width: 32, height: 32, data: new Uint8ClampedArray(32 * 32 * 4) } },
       { ...req, image: { width: 60, height: 60, data: new Uint8ClampedArray(60 * 60 * 4) } },
@@ -147,13 +148,13 @@ test('bad input is refused with a specific message and the worker stays usable',
         await api.restore('bad', bad);
         errs.push(null);
       } catch (e) {
-        errs.push(e);
+        errs.push({ code: (e as { code?: string }).code, message: (e as Error).message });
       }
     }
     const ok = await api.restore('ok', { ...req, sampler: { ...req.sampler, steps: 'ddpm2' } });
     return { errs, ok: ok.images.length };
   }, blindRequest('ddpm2', 0));
-  const msgs = r.errs.map((e) => `${(e as { code: string }).code}: ${(e as { message: string }).message}`);
+  const msgs = r.errs.map((e) => `${e?.code}: ${e?.message}`);
   expect(msgs[0]).toMatch(/^bad-input: The mask is 32x32 but the photo is 64x64/);
   expect(msgs[1]).toMatch(/^bad-input: .*multiples of 8/);
   expect(msgs[2]).toMatch(/^bad-input: .*reference photo/);

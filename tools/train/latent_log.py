@@ -40,6 +40,10 @@ def main() -> None:
     head = (f"Run: {log['params']:,} parameters, batch {log['batch']}, lr {log['lr']}, EMA {log['ema_decay']}, "
             f"min-SNR gamma {log['min_snr']}; {log['data']:,} training latents when last written; "
             f"step {log['step']}, {log['wall_s'] / 3600:.2f} h of wall time (2-core machine shared with development).")
+    sched = log.get('schedule_log') or [[0, 'linear']]
+    head += ' Noise schedule: ' + ', '.join(f"{name} from step {step}" for step, name in sched) + (
+        '; held-out losses at the same t are not comparable across a schedule switch (different noise levels).'
+        if len(sched) > 1 else '.')
     block = f"<!-- LOG START -->\n{head}\n\n{table(log, a.every)}\n<!-- LOG END -->"
     doc = open(a.doc).read()
     doc = re.sub(r'<!-- LOG START -->.*<!-- LOG END -->', lambda _: block, doc, flags=re.S)
