@@ -28,6 +28,7 @@ export function ResultsPanel() {
   const [view, setView] = useState<'face' | 'photo'>('face');
   const [pair, setPair] = useState<{ key: string; before: RgbaImage; after: RgbaImage } | undefined>();
   const heading = useRef<HTMLHeadingElement>(null);
+  const runId = run?.id;
   useEffect(() => {
     setFace(0);
     setChosen([]);
@@ -35,11 +36,11 @@ export function ResultsPanel() {
     // bring a new result into view, unless the person is busy elsewhere on the page
     const active = document.activeElement;
     const idle = !active || active === document.body || active.closest('[data-testid="run-panel"], [data-testid="history-panel"]');
-    if (run && idle && heading.current) {
+    if (runId && idle && heading.current) {
       heading.current.focus({ preventScroll: true });
       heading.current.scrollIntoView({ block: 'start', behavior: 'smooth' });
     }
-  }, [run?.id]);
+  }, [runId]);
   const variantsKey = run ? `${run.id}:${run.faces.map((_, i) => chosen[i] ?? 0).join(',')}` : '';
   useEffect(() => {
     if (!run || view !== 'photo' || pair?.key === variantsKey) return;
@@ -50,7 +51,8 @@ export function ResultsPanel() {
     return () => {
       live = false;
     };
-  }, [view, variantsKey]);
+    // run and chosen change together with variantsKey; pair's key stops the effect once the pair is made
+  }, [run, chosen, pair?.key, view, variantsKey]);
   if (!run) return null;
   const f = run.faces[face] ?? run.faces[0];
   if (!f) return null;
