@@ -121,7 +121,7 @@ def load_pairs(folder: str, mean, std, prefix_in='deg_', prefix_out='train_'):
     return torch.from_numpy(np.concatenate(xs)), torch.from_numpy(np.concatenate(ys))
 
 
-def latent_stats(run_prior: str, data: str):
+def latent_stats(run_prior: str):
     """The prior's latent normalisation (the restorer must use the same), from its checkpoint or resume point."""
     ck = os.path.join(run_prior, 'ckpt.pt')
     if os.path.exists(ck):
@@ -137,7 +137,7 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return 10 * np.log10(1.0 / max(mse, 1e-12))
 
 
-def evaluate(net, data: str, mean, std, n: int = 48) -> dict:
+def evaluate(net, data: str, mean, std, n: int = 48):
     """Held-out: decoded restorer output vs the clean face, against the degraded input itself (both in pixels)."""
     from tools.pgdiff_models.taef2 import load_taef2
     enc, dec = load_taef2()
@@ -172,7 +172,7 @@ def export(net, mean, std, path: str, res: int = 256) -> None:
 def train(a) -> None:
     os.makedirs(a.run, exist_ok=True)
     torch.set_num_threads(a.threads)
-    mean, std = latent_stats(a.prior_run, a.data)
+    mean, std = latent_stats(a.prior_run)
     ckp = os.path.join(a.run, 'ckpt.pt')
     cfg = DEFAULT_CFG
     net = LatentUNet(**cfg)
@@ -185,6 +185,12 @@ def train(a) -> None:
         net.load_state_dict(c['net']); ema.load_state_dict(c['ema']); opt.load_state_dict(c['opt'])
         step, wall0, log = c['step'], c['wall_s'], c['log']
         print(f'resumed at step {step}', flush=True)
+    elif a.init:
+        # a committed resume point (--save-ema): its EMA weights, a fresh optimiser
+        c = torch.load(a.init, map_location='cpu')
+        net.load_state_dict(c['ema']); ema.load_state_dict(c['ema'])
+        step, wall0, log = c['step'], c['wall_s'], c['log']
+        print(f'started from {a.init} (step {step}), fresh optimiser', flush=True)
     nparams = sum(p.numel() for p in net.parameters())
     zin, ztgt = load_pairs(a.data, mean, std)
     print(f'params {nparams} pairs {len(zin)}', flush=True)
@@ -239,6 +245,8 @@ def main() -> None:
     ap.add_argument('--eval', action='store_true')
     ap.add_argument('--grid', default='', help='with --eval: input | restorer | truth rows as a PNG')
     ap.add_argument('--export', default='')
+    ap.add_argument('--save-ema', default='', help='write the resume point (EMA weights, step, log) to commit')
+    ap.add_argument('--init', default='', help='start from a --save-ema resume point when the run has no checkpoint')
     ap.add_argument('--smoke', action='store_true')
     a = ap.parse_args()
     if a.smoke:
@@ -246,6 +254,11 @@ def main() -> None:
         z = torch.randn(2, 32, 32, 32)
         assert torch.allclose(net(z), z), 'the restorer must start as the identity'
         print('smoke ok')
+        return
+    if a.save_ema:
+        c = torch.load(os.path.join(a.run, 'ckpt.pt'), map_location='cpu')
+        torch.save({k: c[k] for k in ('ema', 'step', 'wall_s', 'log', 'config', 'latent_mean', 'latent_std', 'params')}, a.save_ema)
+        print(f"wrote {a.save_ema} (step {c['step']})")
         return
     if a.eval or a.export:
         c = torch.load(os.path.join(a.run, 'ckpt.pt'), map_location='cpu')
