@@ -4,8 +4,8 @@
  */
 import type { ModelSource, SamplerSettings, TaskName } from '../workers/api';
 import { useAppStore } from './store';
-import { loadModelSet } from './app/model-actions';
-import { decodeToRgba, drawToRgba } from './app/canvas';
+import { loadModelSet } from './features/models-panel/model-actions';
+import { decodeToRgba, drawToRgba } from './canvas/canvas';
 import { selectActiveCrop } from './store/facesSlice';
 import { countMissing, sentRequests, type RequestSummary } from './worker-client';
 

@@ -5,7 +5,7 @@ import { engine } from '../worker-client';
 import { loadHistory } from '../features/history/history-actions';
 import { loadPhotoFile } from '../features/upload/upload-actions';
 import { toAppError } from '../features/errors/errors';
-import { loadModelSet } from './model-actions';
+import { loadModelSet } from '../features/models-panel/model-actions';
 
 declare global {
   interface Window {

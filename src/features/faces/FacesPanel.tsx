@@ -1,8 +1,8 @@
 import { useMemo } from 'react';
 import type { DetectedFace, RgbaImage } from '../../../workers/api';
 import { useAppStore } from '../../store';
-import { ImageCanvas } from '../../app/ImageCanvas';
-import { drawToRgba } from '../../app/canvas';
+import { ImageCanvas } from '../../canvas/ImageCanvas';
+import { drawToRgba } from '../../canvas/canvas';
 import { ErrorNotice } from '../errors/ErrorNotice';
 import { selectAllFaces, setAlreadyCropped, toggleFace, turnPhoto } from './faces-actions';
 

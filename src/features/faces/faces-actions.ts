@@ -2,7 +2,7 @@ import type { Affine, AlignedFace, RgbaImage } from '../../../workers/api';
 import { useAppStore } from '../../store';
 import { selectActiveCrop, type FaceCrop } from '../../store/facesSlice';
 import { countMasked, maskToRgba, warpMaskToCrop } from '../mask-editor/maskOps';
-import { drawToRgba } from '../../app/canvas';
+import { drawToRgba } from '../../canvas/canvas';
 import { engine } from '../../worker-client';
 import { makeError, toAppError } from '../errors/errors';
 import { centerSquareTransform } from '../upload/image-math';

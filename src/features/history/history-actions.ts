@@ -1,6 +1,6 @@
 import { useAppStore } from '../../store';
 import type { FaceCrop } from '../../store/facesSlice';
-import { decodeToRgba, encodePng, thumbnailPng } from '../../app/canvas';
+import { decodeToRgba, encodePng, thumbnailPng } from '../../canvas/canvas';
 import { decodePhoto } from '../upload/decode';
 import { invertAffine } from '../upload/image-math';
 import { toAppError } from '../errors/errors';

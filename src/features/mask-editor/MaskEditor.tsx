@@ -3,7 +3,7 @@ import type { RgbaImage } from '../../../workers/api';
 import { useAppStore } from '../../store';
 import { selectActiveCrop } from '../../store/facesSlice';
 import { MAX_BRUSH, MIN_BRUSH } from '../../store/maskSlice';
-import { decodeToRgba, makeCanvas, toImageData } from '../../app/canvas';
+import { decodeToRgba, makeCanvas, toImageData } from '../../canvas/canvas';
 import { engine } from '../../worker-client';
 import { toAppError } from '../errors/errors';
 import type { MaskBuffer, View } from './maskOps';

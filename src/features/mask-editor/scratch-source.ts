@@ -4,7 +4,7 @@
  * and the detected mask is brought back to the crop's size.
  */
 import type { Affine, RgbaImage } from '../../../workers/api';
-import { makeCanvas } from '../../app/canvas';
+import { makeCanvas } from '../../canvas/canvas';
 import { invertAffine } from '../upload/image-math';
 import type { MaskBuffer } from './maskOps';
 import { createMask } from './maskOps';

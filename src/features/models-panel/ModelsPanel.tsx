@@ -3,7 +3,7 @@ import type { ModelCacheInfo, ModelSource } from '../../../workers/api';
 import { engine } from '../../worker-client';
 import { useAppStore } from '../../store';
 import { selectModelDownloadFraction } from '../../store/modelsSlice';
-import { loadModelSet } from '../../app/model-actions';
+import { loadModelSet } from './model-actions';
 import type { CachedSet, ManifestPreview } from './models-model';
 import { checkManifestUrl, findManifestFile, formatBytes, matchPickedFiles } from './models-model';
 import { requestPersistentStorage } from './storage';

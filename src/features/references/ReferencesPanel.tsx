@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { RgbaImage } from '../../../workers/api';
 import { useAppStore } from '../../store';
-import { paintCanvas } from '../../app/canvas';
+import { paintCanvas } from '../../canvas/canvas';
 import { StyleSwatch } from '../controls/StyleSwatch';
 import { MAX_REFERENCES, addReferenceFiles } from './reference-actions';
 import './references.css';

@@ -5,7 +5,7 @@
 import type { DetectedFace, RgbaImage } from '../../../workers/api';
 import { useAppStore } from '../../store';
 import type { ReferenceItem } from '../../store/referencesSlice';
-import { drawToRgba } from '../../app/canvas';
+import { drawToRgba } from '../../canvas/canvas';
 import { engine } from '../../worker-client';
 import { decodePhoto } from '../upload/decode';
 import { centerSquareTransform } from '../upload/image-math';

@@ -1,6 +1,6 @@
 import { useId, useRef, useState } from 'react';
 import type { RgbaImage } from '../../../workers/api';
-import { ImageCanvas } from '../../app/ImageCanvas';
+import { ImageCanvas } from '../../canvas/ImageCanvas';
 
 /**
  * Before/after comparison: drag on the image, or use the slider (arrow keys, Home/End) under it.

@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
 import { useAppStore } from '../../store';
-import { ImageCanvas } from '../../app/ImageCanvas';
+import { ImageCanvas } from '../../canvas/ImageCanvas';
 import { ErrorNotice } from '../errors/ErrorNotice';
 import { toAppError } from '../errors/errors';
 import type { AppError } from '../errors/errors';
 import { describeSettings } from '../history/history-model';
 import { formatDuration } from '../run/run-math';
 import { BeforeAfter } from './BeforeAfter';
-import type { ImageFormat } from '../../app/canvas';
+import type { ImageFormat } from '../../canvas/canvas';
 import { defaultFormat, downloadAllFaces, downloadCrop, downloadFullPhoto, wholePhotoPair, type DownloadOptions } from './results-actions';
 import type { RgbaImage, UpscaleMethod } from '../../../workers/api';
 

@@ -1,7 +1,7 @@
 import type { Affine, RgbaImage, UpscaleMethod, UpscaleResult } from '../../../workers/api';
 import { scaleCropInverse } from '../../../workers/upscaler/geometry';
 import { useAppStore } from '../../store';
-import { FORMAT_EXT, downloadBlob, drawToRgba, encodeImage, resizeRgba, safeFileStem, type ImageFormat } from '../../app/canvas';
+import { FORMAT_EXT, downloadBlob, drawToRgba, encodeImage, resizeRgba, safeFileStem, type ImageFormat } from '../../canvas/canvas';
 import { engine } from '../../worker-client';
 import { AppErrorException, makeError } from '../errors/errors';
 import type { RunRecord } from '../history/history-model';

@@ -2,7 +2,7 @@ import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../store';
 import { selectRequestSettings } from '../../store/controlsSlice';
-import { ImageCanvas } from '../../app/ImageCanvas';
+import { ImageCanvas } from '../../canvas/ImageCanvas';
 import { ErrorNotice } from '../errors/ErrorNotice';
 import { cancelRun, runBlocker, startRun } from './run-actions';
 import { aboutDuration, estimateRunMs, formatDuration, overallFraction, stepsPerVariant } from './run-math';

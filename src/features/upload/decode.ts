@@ -1,6 +1,6 @@
 /** Turn a File into a LoadedPhoto, with clear errors for what cannot be used. */
 import type { LoadedPhoto } from '../../store/photoSlice';
-import { drawToRgba } from '../../app/canvas';
+import { drawToRgba } from '../../canvas/canvas';
 import { AppErrorException, makeError } from '../errors/errors';
 import {
   MAX_FILE_BYTES,

@@ -1,8 +1,8 @@
-import type { ModelSource } from '../../workers/api';
-import { useAppStore } from '../store';
-import { engine } from '../worker-client';
-import { toAppError, toEngineInfo } from '../features/errors/errors';
-import { findFaces } from '../features/faces/faces-actions';
+import type { ModelSource } from '../../../workers/api';
+import { useAppStore } from '../../store';
+import { engine } from '../../worker-client';
+import { toAppError, toEngineInfo } from '../errors/errors';
+import { findFaces } from '../faces/faces-actions';
 
 /** Load a model set into the engine, reporting progress into the models slice. */
 export async function loadModelSet(source: ModelSource): Promise<boolean> {
