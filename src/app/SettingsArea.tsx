@@ -4,6 +4,7 @@
  */
 import { useAppStore } from '../store';
 import { ControlsPanel } from '../features/controls/ControlsPanel';
+import { usesMask } from '../features/controls/controls-model';
 import { MaskEditor } from '../features/mask-editor/MaskEditor';
 import { ModelsPanel } from '../features/models-panel/ModelsPanel';
 import { ReferencesPanel } from '../features/references/ReferencesPanel';
@@ -19,13 +20,8 @@ export function SettingsArea() {
   );
 }
 
-function usesMask(s: ReturnType<typeof useAppStore.getState>): boolean {
-  const w = s.guidance.weights;
-  return s.guidance.task === 'inpainting' || s.guidance.task === 'old-photo' || (w.unmasked ?? 0) > 0 || s.guidance.zeroGradInMask;
-}
-
 export function MaskArea() {
-  const needed = useAppStore(usesMask);
+  const needed = useAppStore((s) => usesMask(s.guidance));
   const hasCrop = useAppStore((s) => s.crops.length > 0);
   const hasMask = useAppStore((s) => s.maskImage !== undefined);
   if (!hasCrop) return null;

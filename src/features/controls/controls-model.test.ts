@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { COLOR_STYLES, SCALE_ADVICE, presetGuidance } from '../../../workers/shared/presets';
-import { recommendedUpdate, defaultWeightFor, estimatePriorCalls, positionToScale, renderSwatch, scaleAdvice, scaleToPosition, styleColor } from './controls-model';
+import {
+  recommendedUpdate,
+  defaultWeightFor,
+  estimatePriorCalls,
+  positionToScale,
+  renderSwatch,
+  scaleAdvice,
+  scaleToPosition,
+  styleColor,
+  usesMask,
+} from './controls-model';
 
 describe('controls model', () => {
   it('maps the guidance scale to a log slider and back within 3 significant digits', () => {
@@ -57,5 +67,18 @@ describe('recommendedUpdate', () => {
       const g = presetGuidance(t);
       expect(recommendedUpdate(g.weights)).toBe(g.update);
     }
+  });
+
+  it('says which compositions read the mask: the inpainting and old-photo tasks and the properties that use it', () => {
+    expect(usesMask(presetGuidance('inpainting'))).toBe(true);
+    expect(usesMask(presetGuidance('old-photo'))).toBe(true);
+    for (const task of ['blind', 'reference', 'colorization', 'custom'] as const) expect(usesMask(presetGuidance(task))).toBe(false);
+    const custom = presetGuidance('custom');
+    expect(usesMask({ ...custom, weights: { smooth: 1, unmasked: 0.5 } })).toBe(true);
+    expect(usesMask({ ...custom, weights: { restorerLightness: 1 } })).toBe(true);
+    expect(usesMask({ ...custom, zeroGradInMask: true })).toBe(true);
+    // a weight of 0 is off: the task name alone decides then
+    expect(usesMask({ ...custom, weights: { unmasked: 0, restorerLightness: 0 } })).toBe(false);
+    expect(usesMask({ ...presetGuidance('inpainting'), weights: { unmasked: 0 }, zeroGradInMask: false })).toBe(true);
   });
 });

@@ -44,6 +44,16 @@ export function defaultWeightFor(task: TaskName, key: PropertyKey): number {
   return preset ?? PROPERTIES.find((p) => p.key === key)?.defaultWeight ?? 1;
 }
 
+/**
+ * Whether a task's composition reads the mask (the one answer for the mask panel, the editor's note and the run's
+ * request): inpainting and old photos, the unmasked-region property, the old-photo composite (restorer lightness
+ * outside the mask), or gradients zeroed inside it. The engine compiles its mask inputs on the same terms.
+ */
+export function usesMask(g: Pick<GuidanceSettings, 'task' | 'weights' | 'zeroGradInMask'>): boolean {
+  const w = g.weights;
+  return g.task === 'inpainting' || g.task === 'old-photo' || g.zeroGradInMask || (w.unmasked ?? 0) > 0 || (w.restorerLightness ?? 0) > 0;
+}
+
 /** The advised scale range for a task; custom follows its dominant property. */
 export function scaleAdvice(
   g: GuidanceSettings,

@@ -6,6 +6,7 @@ import { MAX_BRUSH, MIN_BRUSH } from '../../store/maskSlice';
 import { decodeToRgba, makeCanvas, toImageData } from '../../canvas/canvas';
 import { engine } from '../../worker-client';
 import { toAppError } from '../errors/errors';
+import { usesMask } from '../controls/controls-model';
 import type { MaskBuffer, View } from './maskOps';
 import {
   MaskHistory,
@@ -77,7 +78,7 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
   const opacity = useAppStore((s) => s.maskOverlayOpacity);
   const detecting = useAppStore((s) => s.maskDetecting);
   const error = useAppStore((s) => s.maskError);
-  const usesMask = useAppStore((s) => (s.guidance.weights.unmasked ?? 0) > 0 || s.guidance.zeroGradInMask);
+  const taskUsesMask = useAppStore((s) => usesMask(s.guidance));
   const actions = useAppStore.getState;
 
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -436,7 +437,7 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
   return (
     <div className="mask-editor" data-testid="mask-editor" data-state="ready" onKeyDown={onKeyDown} onKeyUp={onKeyUp}>
       <p className="small muted">
-        Paint over what is missing, scratched or damaged. {usesMask ? 'The current task uses this mask.' : 'The current task ignores the mask (use “Fill missing parts” or “Old photo”).'}
+        Paint over what is missing, scratched or damaged. {taskUsesMask ? 'The current task uses this mask.' : 'The current task ignores the mask (use “Fill missing parts” or “Old photo”).'}
       </p>
       <div className="mask-toolbar" role="toolbar" aria-label="Mask tools">
         <div className="mask-toolbar__group" role="group" aria-label="Tool">

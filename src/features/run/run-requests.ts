@@ -5,6 +5,7 @@
  */
 import type { GuidanceSettings, RestoreRequest, RgbaImage, SamplerSettings } from '../../../workers/api';
 import type { FaceCrop } from '../../store/facesSlice';
+import { usesMask } from '../controls/controls-model';
 import { makeError } from '../errors/errors';
 import type { AppError } from '../errors/errors';
 
@@ -17,13 +18,6 @@ export interface RequestInputs {
   references: RgbaImage[];
   keepUnmasked: boolean | undefined;
   settings: { guidance: GuidanceSettings; sampler: SamplerSettings; variants: number };
-}
-
-/** Whether a composition reads the mask: the unmasked-region property, the old-photo composite, zeroing in it. */
-export function usesMask(g: GuidanceSettings): boolean {
-  return (
-    g.task === 'inpainting' || g.task === 'old-photo' || g.zeroGradInMask || (g.weights.unmasked ?? 0) > 0 || (g.weights.restorerLightness ?? 0) > 0
-  );
 }
 
 export function buildFaceRequests(
