@@ -2,7 +2,8 @@ import { useEffect, useState } from 'react';
 import { useAppStore } from '../../store';
 import type { HistoryEntry } from './history-model';
 import { describeSettings } from './history-model';
-import { applySettings, openHistoryEntry, removeHistoryEntry, rerunFromHistory } from './history-actions';
+import { rerunFromHistory } from '../run/run-actions';
+import { applySettings, openHistoryEntry, removeHistoryEntry } from './history-actions';
 import { formatDuration } from '../run/run-math';
 
 function Thumb({ blob, alt }: { blob: Blob; alt: string }) {

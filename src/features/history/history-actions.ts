@@ -7,7 +7,6 @@ import { toAppError } from '../errors/errors';
 import type { HistoryEntry, RunRecord, RunSettings } from './history-model';
 import { fromStored, toStored } from './history-model';
 import { deleteRun, getRun, getRunPhoto, listHistory, saveRun } from './history-db';
-import { startRun } from '../run/run-actions';
 
 /** Photos larger than this are not copied into the history (results still are). */
 const MAX_STORED_PHOTO_BYTES = 25 * 1024 * 1024;
@@ -82,15 +81,16 @@ export async function historyPhoto(id: string): Promise<{ blob: Blob; name: stri
 }
 
 /**
- * Run again from a history entry: restores its settings, its photo (when kept), its face crops, mask
- * and references, then starts the run.
+ * Put a history entry's inputs back for a re-run: its settings, its photo (when kept), its face crops, mask and
+ * references. False (with the reason in the history error) when the entry cannot be re-run. The run itself is
+ * started by `rerunFromHistory` in run-actions, which imports this module (never the other way round).
  */
-export async function rerunFromHistory(id: string): Promise<void> {
+export async function restoreRunInputs(id: string): Promise<boolean> {
   const st = useAppStore.getState();
   const stored = await getRun(id);
   if (!stored) {
     st.setHistoryError('This history entry could not be read.');
-    return;
+    return false;
   }
   const record = await fromStored(stored, decodeToRgba);
   const model = st.modelInfo;
@@ -99,7 +99,7 @@ export async function rerunFromHistory(id: string): Promise<void> {
     st.setHistoryError(
       `This run was made with a ${size}×${size} model; the loaded model works at ${model.resolution}×${model.resolution}. Load that model set to re-run it.`,
     );
-    return;
+    return false;
   }
   applySettings(record.settings);
   let photoId = record.photoId;
@@ -132,7 +132,7 @@ export async function rerunFromHistory(id: string): Promise<void> {
       record.references.map((crop, i) => ({ id: `${record.id}-ref-${i}`, name: `reference ${i + 1}`, crop })),
     );
   }
-  await startRun();
+  return true;
 }
 
 export async function removeHistoryEntry(id: string): Promise<void> {

@@ -8,7 +8,7 @@ import { engine } from '../../worker-client';
 import { makeError, toAppError } from '../errors/errors';
 import type { AppError } from '../errors/errors';
 import type { RunFaceResult, RunRecord } from '../history/history-model';
-import { saveRunToHistory } from '../history/history-actions';
+import { restoreRunInputs, saveRunToHistory } from '../history/history-actions';
 import { stepsPerVariant } from './run-math';
 import { buildFaceRequests } from './run-requests';
 
@@ -163,4 +163,9 @@ export function cancelRun(): void {
   if (!controller) return;
   useAppStore.getState().runCancelling();
   controller.abort();
+}
+
+/** Run again from a history entry: its settings, photo, face crops, mask and references, then the run. */
+export async function rerunFromHistory(id: string): Promise<void> {
+  if (await restoreRunInputs(id)) await startRun();
 }
