@@ -3,41 +3,18 @@ import type { RgbaImage } from '../../../workers/api';
 import { useAppStore } from '../../store';
 import { selectActiveCrop } from '../../store/facesSlice';
 import { MAX_BRUSH, MIN_BRUSH } from '../../store/maskSlice';
-import { decodeToRgba, makeCanvas, toImageData } from '../../canvas/canvas';
-import { engine } from '../../worker-client';
-import { toAppError } from '../errors/errors';
+import { makeCanvas, toImageData } from '../../canvas/canvas';
 import { usesMask } from '../controls/controls-model';
-import type { MaskBuffer, View } from './maskOps';
-import {
-  MaskHistory,
-  clearMask,
-  countMasked,
-  createMask,
-  fitView,
-  historyShortcut,
-  invertMask,
-  maskFromEngine,
-  maskFromImage,
-  maskToRgba,
-  paintSegment,
-  planMaskImport,
-  screenToImage,
-  warpMaskToCrop,
-  zoomAt,
-} from './maskOps';
-import { alignedCropAt, detectionSide, maskFromDetection } from './scratch-source';
-import { toOriginalPixels } from '../upload/image-math';
+import type { MaskBuffer, Rect, View } from './maskOps';
+import { MaskHistory, clearMask, countMasked, createMask, invertMask, maskFromEngine, maskToRgba } from './maskOps';
+import { addMarked, detectScratches, importMaskFile } from './mask-actions';
+import { useMaskGestures } from './use-mask-gestures';
 import './mask-editor.css';
 
 /** Overlay colour of masked pixels (drawn with the chosen opacity). */
 const OVERLAY: [number, number, number] = [255, 40, 90];
 
-type Drag =
-  | { kind: 'paint'; lastX: number; lastY: number; value: 0 | 1 }
-  | { kind: 'pan'; startX: number; startY: number; view: View }
-  | { kind: 'pinch'; dist: number; cx: number; cy: number; view: View };
-
-function overlayPixels(mask: MaskBuffer, out: ImageData, rect?: { x0: number; y0: number; x1: number; y1: number }): void {
+function overlayPixels(mask: MaskBuffer, out: ImageData, rect?: Rect): void {
   const x0 = rect?.x0 ?? 0;
   const y0 = rect?.y0 ?? 0;
   const x1 = rect?.x1 ?? mask.width - 1;
@@ -89,12 +66,9 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
   const overlayRef = useRef<{ canvas: OffscreenCanvas | HTMLCanvasElement; ctx: OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D; img: ImageData } | undefined>(undefined);
   const photoRef = useRef<OffscreenCanvas | HTMLCanvasElement | undefined>(undefined);
   const viewRef = useRef<View>({ zoom: 1, offsetX: 0, offsetY: 0 });
-  const dragRef = useRef<Drag | undefined>(undefined);
-  const pointers = useRef(new Map<number, { x: number; y: number }>());
   const hoverRef = useRef<{ x: number; y: number } | undefined>(undefined);
   const spaceRef = useRef(false);
   const [, setVersion] = useState(0);
-  const [zoomPct, setZoomPct] = useState(100);
   const bump = () => setVersion((v) => v + 1);
 
   // --- drawing -------------------------------------------------------------------------------
@@ -130,7 +104,7 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
   }, []);
 
   const refreshOverlay = useCallback(
-    (rect?: { x0: number; y0: number; x1: number; y1: number }) => {
+    (rect?: Rect) => {
       const o = overlayRef.current;
       if (!o) return;
       overlayPixels(maskRef.current, o.img, rect);
@@ -152,14 +126,6 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
     actions().setMaskImage(img, cropKey);
     bump();
   }, [actions, cropKey]);
-
-  const fit = useCallback(() => {
-    const frame = frameRef.current;
-    if (!frame) return;
-    viewRef.current = fitView(crop.width, crop.height, frame.clientWidth, frame.clientHeight);
-    setZoomPct(Math.round(viewRef.current.zoom * 100));
-    draw();
-  }, [crop.width, crop.height, draw]);
 
   // set up the photo and overlay layers; adopt the stored mask when it belongs to this crop
   useEffect(() => {
@@ -195,45 +161,6 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
     [cropKey, crop, refreshOverlay],
   );
 
-  // keep the canvas backing store matched to its on-screen size
-  useEffect(() => {
-    const frame = frameRef.current;
-    const canvas = canvasRef.current;
-    if (!frame || !canvas) return;
-    const resize = () => {
-      const dpr = window.devicePixelRatio || 1;
-      canvas.width = Math.max(1, Math.round(frame.clientWidth * dpr));
-      canvas.height = Math.max(1, Math.round(frame.clientHeight * dpr));
-      fit();
-    };
-    resize();
-    const ro = new ResizeObserver(resize);
-    ro.observe(frame);
-    return () => ro.disconnect();
-  }, [fit]);
-
-  // redraw when the opacity changes
-  useEffect(() => draw(), [opacity, draw]);
-
-  // wheel zoom needs a non-passive listener to stop the page from scrolling
-  useEffect(() => {
-    const canvas = canvasRef.current;
-    if (!canvas) return;
-    const onWheel = (e: WheelEvent) => {
-      // plain wheel scrolls the page until the editor is in use (focused); Ctrl/Cmd+wheel and
-      // trackpad pinches (which arrive as Ctrl+wheel) always zoom
-      if (!(e.ctrlKey || e.metaKey || document.activeElement === canvas)) return;
-      e.preventDefault();
-      const r = canvas.getBoundingClientRect();
-      const factor = Math.exp(-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015));
-      viewRef.current = zoomAt(viewRef.current, factor, e.clientX - r.left, e.clientY - r.top);
-      setZoomPct(Math.round(viewRef.current.zoom * 100));
-      draw();
-    };
-    canvas.addEventListener('wheel', onWheel, { passive: false });
-    return () => canvas.removeEventListener('wheel', onWheel);
-  }, [draw]);
-
   // --- editing actions -------------------------------------------------------------------------
   const change = useCallback(
     (fn: (m: MaskBuffer) => MaskBuffer | void) => {
@@ -262,180 +189,19 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
     commit();
   }, [commit, refreshOverlay]);
 
-  const zoomBy = (factor: number) => {
-    const frame = frameRef.current;
-    if (!frame) return;
-    viewRef.current = zoomAt(viewRef.current, factor, frame.clientWidth / 2, frame.clientHeight / 2);
-    setZoomPct(Math.round(viewRef.current.zoom * 100));
-    draw();
-  };
+  const { zoomPct, fit, zoomBy, keyHandlers, pointerHandlers } = useMaskGestures(
+    { canvas: canvasRef, frame: frameRef, mask: maskRef, history: historyRef, view: viewRef, hover: hoverRef, space: spaceRef },
+    { draw, refreshOverlay, commit, undo, redo },
+    crop,
+  );
 
-  const detect = async () => {
-    const st = actions();
-    st.setMaskDetecting(true);
-    st.setMaskError(undefined);
-    try {
-      // detect on the face at full resolution (up to 512 px) from the original photo, not on the model-size crop
-      const active = selectActiveCrop(st);
-      const photo = st.photo;
-      let source = crop;
-      if (photo && active && active.aligned.crop === crop) {
-        const toOriginal = toOriginalPixels(active.aligned.inverse, photo.scale);
-        const side = detectionSide(toOriginal, crop.width);
-        if (side > crop.width) source = alignedCropAt(photo.bitmap, toOriginal, crop.width, side);
-      }
-      const detected = await engine.detectScratches(source);
-      const found = source === crop ? maskFromEngine(detected) : maskFromDetection(detected, crop.width, crop.height);
-      const n = countMasked(found);
-      change((m) => {
-        for (let i = 0; i < m.data.length; i++) if (found.data[i]) m.data[i] = 1;
-      });
-      st.announce(n ? `Scratch detection marked ${((100 * n) / found.data.length).toFixed(1)}% of the face. Check and correct it.` : 'No scratches were found.');
-    } catch (e) {
-      st.setMaskError(`Scratch detection failed: ${toAppError(e).message}`);
-    } finally {
-      actions().setMaskDetecting(false);
-    }
-  };
-
-  const importMask = async (file: File) => {
-    if (file.size === 0) {
-      actions().setMaskError(`“${file.name}” is empty (0 bytes): choose the mask image again.`);
-      return;
-    }
-    try {
-      const img = await decodeToRgba(file);
-      const st = useAppStore.getState();
-      const active = selectActiveCrop(st);
-      const photo = st.photo;
-      const plan = planMaskImport(
-        img,
-        crop,
-        photo && active
-          ? { width: photo.width, height: photo.height, workingWidth: photo.working.width, workingHeight: photo.working.height, cropToWorking: active.aligned.inverse, scale: photo.scale }
-          : undefined,
-      );
-      if (plan.kind === 'refuse') {
-        actions().setMaskError(plan.message);
-        return;
-      }
-      const m = plan.kind === 'photo' ? warpMaskToCrop(img, plan.cropToMask, crop.width, crop.height) : maskFromImage(img, crop.width, crop.height);
-      change(() => m);
-      actions().setMaskError(undefined);
-      actions().announce(`Mask “${file.name}” imported${plan.note ? `: ${plan.note}` : ''}.`);
-    } catch (e) {
-      actions().setMaskError(`Could not read “${file.name}” as an image: ${toAppError(e).message}`);
-    }
-  };
-
-  // --- pointer input ---------------------------------------------------------------------------
-  const local = (e: { clientX: number; clientY: number }): [number, number] => {
-    const r = canvasRef.current?.getBoundingClientRect();
-    return [e.clientX - (r?.left ?? 0), e.clientY - (r?.top ?? 0)];
-  };
-
-  const onPointerDown = (e: React.PointerEvent<HTMLCanvasElement>) => {
-    const canvas = e.currentTarget;
-    canvas.setPointerCapture(e.pointerId);
-    canvas.focus({ preventScroll: true });
-    const [sx, sy] = local(e);
-    pointers.current.set(e.pointerId, { x: sx, y: sy });
-    if (pointers.current.size === 2) {
-      // a second finger: abandon the stroke (restore the snapshot) and pinch instead
-      if (dragRef.current?.kind === 'paint') undo();
-      const [a, b] = [...pointers.current.values()] as [{ x: number; y: number }, { x: number; y: number }];
-      dragRef.current = { kind: 'pinch', dist: Math.hypot(a.x - b.x, a.y - b.y), cx: (a.x + b.x) / 2, cy: (a.y + b.y) / 2, view: viewRef.current };
-      return;
-    }
-    const st = useAppStore.getState();
-    if (st.maskTool === 'pan' || spaceRef.current || e.button === 1) {
-      dragRef.current = { kind: 'pan', startX: sx, startY: sy, view: viewRef.current };
-      return;
-    }
-    if (e.button !== 0) return;
-    const value: 0 | 1 = st.maskTool === 'eraser' || e.altKey ? 0 : 1;
-    const [ix, iy] = screenToImage(viewRef.current, sx, sy);
-    historyRef.current.record(maskRef.current);
-    const rect = paintSegment(maskRef.current, ix, iy, ix, iy, st.maskBrushSize / 2, value);
-    if (rect) refreshOverlay(rect);
-    dragRef.current = { kind: 'paint', lastX: ix, lastY: iy, value };
-  };
-
-  const onPointerMove = (e: React.PointerEvent<HTMLCanvasElement>) => {
-    const [sx, sy] = local(e);
-    if (pointers.current.has(e.pointerId)) pointers.current.set(e.pointerId, { x: sx, y: sy });
-    const [ix, iy] = screenToImage(viewRef.current, sx, sy);
-    hoverRef.current = e.pointerType === 'touch' ? undefined : { x: ix, y: iy };
-    const d = dragRef.current;
-    if (!d) {
-      draw();
-      return;
-    }
-    if (d.kind === 'paint') {
-      const rect = paintSegment(maskRef.current, d.lastX, d.lastY, ix, iy, useAppStore.getState().maskBrushSize / 2, d.value);
-      d.lastX = ix;
-      d.lastY = iy;
-      if (rect) refreshOverlay(rect);
-      else draw();
-    } else if (d.kind === 'pan') {
-      viewRef.current = { ...d.view, offsetX: d.view.offsetX + sx - d.startX, offsetY: d.view.offsetY + sy - d.startY };
-      draw();
-    } else if (pointers.current.size === 2) {
-      const [a, b] = [...pointers.current.values()] as [{ x: number; y: number }, { x: number; y: number }];
-      const dist = Math.hypot(a.x - b.x, a.y - b.y);
-      const cx = (a.x + b.x) / 2;
-      const cy = (a.y + b.y) / 2;
-      const zoomed = zoomAt(d.view, dist / Math.max(1, d.dist), d.cx, d.cy);
-      viewRef.current = { ...zoomed, offsetX: zoomed.offsetX + cx - d.cx, offsetY: zoomed.offsetY + cy - d.cy };
-      setZoomPct(Math.round(viewRef.current.zoom * 100));
-      draw();
-    }
-  };
-
-  const endPointer = (e: React.PointerEvent<HTMLCanvasElement>) => {
-    pointers.current.delete(e.pointerId);
-    const d = dragRef.current;
-    if (d?.kind === 'paint') commit();
-    if (d?.kind === 'pinch' && pointers.current.size === 1) {
-      dragRef.current = undefined; // wait for a fresh touch
-      return;
-    }
-    if (pointers.current.size === 0) dragRef.current = undefined;
-  };
-
-  const onKeyDown = (e: React.KeyboardEvent) => {
-    const target = e.target as HTMLElement;
-    if (target.tagName === 'INPUT' && (target as HTMLInputElement).type !== 'range' && (target as HTMLInputElement).type !== 'checkbox') return;
-    const h = historyShortcut(e);
-    if (h) {
-      e.preventDefault();
-      if (h === 'undo') undo();
-      else redo();
-      return;
-    }
-    if (e.ctrlKey || e.metaKey || e.altKey) return;
-    const st = useAppStore.getState();
-    if (e.key === ' ' && target === canvasRef.current) {
-      e.preventDefault();
-      spaceRef.current = true;
-    } else if (e.key === 'b' || e.key === 'B') st.setMaskTool('brush');
-    else if (e.key === 'e' || e.key === 'E') st.setMaskTool('eraser');
-    else if (e.key === 'h' || e.key === 'H') st.setMaskTool('pan');
-    else if (e.key === '[') st.setMaskBrushSize(st.maskBrushSize / 1.25);
-    else if (e.key === ']') st.setMaskBrushSize(st.maskBrushSize * 1.25);
-    else if (e.key === '+' || e.key === '=') zoomBy(1.25);
-    else if (e.key === '-') zoomBy(0.8);
-    else if (e.key === '0') fit();
-  };
-
-  const onKeyUp = (e: React.KeyboardEvent) => {
-    if (e.key === ' ') spaceRef.current = false;
-  };
+  // redraw when the opacity changes
+  useEffect(() => draw(), [opacity, draw]);
 
   const coverage = countMasked(maskRef.current) / maskRef.current.data.length;
   const h = historyRef.current;
   return (
-    <div className="mask-editor" data-testid="mask-editor" data-state="ready" onKeyDown={onKeyDown} onKeyUp={onKeyUp}>
+    <div className="mask-editor" data-testid="mask-editor" data-state="ready" {...keyHandlers}>
       <p className="small muted">
         Paint over what is missing, scratched or damaged. {taskUsesMask ? 'The current task uses this mask.' : 'The current task ignores the mask (use “Fill missing parts” or “Old photo”).'}
       </p>
@@ -525,21 +291,14 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
           aria-label={`Mask editor: ${(coverage * 100).toFixed(1)}% of the face is marked as missing. Drag to paint; Ctrl+Z undoes; hold space to move; wheel zooms once selected.`}
           data-testid="mask-canvas"
           data-coverage={coverage.toFixed(4)}
-          onPointerDown={onPointerDown}
-          onPointerMove={onPointerMove}
-          onPointerUp={endPointer}
-          onPointerCancel={endPointer}
-          onPointerLeave={() => {
-            hoverRef.current = undefined;
-            draw();
-          }}
+          {...pointerHandlers}
         />
       </div>
       <p className="small" data-testid="mask-coverage">
         {coverage > 0 ? `${(coverage * 100).toFixed(1)}% of the face is marked as missing.` : 'Nothing is marked yet.'}
       </p>
       <div className="mask-toolbar">
-        <button type="button" className="button button--small" onClick={() => void detect()} disabled={detecting} data-testid="mask-detect-scratches">
+        <button type="button" className="button button--small" onClick={() => void detectScratches(crop, (found) => change((m) => addMarked(m, found)))} disabled={detecting} data-testid="mask-detect-scratches">
           {detecting ? 'Looking for scratches…' : 'Detect scratches'}
         </button>
         <button type="button" className="button button--small" onClick={() => fileRef.current?.click()} data-testid="mask-import">
@@ -554,7 +313,7 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
           onChange={(e) => {
             const f = e.currentTarget.files?.[0];
             e.currentTarget.value = '';
-            if (f) void importMask(f);
+            if (f) void importMaskFile(f, crop, (m) => change(() => m));
           }}
         />
       </div>
