@@ -101,7 +101,8 @@ async function cpuLatent(): Promise<LatentResult> {
   const p = row.perCallMs;
   const guidancePathMs = ['decoder', 'decoder-vjp', 'guidance', 'update'].reduce((a, k) => a + (p[k] ?? 0), 0);
   process.stderr.write(`cpu latent 256 blind: prior ${p.prior?.toFixed(0)} ms, decoder ${p.decoder?.toFixed(0)} ms, vjp ${p['decoder-vjp']?.toFixed(0)} ms; 50 steps ${fiftyStepBlindS.toFixed(1)} s (${full.stats.priorCalls} calls)\n`);
-  return { rows: [row], torch, fiftyStepBlindS, guidancePathMs, ratioToTorch: guidancePathMs / (torch.decoder_forward_autograd_vjp_ms ?? NaN) };
+  const ratioToTorch = guidancePathMs / (torch.decoder_forward_autograd_vjp_ms ?? NaN);
+  return { rows: [row], torch, fiftyStepBlindS, guidancePathMs, ratioToTorch };
 }
 
 async function startVite(port: number): Promise<() => void> {
@@ -147,7 +148,8 @@ async function webgpu(): Promise<{ rows: Row[]; memory: unknown[]; adapter?: str
         const page = await browser.newPage();
         // count GPU buffer bytes: wrap createBuffer/destroy before any script runs
         await page.addInitScript(() => {
-          const g = globalThis as unknown as { GPUDevice?: { prototype: { createBuffer: (d: { size: number }) => { destroy: () => void } } }; __gpuMem?: unknown };
+          type CreateBuffer = (d: { size: number }) => { destroy: () => void };
+          const g = globalThis as unknown as { GPUDevice?: { prototype: { createBuffer: CreateBuffer } }; __gpuMem?: unknown };
           if (!g.GPUDevice) return;
           const live = new Map<object, number>();
           let bytes = 0;
@@ -224,7 +226,12 @@ async function main(): Promise<void> {
     model: 'tests/fixtures/models/bench (guided-diffusion UNet, 5.26M params, random weights)',
     rows: [...cpuRows, ...gpu.rows],
     gpuMemory: gpu.memory,
-    latent: latent && { torch: latent.torch, fiftyStepBlindS: latent.fiftyStepBlindS, guidancePathMs: latent.guidancePathMs, ratioToTorch: latent.ratioToTorch },
+    latent: latent && {
+      torch: latent.torch,
+      fiftyStepBlindS: latent.fiftyStepBlindS,
+      guidancePathMs: latent.guidancePathMs,
+      ratioToTorch: latent.ratioToTorch,
+    },
   };
   await mkdir(path.join(REPO_ROOT, 'bench/results'), { recursive: true });
   await writeFile(path.join(REPO_ROOT, 'bench/results/latest.json'), JSON.stringify(result, null, 1));
