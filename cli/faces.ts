@@ -38,7 +38,13 @@ export function pickFaces(spec: string, found: number): number[] {
 }
 
 /** A face aligned to the template, with the photo's mask (white = missing) warped the same way when there is one. */
-export function alignWithMask(photo: RgbaImage, face: DetectedFace, template: readonly Point[], size: number, mask?: RgbaImage): { aligned: AlignedFace; mask?: RgbaImage } {
+export function alignWithMask(
+  photo: RgbaImage,
+  face: DetectedFace,
+  template: readonly Point[],
+  size: number,
+  mask?: RgbaImage,
+): { aligned: AlignedFace; mask?: RgbaImage } {
   const aligned = alignFace(photo, face, template, size);
   if (!mask) return { aligned };
   const warped = warpAffine(mask, aligned.transform, size, size, { edge: 'constant', fill: [0, 0, 0, 255] });
