@@ -38,7 +38,9 @@ export interface NodeEngine {
 }
 
 /** The engine service on onnxruntime-node with a model set from disk (default: the bundled one). */
-export async function createNodeEngine(opts: { models?: string; threads?: number; onProgress?: ProgressCallback } = {}): Promise<NodeEngine> {
+export async function createNodeEngine(
+  opts: { models?: string; threads?: number; onProgress?: ProgressCallback } = {},
+): Promise<NodeEngine> {
   const service = createEngineService(async () => createNodeRuntime(opts.threads), {
     baseUrl: pathToFileURL(path.join(REPO_ROOT, 'public') + path.sep).href,
     loader: { store: null, fetch: fileFetch },
