@@ -38,7 +38,10 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const ne = await createNodeEngine({ ...(opts.models ? { models: opts.models } : {}), ...(opts.threads ? { threads: opts.threads } : {}) });
+  const ne = await createNodeEngine({
+    ...(opts.models ? { models: opts.models } : {}),
+    ...(opts.threads ? { threads: opts.threads } : {}),
+  });
   const size = ne.info.resolution;
   const grid = ne.info.latent ? `, sampled as ${ne.info.latent.size}x${ne.info.latent.size}x${ne.info.latent.channels} latents` : '';
   if (!opts.quiet) process.stderr.write(`model set ${ne.info.name} ${ne.info.version} (${size}x${size}${grid}), backend ${ne.info.backend}\n`);
@@ -87,7 +90,8 @@ async function main(): Promise<number> {
         const result = await restoreCrop(img, mask, path.basename(input));
         // back to the input's size: larger through the super-resolution step (--upscaler), smaller by resampling
         const larger = image.width > size || image.height > size;
-        outputs = await Promise.all(result.images.map((o) => (!resized ? o : larger ? enlarge.to(o, image.width, image.height) : resizeRgba(o, image.width, image.height))));
+        const back = (o: RgbaImage) => (larger ? enlarge.to(o, image.width, image.height) : resizeRgba(o, image.width, image.height));
+        outputs = await Promise.all(result.images.map((o) => (!resized ? o : back(o))));
         ms = result.stats.totalMs;
         calls = result.stats.priorCalls;
       } else {
@@ -112,7 +116,9 @@ async function main(): Promise<number> {
         const variants = perFace[0]?.images.length ?? 0;
         outputs = [];
         // faces larger in the photo than the model's output are enlarged first (--upscaler), then pasted back
-        for (let v = 0; v < variants; v++) outputs.push(pasteBack(image, await Promise.all(perFace.map((f) => enlarge.forPaste(f.images[v]!, f.inverse)))));
+        for (let v = 0; v < variants; v++) {
+          outputs.push(pasteBack(image, await Promise.all(perFace.map((f) => enlarge.forPaste(f.images[v]!, f.inverse)))));
+        }
       }
       await Promise.all(dumps);
       for (const [v, out] of outputs.entries()) {
