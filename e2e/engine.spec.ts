@@ -88,7 +88,8 @@ test('WebGPU matches the Python reference (inpainting golden, first calls) and f
 
 test('WebGPU runs a latent set: matches the latent reference (inpainting, first calls), no readbacks between steps', async ({ page }) => {
   await harness(page, 'webgpu');
-  type R = { backend: string; diffs: number[]; live: number; stats: { largestReadbackBetweenSteps: number; phaseMs: Record<string, number> } };
+  type Stats = { largestReadbackBetweenSteps: number; phaseMs: Record<string, number> };
+  type R = { backend: string; diffs: number[]; live: number; stats: Stats };
   const r = await page.evaluate(() =>
     (window as unknown as { __golden: (n: string, b: string, c: number, l: boolean) => Promise<R> }).__golden('inpainting', 'webgpu', 3, true),
   );
