@@ -35,7 +35,8 @@ async function direct(manifestUrl: string, prefer: 'webgpu' | 'wasm') {
   const { service, caps } = await directService({ kind: 'url', manifestUrl }, prefer);
   return {
     caps,
-    run: (req: RestoreRequest, profile: boolean, maxCalls?: number) => service.restoreWith(req, { profile, ...(maxCalls ? { maxCalls } : {}) }),
+    run: (req: RestoreRequest, profile: boolean, maxCalls?: number) =>
+      service.restoreWith(req, { profile, ...(maxCalls ? { maxCalls } : {}) }),
     live: () => service.liveTensors,
     dispose: () => service.dispose(),
   };
