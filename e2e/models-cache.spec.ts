@@ -65,9 +65,12 @@ async function loadInPage(page: Page, clearFirst = false, manifestUrl = '/e2e-mo
         },
       );
       const models = [];
-      for (const m of set.models as { role: string; fromCache: boolean; bytes: Uint8Array<ArrayBuffer> }[]) models.push({ role: m.role, fromCache: m.fromCache, sha256: await hex(m.bytes) });
+      for (const m of set.models as { role: string; fromCache: boolean; bytes: Uint8Array<ArrayBuffer> }[]) {
+        models.push({ role: m.role, fromCache: m.fromCache, sha256: await hex(m.bytes) });
+      }
       type Entry = { kind: string; file: string; set: string; bytes: number };
-      const entries = (withCache ? ((await store.list()) as Entry[]) : []).map(({ kind, file, set, bytes }) => ({ kind, file, set, bytes }));
+      const listed = withCache ? ((await store.list()) as Entry[]) : [];
+      const entries = listed.map(({ kind, file, set, bytes }) => ({ kind, file, set, bytes }));
       return { ok: true, models, warnings: set.warnings as string[], entries, progressEnds };
     } catch (e) {
       const err = e as { code?: string; message?: string };
