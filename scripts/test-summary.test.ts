@@ -6,7 +6,14 @@ type S = { passed: number; failed: number; skipped: number; notes: string[] };
 const ok = (name: string) => ({ name, ok: true });
 const bad = (name: string) => ({ name, ok: false });
 const all = [ok('typecheck'), ok('lint'), ok('unit'), ok('e2e')];
-const unit = (over: object = {}) => ({ numPassedTests: 10, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0, testResults: [], ...over });
+const unit = (over: object = {}) => ({
+  numPassedTests: 10,
+  numFailedTests: 0,
+  numPendingTests: 0,
+  numTodoTests: 0,
+  testResults: [],
+  ...over,
+});
 const e2e = (over: object = {}) => ({ stats: { expected: 5, unexpected: 0, flaky: 0, skipped: 0 }, errors: [], ...over });
 
 describe('npm test summary (scripts/test-summary.mjs)', () => {
