@@ -53,8 +53,8 @@ export function App() {
         <ModelsArea />
       </main>
       <footer className="app-footer muted small">
-        PGDiff (Yang et al., “Guiding Diffusion Models for Versatile Face Restoration via Partial Guidance”, NeurIPS 2023) running with onnxruntime-web. Model licences are shown in the
-        Models panel.
+        PGDiff (Yang et al., “Guiding Diffusion Models for Versatile Face Restoration via Partial Guidance”, NeurIPS 2023)
+        running with onnxruntime-web. Model licences are shown in the Models panel.
       </footer>
       <Announcer />
     </div>
