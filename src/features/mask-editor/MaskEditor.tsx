@@ -11,6 +11,13 @@ import { addMarked, detectScratches, importMaskFile } from './mask-actions';
 import { useMaskGestures } from './use-mask-gestures';
 import './mask-editor.css';
 
+/** The overlay layer: the mask's pixels in the overlay colour, on a canvas the size of the crop. */
+type Overlay = {
+  canvas: OffscreenCanvas | HTMLCanvasElement;
+  ctx: OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D;
+  img: ImageData;
+};
+
 /** Overlay colour of masked pixels (drawn with the chosen opacity). */
 const OVERLAY: [number, number, number] = [255, 40, 90];
 
@@ -63,7 +70,7 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
   const fileRef = useRef<HTMLInputElement>(null);
   const maskRef = useRef<MaskBuffer>(createMask(crop.width, crop.height));
   const historyRef = useRef(new MaskHistory(60));
-  const overlayRef = useRef<{ canvas: OffscreenCanvas | HTMLCanvasElement; ctx: OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D; img: ImageData } | undefined>(undefined);
+  const overlayRef = useRef<Overlay | undefined>(undefined);
   const photoRef = useRef<OffscreenCanvas | HTMLCanvasElement | undefined>(undefined);
   const viewRef = useRef<View>({ zoom: 1, offsetX: 0, offsetY: 0 });
   const hoverRef = useRef<{ x: number; y: number } | undefined>(undefined);
