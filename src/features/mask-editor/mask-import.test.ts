@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planMaskImport, warpMaskToCrop } from './maskOps';
 
-const photo = { width: 2000, height: 1000, workingWidth: 1000, workingHeight: 500, cropToWorking: [2, 0, 100, 0, 2, 50] as [number, number, number, number, number, number], scale: 0.5 };
+const cropToWorking: [number, number, number, number, number, number] = [2, 0, 100, 0, 2, 50];
+const photo = { width: 2000, height: 1000, workingWidth: 1000, workingHeight: 500, cropToWorking, scale: 0.5 };
 
 describe('importing a mask image', () => {
   it('takes a crop-sized mask as is, scales one of the same shape, refuses other shapes naming the sizes', () => {
