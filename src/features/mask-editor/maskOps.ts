@@ -233,7 +233,12 @@ export function fitView(w: number, h: number, vw: number, vh: number): View {
  * A mask drawn for the whole photo, brought into a face crop with the face's own alignment: every crop pixel takes
  * the mask's value where the crop -> mask transform lands (bilinear), so the mask stays on the features it covers.
  */
-export function warpMaskToCrop(src: RgbaImage, cropToMask: readonly [number, number, number, number, number, number], width: number, height: number): MaskBuffer {
+export function warpMaskToCrop(
+  src: RgbaImage,
+  cropToMask: readonly [number, number, number, number, number, number],
+  width: number,
+  height: number,
+): MaskBuffer {
   const out = createMask(width, height);
   const [a, b, c, d, e, f] = cropToMask;
   const at = (xx: number, yy: number) =>
@@ -265,7 +270,14 @@ export type MaskImportPlan =
 export function planMaskImport(
   mask: { width: number; height: number },
   crop: { width: number; height: number },
-  photo?: { width: number; height: number; workingWidth: number; workingHeight: number; cropToWorking: [number, number, number, number, number, number]; scale: number },
+  photo?: {
+    width: number;
+    height: number;
+    workingWidth: number;
+    workingHeight: number;
+    cropToWorking: [number, number, number, number, number, number];
+    scale: number;
+  },
 ): MaskImportPlan {
   if (mask.width === 0 || mask.height === 0) return { kind: 'refuse', message: 'The mask image is empty (0 pixels).' };
   if (mask.width === crop.width && mask.height === crop.height) return { kind: 'crop' };
