@@ -420,8 +420,9 @@ export function ModelsPanel() {
       <details className="models-section" open={status === 'error' || status === 'idle'}>
         <summary>Load the official PGDiff models (or another set)</summary>
         <p className="small muted">
-          Model sets converted with the project’s <code>tools/convert</code> consist of a <code>manifest.json</code> and <code>.onnx</code> files.
-          Use a web address (https) where they are published, or files on this device. Nothing about your photos is sent anywhere.
+          Model sets converted with the project’s <code>tools/convert</code> consist of a <code>manifest.json</code> and{' '}
+          <code>.onnx</code> files. Use a web address (https) where they are published, or files on this device. Nothing about
+          your photos is sent anywhere.
         </p>
         <h4>From a web address</h4>
         <FromUrl onLoaded={bump} />
