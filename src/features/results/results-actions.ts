@@ -110,7 +110,11 @@ export async function wholePhotoPair(run: RunRecord, variants: number[], maxSide
  * output is first brought to its size there by the super-resolution step (downloads); without, the model's crop is
  * resampled by the paste itself (the on-screen preview, which is scaled down anyway).
  */
-async function composeWithOriginal(run: RunRecord, variants: number[], enlarge?: UpscaleMethod): Promise<{ original: RgbaImage; composed: RgbaImage; note?: DownloadNote }> {
+async function composeWithOriginal(
+  run: RunRecord,
+  variants: number[],
+  enlarge?: UpscaleMethod,
+): Promise<{ original: RgbaImage; composed: RgbaImage; note?: DownloadNote }> {
   const photo = useAppStore.getState().photo;
   let bitmap: ImageBitmap | undefined;
   let width: number;
