@@ -279,7 +279,10 @@ export const sentRequests: RequestSummary[] = [];
 /** Pixels counted as missing: any RGB value > 0 (white = missing), as the engine reads masks. */
 export function countMissing(mask: { width: number; height: number; data: Uint8ClampedArray }): number {
   let n = 0;
-  for (let i = 0; i < mask.width * mask.height; i++) if ((mask.data[i * 4] as number) > 0 || (mask.data[i * 4 + 1] as number) > 0 || (mask.data[i * 4 + 2] as number) > 0) n++;
+  const d = mask.data;
+  for (let i = 0; i < mask.width * mask.height; i++) {
+    if ((d[i * 4] as number) > 0 || (d[i * 4 + 1] as number) > 0 || (d[i * 4 + 2] as number) > 0) n++;
+  }
   return n;
 }
 
