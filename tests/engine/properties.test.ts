@@ -159,7 +159,14 @@ describe('property gradients (ONNX graphs) vs finite differences', () => {
       const post = await be.createSession(buildPosteriorGraph(plan({ identity: weight }, S)), 'posterior');
       const zeros = new Float32Array(6 * H * W);
       // sqrt(1/abar) = 1 and sqrt(1/abar - 1) = 0 make x0 = clip(x): feed x = x0 (already inside [-1, 1])
-      const coef = { sqrtRecipAbar: one(1), sqrtRecipm1Abar: one(0), posteriorCoef1: one(0), posteriorCoef2: one(0), minLogVar: one(0), maxLogVar: one(0) };
+      const coef = {
+        sqrtRecipAbar: one(1),
+        sqrtRecipm1Abar: one(0),
+        posteriorCoef1: one(0),
+        posteriorCoef2: one(0),
+        minLogVar: one(0),
+        maxLogVar: one(0),
+      };
       const po = await post.run({ x: t(x0), out: be.tensor(zeros, [1, 6, H, W]), ...coef });
       const x0id = po.x0id!;
       const e = Object.values(await id.run({ [id.inputNames[0]!]: x0id }))[0]!;
@@ -173,7 +180,11 @@ describe('property gradients (ONNX graphs) vs finite differences', () => {
         const ex = await embed(x);
         if (lossKind === 'mse') return weight * ex.reduce((s, val, i) => s + (val - (ref[i] as number)) ** 2, 0);
         let dot = 0, a = 0, b = 0;
-        for (let i = 0; i < D; i++) { dot += (ex[i] as number) * (ref[i] as number); a += (ex[i] as number) ** 2; b += (ref[i] as number) ** 2; }
+        for (let i = 0; i < D; i++) {
+          dot += (ex[i] as number) * (ref[i] as number);
+          a += (ex[i] as number) ** 2;
+          b += (ref[i] as number) ** 2;
+        }
         return -weight * dot / Math.max(Math.sqrt(a * b), 1e-6);
       };
       // float32 network: per-pixel differences drown in rounding, so compare directional
@@ -208,7 +219,9 @@ describe('property gradients (ONNX graphs) vs finite differences', () => {
       let big = 0;
       for (let c = 0; c < 3; c++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) {
         let acc = 0;
-        for (let a = 0; a < S; a++) for (let b = 0; b < S; b++) acc += (R[a * H + i] as number) * (g112[c * S * S + a * S + b] as number) * (R[b * W + j] as number);
+        for (let a = 0; a < S; a++) {
+          for (let b = 0; b < S; b++) acc += (R[a * H + i] as number) * (g112[c * S * S + a * S + b] as number) * (R[b * W + j] as number);
+        }
         const k = c * H * W + i * W + j;
         worst = Math.max(worst, Math.abs(acc - (g[k] as number)));
         big = Math.max(big, Math.abs(acc));
