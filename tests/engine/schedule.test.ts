@@ -12,7 +12,11 @@ const schedule = JSON.parse(readFileSync(path.join(REPO, 'tests/goldens/schedule
 
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)) / Math.max(1e-12, Math.abs(b[i] as number)));
+  for (let i = 0; i < a.length; i++) {
+    const ai = a[i] as number;
+    const bi = b[i] as number;
+    m = Math.max(m, Math.abs(ai - bi) / Math.max(1e-12, Math.abs(bi)));
+  }
   return m;
 }
 
