@@ -82,7 +82,14 @@ function node(n: NodeDef, i: number): Uint8Array {
   return cat([...n.inputs.map((s) => fString(1, s)), ...n.outputs.map((s) => fString(2, s)), fString(3, `n${i}`), fString(4, n.op), ...attrs]);
 }
 
-export function onnxModel(m: { nodes: NodeDef[]; initializers: TensorDef[]; inputs: ValueDef[]; outputs: ValueDef[]; opset?: number; irVersion?: number }): Uint8Array {
+export function onnxModel(m: {
+  nodes: NodeDef[];
+  initializers: TensorDef[];
+  inputs: ValueDef[];
+  outputs: ValueDef[];
+  opset?: number;
+  irVersion?: number;
+}): Uint8Array {
   const graph = cat([
     ...m.nodes.map((n, i) => fBytes(1, node(n, i))),
     fString(2, 'g'),
