@@ -19,7 +19,10 @@ interface VjpFixture {
   faces: [string, string];
   gradSampleStride: number;
   directions: { seed: number; count: number; h: number };
-  models: Record<string, { embeddingA64: number[]; cotangent: number[]; gradNorm64: number; gradSample64: number[]; autograd64: number[]; fd64: number[] }>;
+  models: Record<
+    string,
+    { embeddingA64: number[]; cotangent: number[]; gradNorm64: number; gradSample64: number[]; autograd64: number[]; fd64: number[] }
+  >;
 }
 
 const S = 112;
