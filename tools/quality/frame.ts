@@ -42,7 +42,9 @@ export function reframe(img: RgbaImage, srcTemplate: Point[], dstTemplate: Point
           const x = a * uu - b * vv + tx, y = b * uu + a * vv + ty;
           const x0 = Math.floor(x), y0 = Math.floor(y), fx = x - x0, fy = y - y0;
           for (let c = 0; c < 3; c++) {
-            acc[c]! += (px(x0, y0, c) * (1 - fx) + px(x0 + 1, y0, c) * fx) * (1 - fy) + (px(x0, y0 + 1, c) * (1 - fx) + px(x0 + 1, y0 + 1, c) * fx) * fy;
+            const top = px(x0, y0, c) * (1 - fx) + px(x0 + 1, y0, c) * fx;
+            const bottom = px(x0, y0 + 1, c) * (1 - fx) + px(x0 + 1, y0 + 1, c) * fx;
+            acc[c]! += top * (1 - fy) + bottom * fy;
           }
         }
       }
