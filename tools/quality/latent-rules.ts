@@ -83,8 +83,10 @@ async function strip(file: string, rows: RgbaImage[][]): Promise<void> {
   const pad = 4;
   const parts: OverlayOptions[] = [];
   for (const [r, row] of rows.entries())
-    for (const [c, img] of row.entries())
-      parts.push({ input: await sharp(Buffer.from(img.data), { raw: { width: s, height: s, channels: 4 } }).png().toBuffer(), left: pad + c * (s + pad), top: pad + r * (s + pad) });
+    for (const [c, img] of row.entries()) {
+      const input = await sharp(Buffer.from(img.data), { raw: { width: s, height: s, channels: 4 } }).png().toBuffer();
+      parts.push({ input, left: pad + c * (s + pad), top: pad + r * (s + pad) });
+    }
   await sharp({ create: { width: pad + cols * (s + pad), height: pad + rows.length * (s + pad), channels: 4, background: '#ffffff' } })
     .composite(parts)
     .png()
