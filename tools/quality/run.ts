@@ -62,7 +62,8 @@ async function load(file: string): Promise<RgbaImage> {
   return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
 }
 async function toPng(img: RgbaImage, w: number, h: number, kernel: 'cubic' | 'nearest' = 'cubic'): Promise<Buffer> {
-  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: 4 } })
+  const raw = { width: img.width, height: img.height, channels: 4 as const };
+  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw })
     .resize(w, h, { kernel, fit: 'fill' })
     .png()
     .toBuffer();
@@ -184,13 +185,19 @@ let engineDispose: (() => Promise<void>) | null = null;
 async function engine(): Promise<Restore> {
   if (restoreFn) return restoreFn;
   const modPath = path.join(repoRoot, 'cli', 'node-engine.ts');
-  const mod = (await import(modPath)) as { createNodeEngine: (o: { models: string; threads?: number }) => Promise<{ restore: Restore; dispose: () => Promise<void> }> };
+  type CreateNodeEngine = (o: { models: string; threads?: number }) => Promise<{ restore: Restore; dispose: () => Promise<void> }>;
+  const mod = (await import(modPath)) as { createNodeEngine: CreateNodeEngine };
   const e = await mod.createNodeEngine({ models: manifestPath, threads: THREADS });
   restoreFn = (r) => e.restore(r);
   engineDispose = () => e.dispose();
   return restoreFn;
 }
-async function run(task: TaskName, image: RgbaImage, extra: Partial<RestoreRequest> = {}, guidance?: GuidanceSettings): Promise<{ out: RgbaImage; ms: number; est?: RgbaImage }> {
+async function run(
+  task: TaskName,
+  image: RgbaImage,
+  extra: Partial<RestoreRequest> = {},
+  guidance?: GuidanceSettings,
+): Promise<{ out: RgbaImage; ms: number; est?: RgbaImage }> {
   const restore = await engine();
   const t0 = Date.now();
   const g = guidance ?? presetGuidance(task);
@@ -216,7 +223,13 @@ async function strip(file: string, header: string[], rows: RgbaImage[][]): Promi
   }
   await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(comps).png().toFile(path.join(OUT, file.replace(/\.png$/, `${TAG}.png`)));
 }
-const results: Record<string, unknown> = { manifest: path.relative(repoRoot, manifestPath), steps: STEPS, seed: SEED, scaleMult: SCALE_MULT, date: new Date().toISOString() };
+const results: Record<string, unknown> = {
+  manifest: path.relative(repoRoot, manifestPath),
+  steps: STEPS,
+  seed: SEED,
+  scaleMult: SCALE_MULT,
+  date: new Date().toISOString(),
+};
 const md: string[] = [];
 const f2 = (v: number | null | undefined, d = 2) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : Number.isFinite(v) ? v.toFixed(d) : 'inf');
 const mean = (xs: (number | null)[]) => {
@@ -275,7 +288,9 @@ async function main(): Promise<void> {
       const o = await run('blind', y);
       rec.push({
         src: `heldout/blind_${i}`, niqeInput: await niqe512(y), niqeRestorer: ra ? await niqe512(ra) : null, niqeOurs: await niqe512(o.out),
-        psnrInput: psnr(y.data, gt.data, pixels, { channels: 4 }), psnrRestorer: ra ? psnr(ra.data, gt.data, pixels, { channels: 4 }) : null, psnrOurs: psnr(o.out.data, gt.data, pixels, { channels: 4 }),
+        psnrInput: psnr(y.data, gt.data, pixels, { channels: 4 }),
+        psnrRestorer: ra ? psnr(ra.data, gt.data, pixels, { channels: 4 }) : null,
+        psnrOurs: psnr(o.out.data, gt.data, pixels, { channels: 4 }),
         idInput: await idCos(y, gt), idRestorer: ra ? await idCos(ra, gt) : null, idOurs: await idCos(o.out, gt), ms: o.ms,
       });
       rows.push([y, ...(ra ? [ra] : []), o.out, gt]);
@@ -330,13 +345,23 @@ async function main(): Promise<void> {
     for (let i = 0; i < nSyn; i++) cases.push({ y: await load(syn('grey', i)), gt: await load(syn('gt', i)), src: `heldout/grey_${i}` });
     const statErr = (img: RgbaImage) => {
       const s = colorStats(img.data, pixels, 4);
-      return { mean: s.mean, std: s.std, meanAbsErrMean: mean(s.mean.map((v, c) => Math.abs(v - style.mean[c]!))), meanAbsErrStd: mean(s.std.map((v, c) => Math.abs(v - style.std[c]!))) };
+      return {
+        mean: s.mean,
+        std: s.std,
+        meanAbsErrMean: mean(s.mean.map((v, c) => Math.abs(v - style.mean[c]!))),
+        meanAbsErrStd: mean(s.std.map((v, c) => Math.abs(v - style.std[c]!))),
+      };
     };
     for (const c of cases) {
       const o = await run('colorization', c.y);
       rec.push({
-        src: c.src, psnrLightness: psnr(o.out.data, c.y.data, pixels, { channels: 4, lightness: true }), statsInput: statErr(c.y), statsOurs: statErr(o.out),
-        psnrToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4 }) : null, psnrInputToGt: c.gt ? psnr(c.y.data, c.gt.data, pixels, { channels: 4 }) : null, ms: o.ms,
+        src: c.src,
+        psnrLightness: psnr(o.out.data, c.y.data, pixels, { channels: 4, lightness: true }),
+        statsInput: statErr(c.y),
+        statsOurs: statErr(o.out),
+        psnrToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4 }) : null,
+        psnrInputToGt: c.gt ? psnr(c.y.data, c.gt.data, pixels, { channels: 4 }) : null,
+        ms: o.ms,
       });
       rows.push([c.y, o.out, ...(c.gt ? [c.gt] : [])]);
     }
@@ -399,7 +424,9 @@ async function main(): Promise<void> {
       const o = await run('old-photo', c.y, c.mask ? { mask: c.mask } : {});
       rec.push({
         src: c.src, niqeInput: await niqe512(c.y), niqeOurs: await niqe512(o.out),
-        psnrInputToGt: c.gt ? psnr(c.y.data, c.gt.data, pixels, { channels: 4 }) : null, psnrOursToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4 }) : null, ms: o.ms,
+        psnrInputToGt: c.gt ? psnr(c.y.data, c.gt.data, pixels, { channels: 4 }) : null,
+        psnrOursToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4 }) : null,
+        ms: o.ms,
       });
       rows.push([c.y, c.mask ?? fromTensor(new Float32Array(3 * pixels).fill(-1), R, R), o.out, ...(c.gt ? [c.gt] : [])]);
     }
