@@ -38,6 +38,12 @@ const N_IMAGES = Number(arg('images', '1'));
 /** the middle of the face (eyes, nose, mouth) at full size, where the difference shows */
 const CROP = { left: 160, top: 176, width: 192, height: 192 };
 
+/** The compared region of a 512 px face as a PNG panel. */
+async function panel(img: RgbaImage): Promise<Buffer> {
+  const raw = { width: 512, height: 512, channels: 4 as const };
+  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw }).extract(CROP).removeAlpha().png().toBuffer();
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const id = await ort.InferenceSession.create(path.join(repoRoot, 'public/models/common/identity/mobileface.onnx'), { intraOpNumThreads: 1 });
@@ -66,11 +72,19 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         const { image } = await upscaleImage(small, 512, 512, m.name === 'bicubic' ? 'bicubic' : 'esrgan', m.runners);
         const ms = performance.now() - t0;
-        rows.push({ face: file, from, method: m.name, psnr: psnr(image.data, orig.data, 512 * 512, { channels: 4 }), niqe: niqe(image.data, 512, 512, 4), id: cosine(await embed(image), eOrig), ms });
+        rows.push({
+          face: file,
+          from,
+          method: m.name,
+          psnr: psnr(image.data, orig.data, 512 * 512, { channels: 4 }),
+          niqe: niqe(image.data, 512, 512, 4),
+          id: cosine(await embed(image), eOrig),
+          ms,
+        });
         console.log(JSON.stringify(rows.at(-1)));
-        panels.push(await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), { raw: { width: 512, height: 512, channels: 4 } }).extract(CROP).removeAlpha().png().toBuffer());
+        panels.push(await panel(image));
       }
-      panels.push(await sharp(Buffer.from(orig.data.buffer, orig.data.byteOffset, orig.data.length), { raw: { width: 512, height: 512, channels: 4 } }).extract(CROP).removeAlpha().png().toBuffer());
+      panels.push(await panel(orig));
     }
     const cols = methods.length + 1;
     if (originals.length <= N_IMAGES) await sharp({ create: { width: CROP.width * cols, height: CROP.height * FROMS.length, channels: 3, background: '#ffffff' } })
