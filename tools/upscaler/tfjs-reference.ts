@@ -45,7 +45,12 @@ function hwcToChw(x: Float32Array, h: number, w: number): Float32Array {
   return out;
 }
 
-async function tfjsRun(modelJson: string, hwc: Float32Array, h: number, w: number): Promise<{ out: Float32Array; shape: number[]; ms: number }> {
+async function tfjsRun(
+  modelJson: string,
+  hwc: Float32Array,
+  h: number,
+  w: number,
+): Promise<{ out: Float32Array; shape: number[]; ms: number }> {
   const dir = path.dirname(modelJson);
   const json = JSON.parse(fs.readFileSync(modelJson, 'utf8')) as { modelTopology: unknown; weightsManifest: { paths: string[]; weights: unknown[] }[] };
   const bin = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(dir, p)))));
