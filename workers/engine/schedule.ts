@@ -114,6 +114,7 @@ export function logVarianceBounds(d: Diffusion, i: number, variance: VarianceTyp
     return { minLog: v, maxLog: v };
   }
   // fixed-large: posterior variance at step 1, then the betas
-  const v = i === 0 ? Math.log(d.posteriorVariance.length > 1 ? (d.posteriorVariance[1] as number) : (d.betas[0] as number)) : Math.log(d.betas[i] as number);
+  const first = d.posteriorVariance.length > 1 ? (d.posteriorVariance[1] as number) : (d.betas[0] as number);
+  const v = i === 0 ? Math.log(first) : Math.log(d.betas[i] as number);
   return { minLog: v, maxLog: v };
 }
