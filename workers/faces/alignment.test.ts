@@ -84,7 +84,9 @@ describe('warpAffine', () => {
 
   it('antialiases when shrinking: a 1-pixel checkerboard becomes flat grey', () => {
     const img = gradient(200, 200);
-    for (let y = 0; y < 200; y++) for (let x = 0; x < 200; x++) img.data.fill((x + y) % 2 ? 255 : 0, (y * 200 + x) * 4, (y * 200 + x) * 4 + 3);
+    for (let y = 0; y < 200; y++) {
+      for (let x = 0; x < 200; x++) img.data.fill((x + y) % 2 ? 255 : 0, (y * 200 + x) * 4, (y * 200 + x) * 4 + 3);
+    }
     const w = warpAffine(img, [0.25, 0, 0, 0, 0.25, 0], 50, 50);
     let maxDev = 0;
     for (let i = 0; i < 50 * 50; i++) maxDev = Math.max(maxDev, Math.abs(w.data[i * 4]! - 127.5));
