@@ -79,7 +79,13 @@ export function fivePointsFromMesh(mesh: Float32Array, toPhoto: Affine): [number
     }
     return [x / idx.length, y / idx.length];
   };
-  return [ring(MESH_INDEX.rightEyeRing), ring(MESH_INDEX.leftEyeRing), pt(MESH_INDEX.noseTip), pt(MESH_INDEX.mouthRight), pt(MESH_INDEX.mouthLeft)];
+  return [
+    ring(MESH_INDEX.rightEyeRing),
+    ring(MESH_INDEX.leftEyeRing),
+    pt(MESH_INDEX.noseTip),
+    pt(MESH_INDEX.mouthRight),
+    pt(MESH_INDEX.mouthLeft),
+  ];
 }
 
 /**
