@@ -189,8 +189,12 @@ export interface StorageStatus {
   persisted: boolean;
 }
 
+function defaultStorage(): StorageManagerLike | undefined {
+  return (globalThis as { navigator?: { storage?: StorageManagerLike } }).navigator?.storage;
+}
+
 /** Origin-wide usage and quota (all storage, not only models), or undefined where unknown. */
-export async function storageStatus(storage = (globalThis as { navigator?: { storage?: StorageManagerLike } }).navigator?.storage): Promise<StorageStatus | undefined> {
+export async function storageStatus(storage = defaultStorage()): Promise<StorageStatus | undefined> {
   if (!storage) return undefined;
   try {
     const e = await storage.estimate();
@@ -204,7 +208,7 @@ export async function storageStatus(storage = (globalThis as { navigator?: { sto
  * Ask the browser to keep the cached models under storage pressure (best effort: Chromium decides by
  * site engagement; persist() must be called from a window, not a worker). Returns whether it is granted.
  */
-export async function requestPersistentStorage(storage = (globalThis as { navigator?: { storage?: StorageManagerLike } }).navigator?.storage): Promise<boolean> {
+export async function requestPersistentStorage(storage = defaultStorage()): Promise<boolean> {
   try {
     return (await storage?.persist?.()) ?? false;
   } catch {
