@@ -35,7 +35,11 @@ export function previewManifest(json: unknown, source: string): ManifestPreview 
 }
 
 /** The manifest at a web address or in a picked file's text, summarised. */
-export async function previewManifestFrom(source: ManifestPreviewSource, baseUrl: string, fetchFn: typeof fetch = fetch): Promise<ManifestPreview> {
+export async function previewManifestFrom(
+  source: ManifestPreviewSource,
+  baseUrl: string,
+  fetchFn: typeof fetch = fetch,
+): Promise<ManifestPreview> {
   if (source.kind === 'text') {
     let json: unknown;
     try {
@@ -75,7 +79,10 @@ export async function readModelCache(found: { store?: ModelStore; warning?: stri
 }
 
 /** Removes one set's cached files, or every cached file; returns how many. */
-export async function clearModelCache(set?: string, found: { store?: ModelStore; warning?: string } = defaultModelStore()): Promise<number> {
+export async function clearModelCache(
+  set?: string,
+  found: { store?: ModelStore; warning?: string } = defaultModelStore(),
+): Promise<number> {
   if (!found.store) throw new Error(found.warning ?? 'Cache Storage is not available here.');
   return found.store.clear(set);
 }
