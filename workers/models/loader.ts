@@ -345,7 +345,15 @@ async function loadFromUrl(ctx: Ctx, manifest: Listing, manifestUrl: string): Pr
           .putFile(p.file.sha256, bytes, { file: name, set: manifest.name, setVersion: manifest.setVersion })
           .catch((e: unknown) => ctx.warn(cacheWarning(`cache ${name}`, e)));
     }
-    models.push({ role: p.entry.role, entry: p.entry, precision: p.precision, file: p.file, location: url, bytes, fromCache: fromCacheHit });
+    models.push({
+      role: p.entry.role,
+      entry: p.entry,
+      precision: p.precision,
+      file: p.file,
+      location: url,
+      bytes,
+      fromCache: fromCacheHit,
+    });
   }
   return models;
 }
