@@ -28,7 +28,10 @@ interface GpuLike {
 export type DevicePreference = 'auto' | 'webgpu' | 'wasm';
 
 /** A software WebGPU adapter (SwiftShader, llvmpipe, WARP...): measured 40-100x slower than WASM here. */
-export function isSoftwareAdapter(info: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string; description?: string; device?: string } | undefined, fallbackFlag?: boolean): boolean {
+export function isSoftwareAdapter(
+  info: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string; description?: string; device?: string } | undefined,
+  fallbackFlag?: boolean,
+): boolean {
   if (fallbackFlag || info?.isFallbackAdapter) return true;
   const text = [info?.vendor, info?.architecture, info?.description, info?.device].filter(Boolean).join(' ');
   return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render|warp/i.test(text);
