@@ -12,7 +12,8 @@
  * 4. hysteresis on R (seed 22, follow 11 grey levels); connected components smaller than 30 px or not elongated
  *    (length^2 / area from the second moments under 4: spots and knit) are dropped;
  * 5. blotches: L - open(L, 25x25) above 25 grey levels, at least 40 px, with a sharp edge (mean gradient on the
- *    border at least 0.15 of the contrast per pixel: a cut edge, where a highlight fades out), flat (std <= 12), not a long band (elongation <= 8: a print's white border is one) and near the photo's white (mean >= 0.9 of its
+ *    border at least 0.15 of the contrast per pixel: a cut edge, where a highlight fades out), flat (std <= 12), not
+ *    a long band (elongation <= 8: a print's white border is one) and near the photo's white (mean >= 0.9 of its
  *    99.5th percentile) inside: lost emulsion shows the paper; eyes, teeth and lips are bright but not flat white;
  * 6. dilate by 1 px so the mask covers the scratch edges.
  */
