@@ -39,6 +39,8 @@ has the input's size and framing (an aligned 512 px crop comes back 512 px). A m
   --mask FILE                 mask (white = missing) for inpainting / old-photo; one per input or one for all
   --ref FILE                  identity reference photo (repeatable; several are averaged)
   --steps N|ddpmN             sampling steps (default 100)        --sampler ddpm|ddim   --eta X
+  --start F                   start the chain at this fraction of T from the noised restorer estimate (or the
+                              photo) instead of pure noise (default 1 = pure noise, the paper)
   --seed N                    random seed (default 1234)          --variants N
   --scale S                   guidance scale (default: the task's reference value)
   --N N --s-start F --s-end F gradient steps per timestep inside (s_end, s_start) (fractions of T)
@@ -119,7 +121,7 @@ export function parseArgs(argv: string[]): CliOptions {
     }
     else if (a === '--paper-values') over[a] = 'true';
     else if (a in weightFlags) weights[weightFlags[a] as keyof PropertyWeights] = num(a, take());
-    else if (['--steps', '--seed', '--scale', '--N', '--s-start', '--s-end', '--sampler', '--eta', '--variants', '--update', '--zero-grad-in-mask', '--style', '--identity-loss', '--keep-unmasked'].includes(a)) over[a] = take();
+    else if (['--steps', '--seed', '--scale', '--N', '--s-start', '--s-end', '--sampler', '--eta', '--start', '--variants', '--update', '--zero-grad-in-mask', '--style', '--identity-loss', '--keep-unmasked'].includes(a)) over[a] = take();
     else throw new UsageError(`unknown option "${a}"`);
   }
   if (!task) throw new UsageError('--task is required');
@@ -161,6 +163,11 @@ export function parseArgs(argv: string[]): CliOptions {
     sampler.kind = k;
   }
   if (over['--eta'] !== undefined) sampler.eta = num('--eta', over['--eta']);
+  if (over['--start'] !== undefined) {
+    const v = num('--start', over['--start']);
+    if (!(v > 0 && v <= 1)) throw new UsageError(`--start must be a fraction in (0, 1] (1 = from pure noise), got ${v}`);
+    sampler.start = v;
+  }
   let keepUnmasked: boolean | undefined;
   if (over['--keep-unmasked'] !== undefined) {
     const k = over['--keep-unmasked'];
@@ -200,6 +207,7 @@ export function applyTaskDefaults(opts: CliOptions, d: TaskDefaultsInfo | undefi
   unless('--sampler', () => (s.kind = d.sampler), `sampler ${d.sampler}`);
   unless('--N', () => (g.gradSteps = d.gradSteps), `N ${d.gradSteps}`);
   if (d.update) unless('--update', () => (g.update = d.update as UpdateRule), `update ${d.update}`);
+  if (d.start !== undefined) unless('--start', () => (s.start = d.start), `start ${d.start}`);
   for (const [k, v] of Object.entries(d.weights ?? {}))
     unless(`weight:${k}`, () => ((g.weights as Record<string, number>)[k] = v), `${k} weight ${v}`);
   return took;

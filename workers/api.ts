@@ -76,6 +76,12 @@ export interface SamplerSettings {
   /** DDIM only */
   eta?: number;
   seed: number;
+  /**
+   * Where the reverse chain starts, as a fraction of T: 1 (default, the paper) starts from pure noise x_T; below 1
+   * the chain starts at that noise level from the noised initial estimate (the restorer's, else the photo),
+   * as DifFace and SDEdit do, and only the steps below it run.
+   */
+  start?: number;
 }
 
 export interface RestoreRequest {
@@ -194,6 +200,8 @@ export interface TaskDefaultsInfo {
   update?: UpdateRule;
   weights?: Record<string, number>;
   advised?: [number, number];
+  /** SamplerSettings.start */
+  start?: number;
 }
 
 export type EngineErrorCode =

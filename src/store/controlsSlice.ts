@@ -94,6 +94,7 @@ export const createControlsSlice: StateCreator<AppState, [], [], ControlsSlice> 
       const sampler = { ...s.sampler, ...patch };
       if (typeof sampler.steps === 'number') sampler.steps = clamp(Math.round(sampler.steps), 1, 1000);
       if (sampler.eta !== undefined) sampler.eta = clamp(sampler.eta, 0, 1);
+      if (sampler.start !== undefined) sampler.start = clamp(sampler.start, 0.05, 1);
       sampler.seed = clamp(Math.round(sampler.seed) || 0, 0, 2 ** 31 - 1);
       return { sampler };
     }),

@@ -49,7 +49,7 @@ export interface StepDump {
   grad?: Float32Array;
 }
 
-const ROLES = ['prior', 'restorer', 'identity', 'identity-vjp', 'perceptual', 'discriminator', 'decoder', 'decoder-vjp'] as const;
+const ROLES = ['prior', 'restorer', 'identity', 'identity-vjp', 'perceptual', 'discriminator', 'decoder', 'decoder-vjp', 'encoder'] as const;
 
 /** The compiled graphs one run uses (null where the plan needs none). */
 interface RunGraphs {
@@ -73,6 +73,8 @@ interface RunInputs {
   refEmbedding?: RtTensor;
   /** unguided latent runs still go through the update graph, with a zero gradient */
   zeroGrad?: RtTensor;
+  /** a start below T: the clean estimate the chain starts from, in the sample's space (normalised latent or pixels) */
+  startFrom?: Float32Array;
 }
 
 /** One restore in progress: the plan, its graphs and inputs, the caller's options and the counters. */
@@ -257,6 +259,7 @@ export class Engine {
     if (plan.restorer === 'once') {
       inputs.fOnce = await this.timed(run, 'restorer', () => this.runRole('restorer', { photo: y }), (t) => t);
     }
+    if (plan.start.from !== 'noise') inputs.startFrom = await this.startEstimate(run, inputs, y);
     if (plan.identity) {
       const { references, size, loss } = plan.identity;
       inputs.refEmbedding = await this.referenceEmbedding(references, size);
@@ -278,13 +281,21 @@ export class Engine {
 
     const xInit = noise.next(size);
     assertFinite(xInit, 'initial noise');
+    const first = plan.start.index;
+    if (inputs.startFrom) {
+      // q(x_t | x_0) at the start: sqrt(abar) x_0 + sqrt(1 - abar) noise
+      const abar = plan.diffusion.alphasCumprod[first] as number;
+      const a = Math.sqrt(abar);
+      const b = Math.sqrt(1 - abar);
+      for (let k = 0; k < size; k++) xInit[k] = a * (inputs.startFrom[k] as number) + b * (xInit[k] as number);
+    }
     let x = this.track(be.tensor(xInit, dims));
     const total = plan.callsPerVariant;
     const maxCalls = opts.maxCalls ?? Infinity;
     let call = 0;
     let lastF: RtTensor | undefined;
 
-    for (let i = plan.diffusion.timesteps.length - 1; i >= 0 && call < maxCalls; i--) {
+    for (let i = first; i >= 0 && call < maxCalls; i--) {
       const tOrig = plan.diffusion.timesteps[i] as number;
       const t = this.track(be.int64([tOrig]));
       const scalars = this.scalarTensors(run, stepScalars(plan, i));
@@ -404,6 +415,28 @@ export class Engine {
     const out: Record<string, RtTensor> = {};
     for (const name of run.scalarNames) out[name] = this.track(this.backend.tensor(Float32Array.from([s[name]]), [1]));
     return out;
+  }
+
+  /**
+   * The clean estimate a start below T begins from: the restorer's (run once on y) or the photo; for latent sets
+   * encoded and normalised like the prior's latents. One read per request, not per step.
+   */
+  private async startEstimate(run: Run, inputs: RunInputs, y: RtTensor): Promise<Float32Array> {
+    const { plan } = run;
+    const est = plan.start.from === 'restorer' && inputs.fOnce ? inputs.fOnce : y;
+    const L = plan.graphs.latent;
+    if (!L) return Float32Array.from(await this.backend.read(est, false));
+    const raw = await this.timed(run, 'encoder', () => this.runRole('encoder', { input: est }), (t) => t);
+    const z = Float32Array.from(await this.backend.read(raw, false));
+    this.free(raw);
+    const n = L.h * L.w;
+    if (z.length !== L.C * n) throw new EngineError('invalid-model', `The encoder returned ${z.length} values; a ${L.C}x${L.h}x${L.w} latent was expected.`);
+    for (let c = 0; c < L.C; c++) {
+      const s = L.std[c] as number;
+      const m = L.mean[c] as number;
+      for (let i = c * n; i < (c + 1) * n; i++) z[i] = ((z[i] as number) - m) / s;
+    }
+    return z;
   }
 
   /** The final latent, denormalised and decoded at full resolution, clamped to [-1, 1]. */

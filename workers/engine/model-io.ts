@@ -17,8 +17,8 @@ const ROLE_INPUTS: Partial<Record<ModelRole, Record<string, Slot>>> = {
   perceptual: { x0: 'x0', y: 'photo' },
   discriminator: { x0: 'x0', y: 'photo' },
 };
-/** Roles with one input, whatever its name (the identity network's image, the decoder's latent). */
-const SINGLE_INPUT: ModelRole[] = ['identity', 'decoder'];
+/** Roles with one input, whatever its name (the identity network's image, the decoder's latent, the encoder's image). */
+const SINGLE_INPUT: ModelRole[] = ['identity', 'decoder', 'encoder'];
 /** The output the engine reads when a role documents one by name; otherwise the manifest's first output. */
 const ROLE_OUTPUT: Partial<Record<ModelRole, string>> = {
   'identity-vjp': 'grad_input',

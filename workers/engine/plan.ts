@@ -1,7 +1,7 @@
 import type { ColorStyle, RestoreRequest, RgbaImage } from '../api';
 import type { ModelManifest } from '../models/manifest-types';
 import { COLOR_STYLES } from '../shared/presets';
-import { countPriorCalls, repeatsAt, type GradWindow } from '../shared/steps';
+import { countPriorCalls, repeatsAt, startIndexFor, type GradWindow } from '../shared/steps';
 import { EngineError, badInput } from './errors';
 import { ANALYTIC_PROPERTIES, type AnalyticProperty, type AnalyticWeights, type GraphSpec, type StepScalars } from './graph/graphs';
 import { resizeChw } from './graph/resize';
@@ -34,6 +34,11 @@ export interface RunPlan {
   /** T of the full schedule (the window's fractions are of this) */
   T: number;
   window: GradWindow;
+  /**
+   * The respaced index the chain starts at (the last one, T-1, from pure noise), and, when it starts below T, what it
+   * starts from: the restorer's estimate or the photo, noised to that level (SamplerSettings.start).
+   */
+  start: { index: number; from: 'noise' | 'restorer' | 'photo' };
   eta: number;
   seed: number;
   variants: number;
@@ -122,6 +127,10 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
   } catch (err) {
     throw badInput(`Steps "${String(s.steps)}": ${(err as Error).message}.`);
   }
+  const startFrac = s.start ?? 1;
+  if (typeof startFrac !== 'number' || !(startFrac > 0 && startFrac <= 1)) {
+    throw badInput(`The start is ${String(s.start)}; it must be a fraction of the schedule in (0, 1] (1 = from pure noise).`);
+  }
   const every = req.previewEvery ?? 0;
   if (!Number.isInteger(every) || every < 0) throw badInput(`previewEvery is ${String(every)}; it must be a whole number of steps (0 = no previews).`);
   const previewSize = req.previewSize ?? 128;
@@ -167,7 +176,14 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
   const restorerIo = set.io.restorer;
   if (usesRestorer && !restorerIo) throw new EngineError('no-model', `Model set "${m.name}" has no restorer, which this task needs.`);
   // a restorer that reads only y gives the same estimate at every step: run it once
-  const restorer = !usesRestorer ? 'none' : restorerIo && Object.values(restorerIo.slotOf).every((slot) => slot === 'photo') ? 'once' : 'each-timestep';
+  const yOnly = !!restorerIo && Object.values(restorerIo.slotOf).every((slot) => slot === 'photo');
+  // a start below T begins from the restorer's estimate when the set has a restorer that reads only y
+  const startsBelowT = startFrac < 1;
+  const restorer = !usesRestorer && !(startsBelowT && yOnly) ? 'none' : yOnly ? 'once' : 'each-timestep';
+  const startIndex = startIndexFor(diffusion.timesteps, m.diffusion.steps, startFrac);
+  if (startsBelowT && m.latent && !set.io.encoder) {
+    throw new EngineError('no-model', `Model set "${m.name}" has no encoder, which starting below pure noise needs (start ${startFrac}).`);
+  }
 
   const learnedRange = m.diffusion.variance === 'learned-range';
   const C = m.latent?.channels ?? 3;
@@ -213,10 +229,11 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
     variance: m.diffusion.variance,
     T: m.diffusion.steps,
     window,
+    start: { index: startIndex, from: !startsBelowT ? 'noise' : restorer === 'once' ? 'restorer' : 'photo' },
     eta,
     seed: s.seed,
     variants: Math.max(1, Math.min(MAX_VARIANTS, Math.floor(req.variants ?? 1))),
-    callsPerVariant: countPriorCalls(diffusion.timesteps, m.diffusion.steps, window),
+    callsPerVariant: countPriorCalls(diffusion.timesteps.slice(0, startIndex + 1), m.diffusion.steps, window),
     y: rgbaToChw(image),
     ...(keep ? { keep } : {}),
     preview: {

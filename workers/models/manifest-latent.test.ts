@@ -75,4 +75,17 @@ describe('parseManifest: latent sets', () => {
     const paths = issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['defaults.blur', 'defaults.inpainting.scale', 'defaults.inpainting.steps', 'defaults.inpainting.sampler', 'defaults.inpainting.advised']));
   });
+
+  it('a start below T is a fraction in (0, 1] and, in a latent set, needs the encoder', () => {
+    const start = (v: unknown) => issuesOf((m) => {
+      m.defaults = { blind: { scale: 0.5, steps: 50, sampler: 'ddpm', gradSteps: 1, start: v } };
+    }).filter((i) => i.path === 'defaults.blind.start');
+    expect(start(0)[0]?.message).toMatch(/fraction of T in \(0, 1\]/);
+    expect(start(1.5)[0]?.message).toMatch(/fraction of T in \(0, 1\]/);
+    // the fixture set has no encoder: starting from an estimate cannot encode it
+    expect(start(0.3)[0]?.message).toMatch(/needs the set's "encoder" model/);
+    const ok = good();
+    ok.defaults = { blind: { scale: 0.5, steps: 50, sampler: 'ddpm', gradSteps: 1, start: 1 } };
+    expect(parseManifest(ok, 'x').defaults?.blind?.start).toBe(1);
+  });
 });

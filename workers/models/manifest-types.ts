@@ -12,6 +12,8 @@ export type ModelRole =
   | 'discriminator'
   | 'face-detector'
   | 'face-landmarks'
+  | 'upscaler-x2'
+  | 'upscaler-x4'
   | 'decoder'
   | 'decoder-vjp'
   | 'encoder';
@@ -54,6 +56,8 @@ export interface ModelEntry {
  *   (e.g. a VGG feature distance to y, or -log D(x0)), unweighted; the engine weights and sums it.
  * - face-detector (BlazeFace), face-landmarks (the face mesh): see workers/faces/README.md. They come in a
  *   components manifest (ComponentManifest below), not in a model set.
+ * - upscaler-x2, upscaler-x4 (the super-resolution step, workers/upscaler): input (1,3,H,W) RGB in [0,1], any H, W
+ *   -> output (1,3,sH,sW) in [0,1] (not clipped), s = 2 or 4; components manifest models/common/upscaler/.
  * Latent sets (manifest.latent present; the prior samples latents, the properties stay in pixels):
  * - prior: x (1,C,h,w) NORMALISED latents (z - latent.mean) / latent.std, h = resolution / downscale;
  *   output (1,C|2C,h,w).
@@ -93,6 +97,11 @@ export interface TaskDefaults {
   weights?: Record<string, number>;
   /** the slider's advised range [low, high]; values outside get a warning, not a clamp */
   advised?: [number, number];
+  /**
+   * where the reverse chain starts, a fraction of T in (0, 1] (SamplerSettings.start); below 1 a latent set needs
+   * its encoder
+   */
+  start?: number;
 }
 export interface ModelManifest {
   format: 'pgdiff-model-set';

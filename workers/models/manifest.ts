@@ -7,7 +7,7 @@ import type { ComponentManifest, LatentSpace, ModelEntry, ModelFile, ModelManife
 export const MANIFEST_FORMAT = 'pgdiff-model-set';
 export const COMPONENTS_FORMAT = 'pgdiff-components';
 /** Roles a components manifest may hold (the rest belong to model sets). */
-export const COMPONENT_ROLES: readonly ModelRole[] = ['face-detector', 'face-landmarks'];
+export const COMPONENT_ROLES: readonly ModelRole[] = ['face-detector', 'face-landmarks', 'upscaler-x2', 'upscaler-x4'];
 export const SUPPORTED_MANIFEST_VERSIONS: readonly number[] = [1];
 
 export const MODEL_ROLES: readonly ModelRole[] = [
@@ -19,6 +19,8 @@ export const MODEL_ROLES: readonly ModelRole[] = [
   'discriminator',
   'face-detector',
   'face-landmarks',
+  'upscaler-x2',
+  'upscaler-x4',
   'decoder',
   'decoder-vjp',
   'encoder',
@@ -339,6 +341,10 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
       const at = rolesAt.get(latentRoles[0]!)![0];
       c.fail(`models[${at}].role`, `role "${latentRoles[0]}" belongs to latent sets: add the "latent" block (channels, downscale, mean, std)`);
     }
+    if (o.latent !== undefined && !rolesAt.has('encoder') && defaults) {
+      for (const [task, d] of Object.entries(defaults))
+        if ((d.start ?? 1) < 1) c.fail(`defaults.${task}.start`, 'starting below T from the estimate needs the set\'s "encoder" model (latent sets)');
+    }
     const hasId = rolesAt.has('identity');
     const hasVjp = rolesAt.has('identity-vjp');
     if (hasId !== hasVjp)
@@ -487,6 +493,10 @@ function checkDefaults(c: Checker, v: unknown): Partial<Record<TaskId, TaskDefau
       if (a && !(a[0]! >= 0 && a[0]! <= a[1]!)) c.fail(`${path}.advised`, `expected [low, high] with 0 <= low <= high, got [${a.join(', ')}]`);
       else if (a) advised = [a[0]!, a[1]!];
     }
+    const start = t.start;
+    if (start !== undefined && !(typeof start === 'number' && start > 0 && start <= 1)) {
+      c.fail(`${path}.start`, `expected a fraction of T in (0, 1], got ${describe(start)}`);
+    }
     if (typeof scale === 'number' && steps && sampler && gradSteps)
       out[task as TaskId] = {
         scale,
@@ -496,6 +506,7 @@ function checkDefaults(c: Checker, v: unknown): Partial<Record<TaskId, TaskDefau
         ...(update ? { update } : {}),
         ...(weights ? { weights } : {}),
         ...(advised ? { advised } : {}),
+        ...(typeof start === 'number' && start > 0 && start <= 1 ? { start } : {}),
       };
   }
   return out;

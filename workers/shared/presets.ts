@@ -79,7 +79,8 @@ export function withTaskDefaults(
       ...(d.update ? { update: d.update } : {}),
       weights: { ...guidance.weights, ...(d.weights ?? {}) },
     },
-    sampler: { ...sampler, kind: d.sampler, steps: d.steps },
+    // a set without a start keeps the paper's: from pure noise
+    sampler: { ...sampler, kind: d.sampler, steps: d.steps, start: d.start ?? 1 },
   };
 }
 

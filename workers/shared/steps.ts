@@ -74,3 +74,11 @@ export function countPriorCalls(timesteps: readonly number[], T: number, w: Grad
   for (const t of timesteps) n += repeatsAt(t, T, w);
   return n;
 }
+
+/** The last respaced index whose timestep is at most start * (T - 1): where the chain begins (index 0 at least). */
+export function startIndexFor(timesteps: readonly number[], T: number, start: number): number {
+  const limit = start * (T - 1) + 1e-9;
+  let index = 0;
+  for (let i = 0; i < timesteps.length; i++) if ((timesteps[i] as number) <= limit) index = i;
+  return index;
+}

@@ -308,7 +308,7 @@ function Advanced() {
   const updateId = useId();
   const kindName = useId();
   const idLossId = useId();
-  const calls = estimatePriorCalls(sampler.steps, g.gradSteps, g.sStart, g.sEnd);
+  const calls = estimatePriorCalls(sampler.steps, g.gradSteps, g.sStart, g.sEnd, sampler.start ?? 1);
   const recommended = recommendedUpdate(g.weights);
   return (
     <details className="advanced" data-testid="advanced">
@@ -323,6 +323,17 @@ function Advanced() {
             <input type="radio" name={kindName} checked={sampler.kind === 'ddim'} onChange={() => setSampler({ kind: 'ddim', eta: sampler.eta ?? 0 })} data-testid="sampler-ddim" /> DDIM
           </label>
         </fieldset>
+        <LabelledSlider
+          testId="start"
+          label="Start from (noise level, 1 = pure noise)"
+          value={sampler.start ?? 1}
+          min={0.05}
+          max={1}
+          step={0.05}
+          defaultValue={1}
+          onChange={(v) => setSampler({ start: v })}
+          hint="Below 1 the run starts from the restorer's estimate (or the photo) with that much noise added, and only the steps below it run: faster and closer to the photo. 1 is the paper's start."
+        />
         {sampler.kind === 'ddim' && (
           <LabelledSlider testId="eta" label="DDIM eta (0 = deterministic)" value={sampler.eta ?? 0} min={0} max={1} step={0.05} defaultValue={0} onChange={(v) => setSampler({ eta: v })} />
         )}

@@ -1,7 +1,7 @@
 /** Pure metadata and maths for the controls (no React): labels, defaults, slider scales. */
 import type { ColorStyle, GuidanceSettings, PropertyWeights, TaskDefaultsInfo, TaskName, UpdateRule } from '../../../workers/api';
 import { SCALE_ADVICE, presetGuidance } from '../../../workers/shared/presets';
-import { countPriorCalls, spaceTimesteps } from '../../../workers/shared/steps';
+import { countPriorCalls, spaceTimesteps, startIndexFor } from '../../../workers/shared/steps';
 import type { PropertyKey } from '../../store/controlsSlice';
 
 export interface TaskInfo {
@@ -131,9 +131,10 @@ export function renderSwatch(style: ColorStyle, size: number): Uint8ClampedArray
  * Number of prior calls a run makes per variant, counted as the engine counts them (workers/shared/steps.ts)
  * on a 1000-step schedule (every bundled and converted set has T = 1000).
  */
-export function estimatePriorCalls(steps: number | `ddpm${number}`, gradSteps: number, sStart: number, sEnd: number): number {
+export function estimatePriorCalls(steps: number | `ddpm${number}`, gradSteps: number, sStart: number, sEnd: number, start = 1): number {
   try {
-    return countPriorCalls(spaceTimesteps(1000, steps), 1000, { gradSteps, sStart, sEnd });
+    const kept = spaceTimesteps(1000, steps);
+    return countPriorCalls(kept.slice(0, startIndexFor(kept, 1000, start) + 1), 1000, { gradSteps, sStart, sEnd });
   } catch {
     // a step count the schedule cannot space: the engine refuses it with a message when the run starts
     return typeof steps === 'number' ? steps : Number(steps.slice(4));

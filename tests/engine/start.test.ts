@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RestoreRequest } from '../../workers/api';
+import { Engine, type ModelSetBytes } from '../../workers/engine/engine';
+import { GraphBuilder } from '../../workers/engine/graph/builder';
+import { rgbaToChw } from '../../workers/engine/image';
+import { makeDiffusion } from '../../workers/engine/schedule';
+import type { NoiseSource } from '../../workers/engine/rng';
+import { createNodeBackend } from '../../workers/runtime/node';
+import { countPriorCalls, spaceTimesteps, startIndexFor } from '../../workers/shared/steps';
+import { request, syntheticImage } from './helpers';
+import { tinySet } from './tiny-set';
+
+/** Noise that is all zeros: the start is then exactly sqrt(abar) times the estimate. */
+const zeros: NoiseSource = { next: (n: number) => new Float32Array(n) };
+const img = syntheticImage(64);
+const withStart = (task: Parameters<typeof request>[0], start: number, extra: Partial<RestoreRequest> = {}) =>
+  request(task, img, { sampler: { kind: 'ddpm', steps: 'ddpm10', seed: 3, start }, ...extra });
+
+/** A stand-in TAEF2-like encoder for the tiny latent set: 4x4 average pooling, then a fixed 1x1 conv to 4 channels. */
+function tinyEncoder(): Uint8Array {
+  const g = new GraphBuilder('tiny_encoder');
+  const x = g.input('image', [1, 3, 64, 64]);
+  const pooled = g.op('AveragePool', [x], { kernel_shape: [4, 4], strides: [4, 4] });
+  const w = g.constF([0.5, -0.25, 0.1, 0.2, 0.3, -0.4, -0.1, 0.6, 0.2, 0.3, 0.3, 0.3], [4, 3, 1, 1]);
+  g.output(g.op('Conv', [pooled, w]), 'latent', [1, 4, 16, 16]);
+  return g.build();
+}
+
+function withEncoder(set: ModelSetBytes): ModelSetBytes {
+  const file = { path: 'encoder.onnx', sha256: '0'.repeat(64), bytes: 0, dtype: 'float32' as const };
+  set.manifest.models.push({
+    role: 'encoder',
+    files: { fp32: file },
+    inputs: [{ name: 'image', shape: [1, 3, 64, 64], dtype: 'float32' }],
+    outputs: [{ name: 'latent', shape: [1, 4, 16, 16], dtype: 'float32' }],
+  });
+  set.files.encoder = tinyEncoder();
+  return set;
+}
+
+describe('starting below T (SamplerSettings.start)', () => {
+  let engine: Engine | undefined;
+  afterEach(async () => {
+    await engine?.dispose();
+    engine = undefined;
+  });
+
+  it('finds the start index on the respaced schedule', () => {
+    const kept = spaceTimesteps(1000, 'ddpm10'); // 0, 100, ..., 900
+    expect(startIndexFor(kept, 1000, 1)).toBe(9);
+    expect(startIndexFor(kept, 1000, 0.5)).toBe(4); // 400 <= 499.5 < 500
+    expect(startIndexFor(kept, 1000, 0.01)).toBe(0);
+  });
+
+  it('a pixel set starts from the noised photo and runs only the steps below the start', async () => {
+    engine = new Engine(createNodeBackend(1));
+    await engine.load(tinySet('linear', 'learned-range'));
+    const plan = engine.plan(withStart('colorization', 0.5));
+    expect(plan.start).toEqual({ index: 4, from: 'photo' });
+    expect(plan.callsPerVariant).toBe(5);
+    expect(engine.plan(withStart('colorization', 1)).start).toEqual({ index: 9, from: 'noise' });
+    // no sampler call: the result is the starting point itself, sqrt(abar_400) * y with zero noise
+    const out = (await engine.restore(withStart('colorization', 0.5), { noise: zeros, maxCalls: 0 })).images[0]!;
+    const a = Math.sqrt(makeDiffusion('linear', 1000, 'ddpm10').alphasCumprod[4] as number);
+    const y = rgbaToChw(img);
+    const n = 64 * 64;
+    let worst = 0;
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < 3; c++) {
+        const want = ((a * (y[c * n + i] as number) + 1) / 2) * 255;
+        worst = Math.max(worst, Math.abs((out.data[i * 4 + c] as number) - want));
+      }
+    expect(worst).toBeLessThanOrEqual(1); // one grey level (rounding); the next index off would be tens of levels
+    // a full run makes exactly the planned calls
+    const res = await engine.restore(withStart('colorization', 0.5));
+    expect(res.stats.priorCalls).toBe(5);
+  });
+
+  it('refuses a start outside (0, 1]', async () => {
+    engine = new Engine(createNodeBackend(1));
+    await engine.load(tinySet('linear', 'learned-range'));
+    for (const bad of [0, -0.2, 1.5, Number.NaN]) expect(() => engine!.plan(withStart('blind', bad))).toThrow(/start is .*fraction of the schedule in \(0, 1\]/);
+  });
+
+  it('a latent set encodes its start (the restorer estimate when it reads only y) and needs an encoder for it', async () => {
+    engine = new Engine(createNodeBackend(1));
+    await engine.load(tinySet('linear', 'fixed-large', 'tiny-latent'));
+    expect(() => engine!.plan(withStart('blind', 0.3))).toThrow(/has no encoder, which starting below pure noise needs/);
+    await engine.load(withEncoder(tinySet('linear', 'fixed-large', 'tiny-latent')));
+    const plan = engine.plan(withStart('blind', 0.3));
+    const kept = spaceTimesteps(1000, 'ddpm10');
+    expect(plan.start.index).toBe(2);
+    expect(plan.start.from).toBe(plan.restorer === 'once' ? 'restorer' : 'photo');
+    expect(plan.callsPerVariant).toBe(countPriorCalls(kept.slice(0, 3), 1000, plan.window));
+    const seen: number[] = [];
+    const res = await engine.restore(withStart('blind', 0.3), { onStepDump: (d) => seen.push(d.timestep) });
+    expect(seen).toEqual([200, 100, 0]);
+    expect(res.stats.priorCalls).toBe(3);
+    expect(res.stats.phaseMs.encoder).toBeGreaterThan(0);
+    expect(engine.liveTensors).toBe(0);
+    // with zero noise and no sampler call the result is the decoded, scaled start: not the photo, but of its size
+    const still = (await engine.restore(withStart('blind', 0.3), { noise: zeros, maxCalls: 0 })).images[0]!;
+    expect([still.width, still.height]).toEqual([64, 64]);
+  });
+});
