@@ -380,3 +380,30 @@ __all__ = [
     "FLOAT", "FLOAT16", "check_flat", "elem_types", "static_shapes", "simplify", "remove_dead",
     "count_macs", "io_specs", "op_histogram", "initializer_bytes", "helper",
 ]
+
+
+def store_fp16(m, prefixes: tuple = (), min_elements: int = 1024):
+    """Store float32 initializers that are exactly representable in float16 as float16 behind a Cast to float32:
+    the graph still computes in fp32 and gives the same numbers, in about half the bytes. TAEF2's published weights
+    are float16, so its encoder, decoder and the decoder's VJP shrink losslessly; prefixes limits it to some names.
+    Returns (model, number of initializers stored as float16)."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+    inits, casts, n = [], [], 0
+    for init in m.graph.initializer:
+        w = numpy_helper.to_array(init) if init.data_type == onnx.TensorProto.FLOAT else None
+        if (w is not None and w.size >= min_elements and (not prefixes or init.name.startswith(prefixes))
+                and np.array_equal(w.astype(np.float16).astype(np.float32), w)):
+            half = numpy_helper.from_array(w.astype(np.float16), init.name + '.fp16')
+            inits.append(half)
+            casts.append(helper.make_node('Cast', [half.name], [init.name], to=onnx.TensorProto.FLOAT))
+            n += 1
+        else:
+            inits.append(init)
+    del m.graph.initializer[:]
+    m.graph.initializer.extend(inits)
+    for node in reversed(casts):
+        m.graph.node.insert(0, node)
+    onnx.checker.check_model(m)
+    return m, n

