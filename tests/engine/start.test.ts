@@ -71,6 +71,12 @@ describe('starting below T (SamplerSettings.start)', () => {
         worst = Math.max(worst, Math.abs((out.data[i * 4 + c] as number) - want));
       }
     expect(worst).toBeLessThanOrEqual(1); // one grey level (rounding); the next index off would be tens of levels
+    // inpainting starts from the photo with its hole filled by the surrounding colours, not from the damage
+    const mask = syntheticImage(64, 5);
+    const inp = engine.plan(withStart('inpainting', 0.5, { mask }));
+    expect(inp.start.from).toBe('photo');
+    expect(inp.startPhoto).toHaveLength(3 * 64 * 64);
+    expect(engine.plan(withStart('inpainting', 1, { mask })).startPhoto).toBeUndefined();
     // a full run makes exactly the planned calls
     const res = await engine.restore(withStart('colorization', 0.5));
     expect(res.stats.priorCalls).toBe(5);

@@ -423,12 +423,17 @@ export class Engine {
    */
   private async startEstimate(run: Run, inputs: RunInputs, y: RtTensor): Promise<Float32Array> {
     const { plan } = run;
-    const est = plan.start.from === 'restorer' && inputs.fOnce ? inputs.fOnce : y;
+    const filled = plan.startPhoto ? this.track(this.backend.tensor(plan.startPhoto, [1, 3, plan.graphs.H, plan.graphs.W])) : undefined;
+    const est = plan.start.from === 'restorer' && inputs.fOnce ? inputs.fOnce : (filled ?? y);
     const L = plan.graphs.latent;
-    if (!L) return Float32Array.from(await this.backend.read(est, false));
+    if (!L) {
+      const pixels = Float32Array.from(await this.backend.read(est, false));
+      this.free(filled);
+      return pixels;
+    }
     const raw = await this.timed(run, 'encoder', () => this.runRole('encoder', { input: est }), (t) => t);
     const z = Float32Array.from(await this.backend.read(raw, false));
-    this.free(raw);
+    this.free(raw, filled);
     const n = L.h * L.w;
     if (z.length !== L.C * n) throw new EngineError('invalid-model', `The encoder returned ${z.length} values; a ${L.C}x${L.h}x${L.w} latent was expected.`);
     for (let c = 0; c < L.C; c++) {

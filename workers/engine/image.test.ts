@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../api';
-import { blendOutsideMask, chwToRgba, featherFor, rgbaToChw } from './image';
+import { blendOutsideMask, chwToRgba, featherFor, fillMissing, rgbaToChw } from './image';
 
 function solid(w: number, h: number, rgb: [number, number, number]): RgbaImage {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -38,9 +38,57 @@ describe('blendOutsideMask', () => {
     expect(out.data[edge]).toBe(Math.round(0.25 * 200 + 0.75 * 10));
   });
 
+  it('feathers toward the nearest kept pixel, never toward the damaged pixels under the mask', () => {
+    const w = 32;
+    // the photo: grey outside, a white box (the damage) inside the mask
+    const photo = solid(w, w, [90, 90, 90]);
+    const mask = solid(w, w, [0, 0, 0]);
+    for (let y = 8; y < 24; y++)
+      for (let x = 8; x < 24; x++) {
+        mask.data.set([255, 255, 255], (y * w + x) * 4);
+        photo.data.set([255, 255, 255], (y * w + x) * 4);
+      }
+    const result = solid(w, w, [100, 100, 100]);
+    const out = blendOutsideMask(result, photo, mask, 4);
+    let brightest = 0;
+    for (let i = 0; i < w * w; i++) brightest = Math.max(brightest, out.data[i * 4] as number);
+    // between the kept grey (90) and the result (100): no white halo along the edge
+    expect(brightest).toBe(100);
+    const edge = (16 * w + 8) * 4;
+    expect(out.data[edge]).toBe(Math.round(0.25 * 100 + 0.75 * 90));
+  });
+
+  it('a mask over the whole image gives the result', () => {
+    const out = blendOutsideMask(solid(4, 4, [7, 8, 9]), solid(4, 4, [255, 255, 255]), solid(4, 4, [255, 255, 255]), 2);
+    expect(Array.from(out.data.subarray(0, 3))).toEqual([7, 8, 9]);
+  });
+
   it('refuses images of different sizes and picks a feather from the size', () => {
     expect(() => blendOutsideMask(solid(4, 4, [0, 0, 0]), solid(8, 8, [0, 0, 0]), solid(4, 4, [0, 0, 0]), 2)).toThrow(/sizes differ/);
     expect(featherFor(256, 256)).toBe(4);
     expect(featherFor(64, 64)).toBe(2);
+  });
+});
+
+describe('fillMissing', () => {
+  it('fills the hole with the nearest kept colours and keeps the rest', () => {
+    const w = 16;
+    const photo = solid(w, w, [0, 0, 0]);
+    const mask = solid(w, w, [0, 0, 0]);
+    // left half red, right half blue, a white hole in the middle rows
+    for (let y = 0; y < w; y++)
+      for (let x = 0; x < w; x++) {
+        photo.data.set(x < 8 ? [200, 0, 0] : [0, 0, 200], (y * w + x) * 4);
+        if (y >= 6 && y < 10 && x >= 2 && x < 14) {
+          photo.data.set([255, 255, 255], (y * w + x) * 4);
+          mask.data.set([255, 255, 255], (y * w + x) * 4);
+        }
+      }
+    const out = fillMissing(photo, mask);
+    const px = (x: number, y: number) => Array.from(out.data.subarray((y * w + x) * 4, (y * w + x) * 4 + 3));
+    expect(px(3, 7)).toEqual([200, 0, 0]);
+    expect(px(12, 8)).toEqual([0, 0, 200]);
+    expect(px(0, 0)).toEqual([200, 0, 0]);
+    for (let i = 0; i < w * w; i++) expect(out.data[i * 4 + 1]).toBe(0); // no white left anywhere
   });
 });

@@ -40,9 +40,11 @@ export function featherFor(width: number, height: number): number {
 }
 
 /**
- * The result with the photo's own pixels outside the mask: out = a * result + (1 - a) * photo, where a is 0 on
- * every pixel that is not missing (so those pixels are the photo's bytes, exactly) and ramps from 1/feather at
- * the mask's edge to 1 at `feather` pixels inside it (chamfer distance to the nearest kept pixel).
+ * The result with the photo's own pixels outside the mask: out = a * result + (1 - a) * edge, where a is 0 on every
+ * pixel that is not missing (so those pixels are the photo's bytes, exactly) and ramps from 1/feather at the mask's
+ * edge to 1 at `feather` pixels inside it (chamfer distance to the nearest kept pixel). `edge` is the photo's colour
+ * at that nearest KEPT pixel, never the photo's own pixel inside the mask: that one is the damage the mask marks
+ * (a scratch, a white box), and blending it in drew a halo along every mask edge.
  * A pixel is missing when any of its RGB values in the mask is > 0 (white = missing).
  */
 export function blendOutsideMask(result: RgbaImage, photo: RgbaImage, mask: RgbaImage, feather: number): RgbaImage {
@@ -51,48 +53,81 @@ export function blendOutsideMask(result: RgbaImage, photo: RgbaImage, mask: Rgba
     throw new Error(`blendOutsideMask: sizes differ (result ${w}x${h}, photo ${photo.width}x${photo.height}, mask ${mask.width}x${mask.height})`);
   }
   const n = w * h;
-  const INF = 1e9;
-  const d = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const missing = (mask.data[i * 4] as number) > 0 || (mask.data[i * 4 + 1] as number) > 0 || (mask.data[i * 4 + 2] as number) > 0;
-    d[i] = missing ? INF : 0;
-  }
-  // two-pass chamfer distance (1, sqrt 2) to the nearest kept pixel
-  const D = Math.SQRT2;
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      let v = d[i] as number;
-      if (v === 0) continue;
-      if (x > 0) v = Math.min(v, (d[i - 1] as number) + 1);
-      if (y > 0) {
-        v = Math.min(v, (d[i - w] as number) + 1);
-        if (x > 0) v = Math.min(v, (d[i - w - 1] as number) + D);
-        if (x < w - 1) v = Math.min(v, (d[i - w + 1] as number) + D);
-      }
-      d[i] = v;
-    }
-  for (let y = h - 1; y >= 0; y--)
-    for (let x = w - 1; x >= 0; x--) {
-      const i = y * w + x;
-      let v = d[i] as number;
-      if (v === 0) continue;
-      if (x < w - 1) v = Math.min(v, (d[i + 1] as number) + 1);
-      if (y < h - 1) {
-        v = Math.min(v, (d[i + w] as number) + 1);
-        if (x < w - 1) v = Math.min(v, (d[i + w + 1] as number) + D);
-        if (x > 0) v = Math.min(v, (d[i + w - 1] as number) + D);
-      }
-      d[i] = v;
-    }
+  const { d, near } = nearestKept(mask);
   const out = new Uint8ClampedArray(n * 4);
   for (let i = 0; i < n; i++) {
     const a = Math.min(1, (d[i] as number) / feather);
+    const src = near[i] as number;
     for (let c = 0; c < 3; c++) {
       const k = i * 4 + c;
-      out[k] = a === 0 ? (photo.data[k] as number) : Math.round(a * (result.data[k] as number) + (1 - a) * (photo.data[k] as number));
+      if (a === 0) out[k] = photo.data[k] as number;
+      // a mask that covers everything has no kept pixel: the result alone
+      else if (a >= 1 || src < 0) out[k] = result.data[k] as number;
+      else out[k] = Math.round(a * (result.data[k] as number) + (1 - a) * (photo.data[src * 4 + c] as number));
     }
     out[i * 4 + 3] = 255;
   }
   return { width: w, height: h, data: out };
+}
+
+/**
+ * For every pixel, the chamfer distance (1, sqrt 2) to the nearest kept (not missing) pixel of the mask and that
+ * pixel's index (-1 when the mask covers everything). Two passes.
+ */
+function nearestKept(mask: RgbaImage): { d: Float32Array; near: Int32Array } {
+  const { width: w, height: h } = mask;
+  const n = w * h;
+  const INF = 1e9;
+  const d = new Float32Array(n);
+  const near = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const missing = (mask.data[i * 4] as number) > 0 || (mask.data[i * 4 + 1] as number) > 0 || (mask.data[i * 4 + 2] as number) > 0;
+    d[i] = missing ? INF : 0;
+    if (!missing) near[i] = i;
+  }
+  const D = Math.SQRT2;
+  const relax = (i: number, j: number, step: number) => {
+    const v = (d[j] as number) + step;
+    if (v < (d[i] as number)) {
+      d[i] = v;
+      near[i] = near[j] as number;
+    }
+  };
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (d[i] === 0) continue;
+      if (x > 0) relax(i, i - 1, 1);
+      if (y > 0) {
+        relax(i, i - w, 1);
+        if (x > 0) relax(i, i - w - 1, D);
+        if (x < w - 1) relax(i, i - w + 1, D);
+      }
+    }
+  for (let y = h - 1; y >= 0; y--)
+    for (let x = w - 1; x >= 0; x--) {
+      const i = y * w + x;
+      if (d[i] === 0) continue;
+      if (x < w - 1) relax(i, i + 1, 1);
+      if (y < h - 1) {
+        relax(i, i + w, 1);
+        if (x < w - 1) relax(i, i + w + 1, D);
+        if (x > 0) relax(i, i + w - 1, D);
+      }
+    }
+  return { d, near };
+}
+
+/**
+ * The photo with its missing pixels (white in the mask) replaced by the colour of the nearest kept pixel: a start
+ * for inpainting that carries the surrounding colours into the hole instead of the damage (a white box).
+ */
+export function fillMissing(photo: RgbaImage, mask: RgbaImage): RgbaImage {
+  const { near } = nearestKept(mask);
+  const out = new Uint8ClampedArray(photo.data);
+  for (let i = 0; i < near.length; i++) {
+    const src = near[i] as number;
+    if (src >= 0 && src !== i) for (let c = 0; c < 3; c++) out[i * 4 + c] = photo.data[src * 4 + c] as number;
+  }
+  return { width: photo.width, height: photo.height, data: out };
 }

@@ -5,7 +5,7 @@ import { countPriorCalls, repeatsAt, startIndexFor, type GradWindow } from '../s
 import { EngineError, badInput } from './errors';
 import { ANALYTIC_PROPERTIES, type AnalyticProperty, type AnalyticWeights, type GraphSpec, type StepScalars } from './graph/graphs';
 import { resizeChw } from './graph/resize';
-import { featherFor, maskToChw, rgbaToChw } from './image';
+import { featherFor, fillMissing, maskToChw, rgbaToChw } from './image';
 import type { ModelIo } from './model-io';
 import { logVarianceBounds, makeDiffusion, type Diffusion, type VarianceType } from './schedule';
 
@@ -39,6 +39,8 @@ export interface RunPlan {
    * starts from: the restorer's estimate or the photo, noised to that level (SamplerSettings.start).
    */
   start: { index: number; from: 'noise' | 'restorer' | 'photo' };
+  /** a start from the photo with a mask: the photo with its holes filled by the nearest kept colours (CHW) */
+  startPhoto?: Float32Array;
   eta: number;
   seed: number;
   variants: number;
@@ -230,6 +232,7 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
     T: m.diffusion.steps,
     window,
     start: { index: startIndex, from: !startsBelowT ? 'noise' : restorer === 'once' ? 'restorer' : 'photo' },
+    ...(startsBelowT && restorer !== 'once' && mask ? { startPhoto: rgbaToChw(fillMissing(image, mask)) } : {}),
     eta,
     seed: s.seed,
     variants: Math.max(1, Math.min(MAX_VARIANTS, Math.floor(req.variants ?? 1))),
