@@ -29,9 +29,4 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
-  {
-    // files that other work had uncommitted when the 140-character rule came in: their long lines warn until wrapped
-    files: ['cli/args.ts', 'src/store/controlsSlice.ts', 'workers/engine/engine.ts'],
-    rules: { 'max-len': ['warn', MAX_LEN] },
-  },
 );

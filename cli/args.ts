@@ -35,7 +35,7 @@ has the input's size and framing (an aligned 512 px crop comes back 512 px). A m
   --upscaler esrgan|bicubic   how faces larger than the model's output are enlarged (default esrgan: the
                               super-resolution step; bicubic, with a message, if its model cannot be loaded)
 
-  --models DIR|manifest.json  model set (default: public/models/pgdiff-utk)
+  --models DIR|manifest.json  model set (default: public/models/pgdiff-utk-latent)
   --mask FILE                 mask (white = missing) for inpainting / old-photo; one per input or one for all
   --ref FILE                  identity reference photo (repeatable; several are averaged)
   --steps N|ddpmN             sampling steps (default 100)        --sampler ddpm|ddim   --eta X
@@ -85,7 +85,16 @@ export function parseArgs(argv: string[]): CliOptions {
     faces: 'all',
     cropOnly: false,
     upscaler: 'esrgan',
-  } as Partial<CliOptions> & { inputs: string[]; masks: string[]; refs: string[]; styleRefs: string[]; quiet: boolean; faces: string; cropOnly: boolean; upscaler: UpscaleMethod };
+  } as Partial<CliOptions> & {
+    inputs: string[];
+    masks: string[];
+    refs: string[];
+    styleRefs: string[];
+    quiet: boolean;
+    faces: string;
+    cropOnly: boolean;
+    upscaler: UpscaleMethod;
+  };
   let task: TaskName | undefined;
   const over: Record<string, string> = {};
   const weights: PropertyWeights = {};

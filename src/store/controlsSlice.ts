@@ -88,7 +88,8 @@ export const createControlsSlice: StateCreator<AppState, [], [], ControlsSlice> 
       styleChoice: choice,
       guidance: { ...s.guidance, style: choice === 'references' ? s.guidance.style : COLOR_STYLES[choice] },
     })),
-  resetGuidance: () => set((s) => ({ guidance: (taskStart(s.guidance.task, s) ?? { guidance: presetGuidance(s.guidance.task) }).guidance })),
+  resetGuidance: () =>
+    set((s) => ({ guidance: (taskStart(s.guidance.task, s) ?? { guidance: presetGuidance(s.guidance.task) }).guidance })),
   setSampler: (patch) =>
     set((s) => {
       const sampler = { ...s.sampler, ...patch };

@@ -270,7 +270,11 @@ export class Engine {
   }
 
   /** One variant: the reverse chain from noise to the image (spec section 2), reading only the run. */
-  private async sampleOne(run: Run, variant: number, noise: NoiseSource): Promise<{ image: RgbaImage; restorer?: RgbaImage; priorCalls: number }> {
+  private async sampleOne(
+    run: Run,
+    variant: number,
+    noise: NoiseSource,
+  ): Promise<{ image: RgbaImage; restorer?: RgbaImage; priorCalls: number }> {
     const { plan, graphs, inputs, opts } = run;
     const be = this.backend;
     const { H, W, latent } = plan.graphs;
