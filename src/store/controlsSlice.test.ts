@@ -31,7 +31,7 @@ describe('controls slice', () => {
     const info = {
       name: 'latent', version: '1', resolution: 256, roles: ['prior'], licence: 'x', totalBytes: 1, backend: 'wasm' as const,
       template: [] as [number, number][],
-      defaults: { inpainting: { scale: 0.3, steps: 50, sampler: 'ddim' as const, gradSteps: 2, advised: [0.1, 0.6] as [number, number] } },
+      defaults: { inpainting: { scale: 0.3, steps: 50, sampler: 'ddim' as const, gradSteps: 2, advised: [0.1, 0.6] as [number, number], start: 0.6 } },
     };
     s.getState().setTask('inpainting');
     s.getState().modelLoaded(info);
@@ -39,11 +39,14 @@ describe('controls slice', () => {
     expect(s.getState().guidance.gradSteps).toBe(2);
     expect(s.getState().sampler.steps).toBe(50);
     expect(s.getState().sampler.kind).toBe('ddim');
+    expect(s.getState().sampler.start).toBe(0.6);
     s.getState().setScale(0.5);
     s.getState().resetGuidance();
     expect(s.getState().guidance.scale).toBe(0.3);
     s.getState().setPaperValues(true);
     expect(s.getState().guidance.scale).toBe(0.01);
+    // the paper starts from pure noise
+    expect(s.getState().sampler.start).toBe(1);
     s.getState().setTask('blind'); // no defaults for blind in this set: the paper's preset
     expect(s.getState().guidance).toEqual(presetGuidance('blind'));
     s.getState().setPaperValues(false);

@@ -70,7 +70,8 @@ export function withTaskDefaults(
   sampler: SamplerSettings,
   d: TaskDefaultsInfo | undefined,
 ): { guidance: GuidanceSettings; sampler: SamplerSettings } {
-  if (!d) return { guidance, sampler };
+  // the paper's start: from pure noise (a start the set's defaults chose must not outlive them)
+  if (!d) return { guidance, sampler: { ...sampler, start: 1 } };
   return {
     guidance: {
       ...guidance,
