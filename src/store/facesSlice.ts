@@ -16,6 +16,14 @@ export interface FaceCrop {
 export interface FacesSlice {
   /** "my photo is already a cropped face": skip detection, resize to the model's resolution */
   alreadyCropped: boolean;
+  /**
+   * Set when the app, not the person, turned alreadyCropped on: the one face found already sat on the model's
+   * alignment template (workers/faces/already-aligned.ts). `key` is the photo + model it was decided for;
+   * `distance` the mean landmark distance to the template (fraction of the side).
+   */
+  autoAligned: { key: string; distance: number } | undefined;
+  /** the photo + model the alignment check last ran for (so a person's "crop it anyway" is not overruled) */
+  alignedCheckKey: string | undefined;
   faces: DetectedFace[];
   /** indices into faces the person picked */
   selectedFaces: number[];
@@ -41,6 +49,8 @@ export interface FacesSlice {
 
 export const createFacesSlice: SliceCreator<FacesSlice> = (set) => ({
   alreadyCropped: false,
+  autoAligned: undefined,
+  alignedCheckKey: undefined,
   faces: [],
   selectedFaces: [],
   crops: [],

@@ -125,6 +125,7 @@ export function FacesPanel() {
   const hasPhoto = useAppStore((s) => s.photo !== undefined);
   const square = useAppStore((s) => !s.photo || Math.abs(s.photo.width - s.photo.height) <= 2);
   const alreadyCropped = useAppStore((s) => s.alreadyCropped);
+  const autoAligned = useAppStore((s) => s.autoAligned);
   const status = useAppStore((s) => s.faceStatus);
   const error = useAppStore((s) => s.faceError);
   const turns = useAppStore((s) => s.quarterTurns);
@@ -144,6 +145,15 @@ export function FacesPanel() {
         />
         <span>My photo is already a cropped face</span>
       </label>
+      {alreadyCropped && autoAligned && hasPhoto && (
+        <p className="notice notice--info small" role="status" data-testid="aligned-note">
+          This photo already is a face aligned as the model expects (its eyes, nose and mouth lie within{' '}
+          {(autoAligned.distance * 100).toFixed(1)}% of the model&apos;s template), so it is used as it is, not cropped again.{' '}
+          <button type="button" className="button button--small" onClick={() => void setAlreadyCropped(false)} data-testid="aligned-undo">
+            Detect and crop the face instead
+          </button>
+        </p>
+      )}
       {alreadyCropped && hasPhoto && !square && (
         <p className="muted small" data-testid="centre-square-note">
           The photo is not square: its centre square is used as the face.

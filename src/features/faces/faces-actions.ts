@@ -6,13 +6,15 @@ import { drawToRgba } from '../../canvas/canvas';
 import { engine } from '../../worker-client';
 import { makeError, toAppError } from '../errors/errors';
 import { centerSquareTransform } from '../upload/image-math';
+import type { LoadedPhoto } from '../../store/photoSlice';
+import { checkAlreadyAligned } from '../../../workers/faces/already-aligned';
 
 let generation = 0;
 
 /** After a photo loads, the switch flips or a model loads: find (or make) the face crops. */
 export async function findFaces(): Promise<void> {
   const my = ++generation;
-  const s = useAppStore.getState();
+  let s = useAppStore.getState();
   const photo = s.photo;
   if (!photo) return;
   const model = s.modelInfo;
@@ -21,17 +23,18 @@ export async function findFaces(): Promise<void> {
     if (s.modelStatus !== 'loading') s.facesFailed(makeError('no-model'));
     return;
   }
+  const checkKey = alignmentCheckKey(photo, model);
+  // the switch was turned on by the app for another photo or model: that photo was a crop, this one may not be
+  if (s.alreadyCropped && s.autoAligned && s.autoAligned.key !== checkKey) {
+    useAppStore.setState({ alreadyCropped: false, autoAligned: undefined });
+    s = useAppStore.getState();
+  }
   if (s.alreadyCropped) {
     s.facesAligning();
-    const res = model.resolution;
-    // crop from the full-resolution original for quality; the transform is in working pixels
-    const o = centerSquareTransform(photo.width, photo.height, res);
-    const crop = drawToRgba(photo.bitmap, res, res, { x: o.x, y: o.y, width: o.side, height: o.side });
-    const w = centerSquareTransform(photo.working.width, photo.working.height, res);
-    const aligned: AlignedFace = { crop, transform: w.transform, inverse: w.inverse };
+    const crops = wholePhotoCrop(photo, model.resolution);
     if (my !== generation) return;
     useAppStore.setState({ faces: [], selectedFaces: [] });
-    useAppStore.getState().facesAligned([{ key: `${photo.id}:whole:${res}`, faceIndex: -1, aligned }]);
+    useAppStore.getState().facesAligned(crops);
     return;
   }
   s.facesDetecting();
@@ -40,6 +43,19 @@ export async function findFaces(): Promise<void> {
     const faces = sortLeftToRight(await engine.detectFaces(photo.working, { quarterTurns: s.quarterTurns }));
     if (my !== generation) return;
     const st = useAppStore.getState();
+    // a photo that already is a crop in the model's framing is used as it is, not cropped again (once per photo
+    // and model: when the person turns the switch off, their choice stands)
+    if (st.alignedCheckKey !== checkKey && s.quarterTurns === 0) {
+      useAppStore.setState({ alignedCheckKey: checkKey });
+      const check = checkAlreadyAligned(faces, photo.working.width, photo.working.height, model.template, model.resolution);
+      if (check.aligned) {
+        const autoAligned = { key: checkKey, distance: check.distance };
+        useAppStore.setState({ alreadyCropped: true, autoAligned, faces: [], selectedFaces: [] });
+        useAppStore.getState().facesAligned(wholePhotoCrop(photo, model.resolution));
+        useAppStore.getState().announce('This photo is already a face aligned for the model, so it is used as it is.');
+        return;
+      }
+    }
     st.facesDetected(faces);
     if (faces.length === 0) {
       st.facesFailed(makeError('no-face', `No face was found in “${photo.name}”.`));
@@ -55,6 +71,21 @@ export async function findFaces(): Promise<void> {
     const err = toAppError(e);
     useAppStore.getState().facesFailed(err);
   }
+}
+
+/** The photo and model the "already aligned" check is decided for. */
+function alignmentCheckKey(photo: { id: string }, model: { name: string; resolution: number }): string {
+  return `${photo.id}:${model.name}:${model.resolution}`;
+}
+
+/** "The whole photo is the face": its centred square at the model's resolution. */
+function wholePhotoCrop(photo: LoadedPhoto, res: number): FaceCrop[] {
+  // crop from the full-resolution original for quality; the transform is in working pixels
+  const o = centerSquareTransform(photo.width, photo.height, res);
+  const crop = drawToRgba(photo.bitmap, res, res, { x: o.x, y: o.y, width: o.side, height: o.side });
+  const w = centerSquareTransform(photo.working.width, photo.working.height, res);
+  const aligned: AlignedFace = { crop, transform: w.transform, inverse: w.inverse };
+  return [{ key: `${photo.id}:whole:${res}`, faceIndex: -1, aligned }];
 }
 
 /** Align every selected face to the model's template. */
@@ -127,6 +158,11 @@ export async function setAlreadyCropped(on: boolean): Promise<void> {
   const prev = selectActiveCrop(before);
   const mask = before.maskImage && prev && before.maskCropKey === prev.key ? before.maskImage : undefined;
   before.setAlreadyCropped(on);
+  // the person's own choice from now on: the app does not tick the switch again for this photo and model
+  useAppStore.setState({
+    autoAligned: undefined,
+    alignedCheckKey: before.photo && before.modelInfo ? alignmentCheckKey(before.photo, before.modelInfo) : undefined,
+  });
   await findFaces();
   if (!mask || !prev) return;
   const st = useAppStore.getState();

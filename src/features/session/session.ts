@@ -35,7 +35,8 @@ export function snapshot(s: AppState, now = Date.now()): StoredSession {
   const out: StoredSession = {
     version: 1,
     savedAt: now,
-    alreadyCropped: s.alreadyCropped,
+    // the person's choice only: a switch the app turned on for an aligned crop is decided again after the reload
+    alreadyCropped: s.alreadyCropped && !s.autoAligned,
     controls: {
       guidance: s.guidance,
       sampler: s.sampler,
@@ -54,7 +55,20 @@ export function snapshot(s: AppState, now = Date.now()): StoredSession {
 
 /** The parts of the store whose change is worth a save. */
 function watched(s: AppState): unknown[] {
-  return [s.photo, s.alreadyCropped, s.guidance, s.sampler, s.variants, s.styleChoice, s.keepUnmasked, s.paperValues, s.maskImage, s.maskCropKey, s.references, s.crops];
+  return [
+    s.photo,
+    s.alreadyCropped,
+    s.guidance,
+    s.sampler,
+    s.variants,
+    s.styleChoice,
+    s.keepUnmasked,
+    s.paperValues,
+    s.maskImage,
+    s.maskCropKey,
+    s.references,
+    s.crops,
+  ];
 }
 
 export async function saveSession(session: StoredSession): Promise<void> {
