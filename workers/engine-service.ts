@@ -26,11 +26,14 @@ import { clearModelCache, previewManifestFrom, readModelCache } from './models/c
 import { ModelLoadError, loadComponents, loadModelSet, FACE_COMPONENTS, type LoadOptions, type LoadedModelSet } from './models/loader';
 import { tensorRunner, type Runtime, type Session } from './runtime/backend';
 import { detectScratches } from './scratches/detect';
-import { Upscaler, fetchFromBase } from './upscaler/service';
+import { Upscaler, componentsLoader } from './upscaler/service';
 import { CodedError } from './shared/errors';
 
 export interface EngineServiceOptions {
-  /** where public/ is served: bundled sets at <baseUrl>models/<name>/, the face detector at <baseUrl>models/common/face-detector/ */
+  /**
+   * where public/ is served: bundled sets at <baseUrl>models/<name>/, the face detector and the upscaler at
+   * <baseUrl>models/common/face-detector/ and .../upscaler/
+   */
   baseUrl: string;
   /** loader plumbing for hosts without Cache Storage or fetch of their own (Node: store null, a file: fetch) */
   loader?: Pick<LoadOptions, 'store' | 'fetch'>;
@@ -206,12 +209,13 @@ export class EngineService implements EngineApi {
 
   private upscaler: Upscaler | null = null;
 
-  /** The super-resolution step (workers/upscaler): ESRGAN-slim on the CPU provider, loaded on first use. */
+  /** The super-resolution step (workers/upscaler): ESRGAN-slim on the CPU provider, loaded on first use from its components manifest. */
   async upscale(image: RgbaImage, width: number, height: number, method: UpscaleMethod): Promise<UpscaleResult> {
     return guard(async () => {
       const r = await this.rt();
       this.upscaler ??= new Upscaler({
-        fetchFile: fetchFromBase(this.options.baseUrl, this.options.loader?.fetch),
+        // through the models module, as the face detector: manifest, sha256, cache, offline
+        loadModels: componentsLoader({ ...this.options.loader, bundledBaseUrl: this.options.baseUrl }),
         createRunner: async (bytes, label) => {
           const s = await r.backend.createSession(bytes, label, { device: 'cpu' });
           return { run: tensorRunner(r.backend, s), release: () => s.dispose() };

@@ -12,6 +12,9 @@ import type { FetchLike } from '../../workers/models/download';
 import { createNodeRuntime } from '../../workers/runtime/node';
 import { CodedError, ERRORS } from '../../workers/shared/errors';
 import { TINY } from './helpers';
+import { CacheStorageModelStore, type ModelStore } from '../../workers/models/cache';
+import { MemoryCacheStorage } from '../helpers/models/memory-cache-storage';
+import { resizeBicubic } from '../../workers/upscaler/resample';
 
 const PUBLIC = pathToFileURL(path.join(REPO_ROOT, 'public') + path.sep).href;
 const services: EngineService[] = [];
@@ -19,8 +22,8 @@ afterAll(async () => {
   for (const s of services) await s.dispose();
 });
 
-function service(fetch: FetchLike, baseUrl = PUBLIC): EngineService {
-  const s = createEngineService(async () => createNodeRuntime(1), { baseUrl, loader: { store: null, fetch } });
+function service(fetch: FetchLike, baseUrl = PUBLIC, store: ModelStore | null = null): EngineService {
+  const s = createEngineService(async () => createNodeRuntime(1), { baseUrl, loader: { store, fetch } });
   services.push(s);
   return s;
 }
@@ -74,6 +77,31 @@ describe('createEngineService (the service the worker, the CLI, bench and the e2
     expect(e.message).toMatch(/blazeface-back\.onnx: sha256 mismatch/);
     expect(e.hint).toBe(ERRORS['invalid-model'].hint);
   }, 60_000);
+
+  it('loads the upscaler from its components manifest into the model cache, and enlarges from the cache offline', async () => {
+    const store = new CacheStorageModelStore(new MemoryCacheStorage());
+    const requested: string[] = [];
+    const online = service(
+      async (url, init) => {
+        requested.push(url.slice(PUBLIC.length));
+        return fileFetch(url, init);
+      },
+      PUBLIC,
+      store,
+    );
+    const face = resizeBicubic(await loadRgba(path.join(sharedDir, 'testdata/ref_faces/00016.png')), 32, 32);
+    const first = await online.upscale(face, 64, 64, 'esrgan');
+    expect(first).toMatchObject({ method: 'esrgan', passes: [2] });
+    expect(first.fallbackReason).toBeUndefined();
+    expect(requested).toEqual(['models/common/upscaler/manifest.json', 'models/common/upscaler/esrgan-slim-x2.onnx', 'models/common/upscaler/esrgan-slim-x4.onnx']);
+    expect((await store.list()).filter((e) => e.kind === 'model').map((e) => e.file).sort()).toEqual(['esrgan-slim-x2.onnx', 'esrgan-slim-x4.onnx']);
+    // the next visit, without a network: the manifest and the models come from the cache
+    const offline = service(async () => Promise.reject(new TypeError('Failed to fetch')), PUBLIC, store);
+    const again = await offline.upscale(face, 64, 64, 'esrgan');
+    expect(again.fallbackReason).toBeUndefined();
+    expect(again.method).toBe('esrgan');
+    expect(Buffer.from(again.image.data).equals(Buffer.from(first.image.data))).toBe(true);
+  }, 120_000);
 
   it('says "no model installed" when there is no bundled set, and keeps other load failures apart', async () => {
     const empty = await mkdtemp(path.join(os.tmpdir(), 'no-models-'));

@@ -5,22 +5,32 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../../workers/api';
 import { applyAffine } from '../../workers/faces/alignment';
 import { resizeBicubic } from '../../workers/upscaler/resample';
-import { UPSCALER_DIR, UPSCALER_FILES, Upscaler, scaleCropInverse, type UpscalerHost } from '../../workers/upscaler/service';
+import { UPSCALER_ROLES, Upscaler, componentsLoader, scaleCropInverse, type UpscalerHost } from '../../workers/upscaler/service';
 import { planPasses, runModel } from '../../workers/upscaler/upscale';
+import { parseComponentManifest } from '../../workers/models/manifest';
+import type { FetchLike } from '../../workers/models/download';
+import { fileFetch } from '../../cli/node-engine';
 import { loadRgba } from '../../tools/faces/node-io';
 
 ort.env.wasm.numThreads = 1;
 const root = path.resolve(import.meta.dirname, '..', '..');
 const publicDir = path.join(root, 'public');
+const upscalerDir = path.join(publicDir, 'models/common/upscaler');
+const manifest = parseComponentManifest(JSON.parse(fs.readFileSync(path.join(upscalerDir, 'manifest.json'), 'utf8')), 'upscaler manifest');
 const refFace = path.resolve(root, '..', 'shared', 'testdata', 'ref_faces', '00016.png');
 
+/** The models through the models module (components manifest, sha256), from public/ on disk, no cache. */
+const publicUrl = pathToFileURL(publicDir + path.sep).href;
+const fromDisk = (fetch: FetchLike = fileFetch) => componentsLoader({ store: null, fetch, bundledBaseUrl: publicUrl });
+
 const nodeHost = (over: Partial<UpscalerHost> = {}): UpscalerHost => ({
-  fetchFile: async (name) => new Uint8Array(fs.readFileSync(path.join(publicDir, UPSCALER_DIR, name))),
+  loadModels: fromDisk(),
   createRunner: async (bytes) => {
     const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
     return {
@@ -53,10 +63,16 @@ interface Fixture {
 describe('the shipped ESRGAN-slim models', () => {
   const fixture = JSON.parse(fs.readFileSync(path.join(root, 'tests/fixtures/upscaler/tfjs-reference.json'), 'utf8')) as Fixture;
 
-  it.each(Object.entries(UPSCALER_FILES))('%s matches TF.js on the fixture to 1e-4 (onnxruntime-web, WASM)', async (key, file) => {
+  it('are listed in their components manifest, one per scale, with the files on disk', () => {
+    expect(manifest.models.map((m) => m.role)).toEqual([UPSCALER_ROLES.x2, UPSCALER_ROLES.x4]);
+    for (const m of manifest.models) expect(fs.statSync(path.join(upscalerDir, m.files.fp32.path)).size).toBe(m.files.fp32.bytes);
+  });
+
+  it.each(Object.entries(UPSCALER_ROLES))('%s matches TF.js on the fixture to 1e-4 (onnxruntime-web, WASM)', async (key, role) => {
     const ref = fixture.models[`slim-${key}`];
     expect(ref, `fixture for slim-${key}`).toBeDefined();
-    const s = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(path.join(publicDir, UPSCALER_DIR, file.path))), { executionProviders: ['wasm'] });
+    const file = manifest.models.find((m) => m.role === role)!.files.fp32;
+    const s = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(path.join(upscalerDir, file.path))), { executionProviders: ['wasm'] });
     const x = Float32Array.from(fixture.input.data, (v) => v / 255);
     const out = (await s.run({ input: new ort.Tensor('float32', x, fixture.input.shape) })).output!;
     await s.release();
@@ -83,7 +99,7 @@ describe('planning and tiling', () => {
 
   it('a tiled pass equals the whole-image pass (tiles see enough context)', async () => {
     const host = nodeHost();
-    const x2 = await host.createRunner(await host.fetchFile(UPSCALER_FILES.x2.path), 'x2');
+    const x2 = await host.createRunner((await host.loadModels()).x2!, 'x2');
     const face = resizeBicubic(await loadRgba(refFace), 56, 56);
     const whole = await runModel(face, x2.run, 2, { tile: 1000 });
     const tiled = await runModel(face, x2.run, 2, { tile: 24, overlap: 24 });
@@ -129,13 +145,24 @@ describe('a 512 px download from a small model output goes through the upscaler'
 
   it('falls back to bicubic with a message when the model cannot be loaded or is damaged', async () => {
     const img = resizeBicubic(await loadRgba(refFace), 64, 64);
-    const missing = new Upscaler(nodeHost({ fetchFile: async (n) => Promise.reject(new Error(`${n} answered 404`)) }));
+    const missing = new Upscaler(nodeHost({ loadModels: fromDisk(async (url, init) => (url.endsWith('.onnx') ? new Response('not found', { status: 404 }) : fileFetch(url, init))) }));
     const r = await missing.upscale(img, 256, 256, 'esrgan');
     expect(r.method).toBe('bicubic');
-    expect(r.fallbackReason).toMatch(/could not be loaded \(esrgan-slim-x2\.onnx answered 404\); the face was enlarged with bicubic/);
+    expect(r.fallbackReason).toMatch(/could not be loaded \(.*esrgan-slim-x2\.onnx.*\); the face was enlarged with bicubic/);
     expect(Buffer.from(r.image.data).equals(Buffer.from(resizeBicubic(img, 256, 256).data))).toBe(true);
-    const damaged = new Upscaler(nodeHost({ fetchFile: async () => new Uint8Array([1, 2, 3]) }));
-    expect((await damaged.upscale(img, 256, 256, 'esrgan')).fallbackReason).toMatch(/damaged or another version/);
+    // one flipped byte in the x4 model: its sha256 in the manifest refuses it
+    const damaged = new Upscaler(
+      nodeHost({
+        loadModels: fromDisk(async (url, init) => {
+          const res = await fileFetch(url, init);
+          if (!url.endsWith('esrgan-slim-x4.onnx')) return res;
+          const bytes = new Uint8Array(await res.arrayBuffer());
+          bytes[5000] = bytes[5000]! ^ 0xff;
+          return new Response(bytes, { status: 200 });
+        }),
+      }),
+    );
+    expect((await damaged.upscale(img, 256, 256, 'esrgan')).fallbackReason).toMatch(/esrgan-slim-x4\.onnx: sha256 mismatch/);
     await expect(missing.upscale(img, 0, 256, 'esrgan')).rejects.toThrow(/whole pixels between 1 and 8192/);
   });
 });

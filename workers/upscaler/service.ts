@@ -1,35 +1,39 @@
 /**
  * The super-resolution step as a service for any host (the worker, the Node runner): loads the bundled
- * ESRGAN-slim models (public/models/common/upscaler/, checked against their sha256) on first use and enlarges
- * restored faces; if the models cannot be loaded it says why and uses bicubic instead.
+ * ESRGAN-slim models on first use through the models module, from their components manifest
+ * (public/models/common/upscaler/manifest.json: sha256 and size checks, Cache Storage, offline fallback, as every
+ * model), and enlarges restored faces; if the models cannot be loaded it says why and uses bicubic instead.
  */
 import type { RgbaImage, UpscaleMethod, UpscaleResult } from '../api';
 import type { DetectorRunner } from '../faces/detector';
-import { sha256Hex } from '../models/download';
+import { loadComponents, type LoadOptions } from '../models/loader';
 import { resizeBicubic } from './resample';
 import { upscaleImage, type UpscaleOptions, type UpscalerRunners } from './upscale';
 
-/** The shipped models, relative to <base>models/common/upscaler/ (see the README there). */
-export const UPSCALER_FILES = {
-  x2: { path: 'esrgan-slim-x2.onnx', sha256: '172b7438ff8f85903dd13eae81a685f60858738400bec7f17ba888250fe796dd' },
-  x4: { path: 'esrgan-slim-x4.onnx', sha256: '36e7e44b942c30715c0545af3d652dbf82b4e32cc44a945752006feac48ff4c1' },
-} as const;
-export const UPSCALER_DIR = 'models/common/upscaler/';
+/** The components manifest of the two models: <base>models/common/upscaler/manifest.json. */
+export const UPSCALER_COMPONENTS = 'common/upscaler';
+/** The manifest's role of each model, by scale. */
+export const UPSCALER_ROLES = { x2: 'upscaler-x2', x4: 'upscaler-x4' } as const;
+
+export type UpscalerModelBytes = Partial<Record<keyof typeof UPSCALER_ROLES, Uint8Array>>;
 
 export interface UpscalerHost {
-  /** bytes of a file of the upscaler folder (name as in UPSCALER_FILES) */
-  fetchFile(name: string): Promise<Uint8Array>;
+  /** the models' bytes by scale, already checked against their manifest (componentsLoader) */
+  loadModels(): Promise<UpscalerModelBytes>;
   /** an ONNX session on the CPU (WASM in the browser) as a runner, and how to release it */
   createRunner(bytes: Uint8Array, label: string): Promise<{ run: DetectorRunner; release(): Promise<void> }>;
 }
 
-/** fetch-based fetchFile for a base URL (the app's origin + BASE_URL, or a file: URL with a fetch that reads files). */
-export function fetchFromBase(baseUrl: string, fetchFn: (url: string) => Promise<Response> = (u) => fetch(u)): UpscalerHost['fetchFile'] {
-  return async (name) => {
-    const url = new URL(UPSCALER_DIR + name, baseUrl).href;
-    const res = await fetchFn(url);
-    if (!res.ok) throw new Error(`${url} answered ${res.status}`);
-    return new Uint8Array(await res.arrayBuffer());
+/** loadModels through the models module (loadComponents): the host's fetch, cache and base URL. */
+export function componentsLoader(options: LoadOptions): UpscalerHost['loadModels'] {
+  return async () => {
+    const { files } = await loadComponents(UPSCALER_COMPONENTS, options);
+    const out: UpscalerModelBytes = {};
+    for (const [key, role] of Object.entries(UPSCALER_ROLES) as [keyof typeof UPSCALER_ROLES, string][]) {
+      const bytes = files[role as keyof typeof files];
+      if (bytes) out[key] = bytes;
+    }
+    return out;
   };
 }
 
@@ -43,20 +47,23 @@ export class Upscaler {
 
   private models() {
     this.loading ??= (async () => {
+      const bytes = await this.host.loadModels();
+      if (!bytes.x2 && !bytes.x4) throw new Error(`the upscaler manifest lists neither "${UPSCALER_ROLES.x2}" nor "${UPSCALER_ROLES.x4}"`);
       const made: { run: DetectorRunner; release(): Promise<void> }[] = [];
+      const runners: UpscalerRunners = {};
       try {
         for (const key of ['x2', 'x4'] as const) {
-          const f = UPSCALER_FILES[key];
-          const bytes = await this.host.fetchFile(f.path);
-          const sum = await sha256Hex(bytes);
-          if (sum !== f.sha256) throw new Error(`${f.path} is damaged or another version (sha256 ${sum.slice(0, 12)}…, expected ${f.sha256.slice(0, 12)}…)`);
-          made.push(await this.host.createRunner(bytes, `upscaler-${key}`));
+          const b = bytes[key];
+          if (!b) continue;
+          const r = await this.host.createRunner(b, `upscaler-${key}`);
+          made.push(r);
+          runners[key] = r.run;
         }
       } catch (err) {
         for (const m of made) await m.release();
         throw err;
       }
-      return { runners: { x2: made[0]!.run, x4: made[1]!.run }, release: async () => void (await Promise.all(made.map((m) => m.release()))) };
+      return { runners, release: async () => void (await Promise.all(made.map((m) => m.release()))) };
     })();
     // a failed load is tried again next time (the network may be back)
     this.loading.catch(() => {
