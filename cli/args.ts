@@ -50,6 +50,8 @@ has the input's size and framing (an aligned 512 px crop comes back 512 px). A m
   --style 0-3                 colour style for colour statistics   --style-ref FILE (repeatable)
   --identity-loss mse|cosine
   --keep-unmasked true|false  keep the photo's pixels outside the mask in the result (default: true for inpainting)
+  --keep-lightness true|false keep the photo's lightness, the result's colour (default: true when the lightness
+                              property is on, as in colorization)
   --paper-values              start from the paper's settings instead of the model set's per-task defaults
   --noise FILE                raw float32 LE: initial noise, then each sampler call's noise
   --dump-steps DIR            write x, x0_hat (and grad) after every sampler call as raw float32
@@ -130,7 +132,7 @@ export function parseArgs(argv: string[]): CliOptions {
     }
     else if (a === '--paper-values') over[a] = 'true';
     else if (a in weightFlags) weights[weightFlags[a] as keyof PropertyWeights] = num(a, take());
-    else if (['--steps', '--seed', '--scale', '--N', '--s-start', '--s-end', '--sampler', '--eta', '--start', '--variants', '--update', '--zero-grad-in-mask', '--style', '--identity-loss', '--keep-unmasked'].includes(a)) over[a] = take();
+    else if (['--steps', '--seed', '--scale', '--N', '--s-start', '--s-end', '--sampler', '--eta', '--start', '--variants', '--update', '--zero-grad-in-mask', '--style', '--identity-loss', '--keep-unmasked', '--keep-lightness'].includes(a)) over[a] = take();
     else throw new UsageError(`unknown option "${a}"`);
   }
   if (!task) throw new UsageError('--task is required');
@@ -177,6 +179,12 @@ export function parseArgs(argv: string[]): CliOptions {
     if (!(v > 0 && v <= 1)) throw new UsageError(`--start must be a fraction in (0, 1] (1 = from pure noise), got ${v}`);
     sampler.start = v;
   }
+  let keepLightness: boolean | undefined;
+  if (over['--keep-lightness'] !== undefined) {
+    const k = over['--keep-lightness'];
+    if (k !== 'true' && k !== 'false') throw new UsageError('--keep-lightness must be true or false');
+    keepLightness = k === 'true';
+  }
   let keepUnmasked: boolean | undefined;
   if (over['--keep-unmasked'] !== undefined) {
     const k = over['--keep-unmasked'];
@@ -192,6 +200,7 @@ export function parseArgs(argv: string[]): CliOptions {
       sampler,
       variants: over['--variants'] !== undefined ? num('--variants', over['--variants']) : 1,
       ...(keepUnmasked !== undefined ? { keepUnmasked } : {}),
+      ...(keepLightness !== undefined ? { keepLightness } : {}),
     },
   };
 }

@@ -104,6 +104,12 @@ export interface RestoreRequest {
    * inpainting tools expect. Default: on when a mask is given and the unmasked-region property is used.
    */
   keepUnmasked?: boolean;
+  /**
+   * Put the photo's own lightness (the mean of R, G, B) back into the result, keeping the result's colour: the
+   * detail of a grey photo survives colorization exactly. Default: on when the lightness property is used. Outside
+   * a mask only, when there is one.
+   */
+  keepLightness?: boolean;
 }
 
 export interface RestoreResult {

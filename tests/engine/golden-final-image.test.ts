@@ -15,6 +15,7 @@ describe('final RGBA image vs the reference (production graphs)', () => {
       const g = loadGolden(name);
       const { request, schedule, variance } = goldenRequest(g);
       request.keepUnmasked = false; // the reference returns the raw sample
+      request.keepLightness = false;
       const engine = new Engine(createNodeBackend(1));
       await engine.load(tinySet(schedule, variance));
       let img: Uint8ClampedArray;

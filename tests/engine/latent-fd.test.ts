@@ -20,6 +20,7 @@ describe('latent guided step: the gradient vs finite differences of the decoder'
     const g = loadGolden('inpainting', latentGoldensDir);
     const { request, schedule, variance } = goldenRequest(g);
     request.keepUnmasked = false;
+    request.keepLightness = false;
     const set = tinySet(schedule, variance, 'tiny-latent');
     const engine = new Engine(createNodeBackend(1));
     await engine.load(set);

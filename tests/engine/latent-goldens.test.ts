@@ -28,6 +28,7 @@ describe('latent engine vs the Python reference (tests/goldens-latent)', () => {
       const g = loadGolden(name, latentGoldensDir);
       const { request, schedule, variance } = goldenRequest(g);
       request.keepUnmasked = false; // the golden's decoded image is the raw decode
+      request.keepLightness = false;
       const engine = new Engine(createNodeBackend(1));
       await engine.load(tinySet(schedule, variance, 'tiny-latent'));
       const dumps: StepDump[] = [];

@@ -84,6 +84,12 @@ describe('run plan: what it resolves', () => {
     expect(planRun(n3, set).callsPerVariant).toBe(10 + 4 * 2);
   });
 
+  it("keeps the photo's lightness when the lightness property is on, unless asked not to", () => {
+    expect(planRun(request('colorization', img), set).keepLightness?.photo).toBe(img);
+    expect(planRun(request('colorization', img, { keepLightness: false }), set).keepLightness).toBeUndefined();
+    expect(planRun(request('blind', img), set).keepLightness).toBeUndefined();
+  });
+
   it('refuses a model whose input names the manifest does not document, when the set loads', () => {
     const m = tiny().manifest;
     const restorer = m.models.find((e) => e.role === 'restorer')!;

@@ -60,7 +60,7 @@ describe('starting below T (SamplerSettings.start)', () => {
     expect(plan.callsPerVariant).toBe(5);
     expect(engine.plan(withStart('colorization', 1)).start).toEqual({ index: 9, from: 'noise' });
     // no sampler call: the result is the starting point itself, sqrt(abar_400) * y with zero noise
-    const out = (await engine.restore(withStart('colorization', 0.5), { noise: zeros, maxCalls: 0 })).images[0]!;
+    const out = (await engine.restore(withStart('colorization', 0.5, { keepLightness: false }), { noise: zeros, maxCalls: 0 })).images[0]!;
     const a = Math.sqrt(makeDiffusion('linear', 1000, 'ddpm10').alphasCumprod[4] as number);
     const y = rgbaToChw(img);
     const n = 64 * 64;

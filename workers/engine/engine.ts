@@ -17,7 +17,7 @@ import {
   weightInput,
   type StepScalars,
 } from './graph/graphs';
-import { blendOutsideMask, chwToRgba } from './image';
+import { blendOutsideMask, chwToRgba, withLightnessOf } from './image';
 import { resolveModelIo, type ModelIo, type Slot } from './model-io';
 import { planRun, repeatsOf, stepScalars, type RunPlan } from './plan';
 import { seededNoise, type NoiseSource } from './rng';
@@ -411,6 +411,7 @@ export class Engine {
     let image = chwToRgba(result, W, H);
     const keep = plan.keepUnmasked;
     if (keep) image = blendOutsideMask(image, keep.photo, keep.mask, keep.feather);
+    if (plan.keepLightness) image = withLightnessOf(image, plan.keepLightness.photo, plan.keepLightness.mask);
     return { image, ...(restorerImg ? { restorer: restorerImg } : {}), priorCalls: call };
   }
 

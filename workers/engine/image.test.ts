@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../api';
-import { blendOutsideMask, chwToRgba, featherFor, fillMissing, rgbaToChw } from './image';
+import { blendOutsideMask, chwToRgba, featherFor, fillMissing, rgbaToChw, withLightnessOf } from './image';
 
 function solid(w: number, h: number, rgb: [number, number, number]): RgbaImage {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -90,5 +90,18 @@ describe('fillMissing', () => {
     expect(px(12, 8)).toEqual([0, 0, 200]);
     expect(px(0, 0)).toEqual([200, 0, 0]);
     for (let i = 0; i < w * w; i++) expect(out.data[i * 4 + 1]).toBe(0); // no white left anywhere
+  });
+});
+
+describe('withLightnessOf', () => {
+  it("takes the photo's lightness and keeps the result's colour, outside the mask only", () => {
+    const photo = solid(4, 4, [100, 100, 100]);
+    const result = solid(4, 4, [180, 120, 60]); // lightness 120, warm
+    const mask = solid(4, 4, [0, 0, 0]);
+    mask.data.set([255, 255, 255], 0); // pixel 0 is missing
+    const out = withLightnessOf(result, photo, mask);
+    expect(Array.from(out.data.subarray(4, 7))).toEqual([160, 100, 40]); // lightness 100, same colour differences
+    expect(Array.from(out.data.subarray(0, 3))).toEqual([180, 120, 60]); // under the mask: the result
+    expect(() => withLightnessOf(result, solid(2, 2, [0, 0, 0]))).toThrow(/sizes differ/);
   });
 });

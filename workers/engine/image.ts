@@ -131,3 +131,24 @@ export function fillMissing(photo: RgbaImage, mask: RgbaImage): RgbaImage {
   }
   return { width: photo.width, height: photo.height, data: out };
 }
+
+/**
+ * The result with the photo's lightness (mean of R, G, B, the lightness property's measure) and the result's colour:
+ * each pixel moves by the difference of the two lightnesses, clamped to [0, 255]. Only where the mask (if any) keeps
+ * the photo.
+ */
+export function withLightnessOf(result: RgbaImage, photo: RgbaImage, mask?: RgbaImage): RgbaImage {
+  const { width: w, height: h } = result;
+  if (photo.width !== w || photo.height !== h || (mask && (mask.width !== w || mask.height !== h))) {
+    throw new Error(`withLightnessOf: sizes differ (result ${w}x${h}, photo ${photo.width}x${photo.height})`);
+  }
+  const out = new Uint8ClampedArray(result.data);
+  for (let i = 0; i < w * h; i++) {
+    const k = i * 4;
+    if (mask && ((mask.data[k] as number) > 0 || (mask.data[k + 1] as number) > 0 || (mask.data[k + 2] as number) > 0)) continue;
+    const lp = ((photo.data[k] as number) + (photo.data[k + 1] as number) + (photo.data[k + 2] as number)) / 3;
+    const lr = ((result.data[k] as number) + (result.data[k + 1] as number) + (result.data[k + 2] as number)) / 3;
+    for (let c = 0; c < 3; c++) out[k + c] = Math.round((result.data[k + c] as number) + lp - lr);
+  }
+  return { width: w, height: h, data: out };
+}

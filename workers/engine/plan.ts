@@ -51,6 +51,8 @@ export interface RunPlan {
   /** previews: every k calls (0 = none), of x0_hat (pixels) or of the latent through its linear RGB map */
   preview: { every: number; size: number; from: 'x0' | 'latent' | 'none' };
   latentPreview?: { matrix: number[]; bias: number[] };
+  /** present when the photo's lightness goes back into the result at the end (RestoreRequest.keepLightness) */
+  keepLightness?: { photo: RgbaImage; mask?: RgbaImage };
   /** present when the photo's own pixels go back outside the mask at the end (feathered inside its edge) */
   keepUnmasked?: { photo: RgbaImage; mask: RgbaImage; feather: number };
 }
@@ -246,6 +248,7 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
       from: every === 0 ? 'none' : latentPreview ? 'latent' : guided ? 'x0' : 'none',
     },
     ...(latentPreview ? { latentPreview: { matrix: latentPreview.matrix, bias: latentPreview.bias } } : {}),
+    ...((req.keepLightness ?? weights.lightness > 0) ? { keepLightness: { photo: image, ...(mask ? { mask } : {}) } } : {}),
     ...(mask && (req.keepUnmasked ?? weights.unmasked > 0)
       ? { keepUnmasked: { photo: image, mask, feather: featherFor(image.width, image.height) } }
       : {}),
