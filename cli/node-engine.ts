@@ -8,7 +8,7 @@ import type { FetchLike } from '../workers/models/download';
 import { createNodeRuntime } from '../workers/runtime/node';
 
 export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-export const BUNDLED_MANIFEST = path.join(REPO_ROOT, 'public/models/pgdiff-utk/manifest.json');
+export const BUNDLED_MANIFEST = path.join(REPO_ROOT, 'public/models/pgdiff-utk-latent/manifest.json');
 
 /**
  * fetch that also reads file: URLs, so the models module loads sets and the face detector from disk in Node

@@ -147,7 +147,7 @@ test.describe('upload and input errors', () => {
 
 test('at start-up, a missing bundled model set is reported as "no model installed"', async ({ page }) => {
   // whatever public/ holds, this test's server has no bundled set
-  await page.context().route('**/models/pgdiff-utk/**', (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await page.context().route('**/models/pgdiff-utk-latent/**', (route) => route.fulfill({ status: 404, body: 'not found' }));
   const app = new AppPage(page);
   await app.goto();
   await expect(app.modelNotice).toHaveAttribute('data-state', 'none', { timeout: 60_000 });

@@ -18,7 +18,7 @@ describe('production CSP', () => {
   it('lets pasted https model URLs through and refuses plain http elsewhere', () => {
     const page = 'http://localhost:4173/';
     expect(connectAllowed('https://huggingface.co/x/manifest.json', page)).toBe(true);
-    expect(connectAllowed('/models/pgdiff-utk/manifest.json', page)).toBe(true);
+    expect(connectAllowed('/models/pgdiff-utk-latent/manifest.json', page)).toBe(true);
     expect(connectAllowed('http://example.org/manifest.json', page)).toBe(false);
     expect(connectAllowed('ftp://example.org/m.json', page)).toBe(false);
   });

@@ -1,10 +1,10 @@
 /**
- * Quality runs of the bundled model set (public/models/pgdiff-utk): unconditional samples of the prior,
+ * Quality runs of the bundled model set (public/models/pgdiff-utk-latent): unconditional samples of the prior,
  * and the five PGDiff tasks through the real engine (cli/node-engine.ts) on ../shared/testdata (re-aligned
  * from the FFHQ 512 framing to the set's framing) and on held-out UTKFace faces with synthetic degradations
  * (.data/quality-inputs, written by tools/quality/make_synthetic.py).
  *
- *   npx tsx tools/quality/run.ts [--models public/models/pgdiff-utk/manifest.json] [--steps 100]
+ *   npx tsx tools/quality/run.ts [--models public/models/pgdiff-utk-latent/manifest.json] [--steps N]
  *        [--n-test 3] [--out docs/quality] [--only samples,blind,inpainting,colorization,reference,old-photo]
  *        [--threads 1]
  *
@@ -16,7 +16,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp, { type OverlayOptions } from 'sharp';
 import type { GuidanceSettings, RestoreRequest, RgbaImage, TaskName } from '../../workers/api';
-import { COLOR_STYLES, IDENTITY_COSINE_WEIGHT, presetGuidance } from '../../workers/shared/presets';
+import { COLOR_STYLES, IDENTITY_COSINE_WEIGHT, defaultSampler, presetGuidance, withTaskDefaults } from '../../workers/shared/presets';
 import type { Point } from '../../workers/faces/templates';
 import { fromFfhq } from './frame';
 import type { ModelManifest } from '../../workers/models/manifest-types';
@@ -31,14 +31,20 @@ function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
 }
-const manifestPath = path.resolve(arg('models', path.join(repoRoot, 'public/models/pgdiff-utk/manifest.json')));
-const STEPS = Number(arg('steps', '100'));
+const manifestPath = path.resolve(arg('models', path.join(repoRoot, 'public/models/pgdiff-utk-latent/manifest.json')));
+/** sampling steps for every task; default: each task's own from the set's defaults (else 100) */
+const STEPS_ARG = arg('steps', '');
+const STEPS = Number(STEPS_ARG || '100');
 const N_TEST = Number(arg('n-test', '3'));
 const N_SYN = Number(arg('n-synth', '4'));
 const OUT = path.resolve(arg('out', path.join(repoRoot, 'docs/quality')));
 const ONLY = new Set(arg('only', 'samples,blind,inpainting,colorization,reference,old-photo').split(','));
 const THREADS = Number(arg('threads', '1'));
 const SYN = path.resolve(arg('synthetic', path.join(repoRoot, '.data/quality-inputs')));
+/** held-out real faces (tools/train/pack.py's split) for the samples' reference NIQE and colour range */
+const REAL = path.resolve(arg('real', path.join(repoRoot, '.data/utk_val200')));
+/** the paper's settings instead of the set's per-task defaults */
+const PAPER = process.argv.includes('--paper-values');
 const SEED = 1;
 const N_SAMPLES = Number(arg('n-samples', '16'));
 const N_OLD_SYN = Number(arg('n-old-synth', '1'));
@@ -200,14 +206,18 @@ async function run(
 ): Promise<{ out: RgbaImage; ms: number; est?: RgbaImage }> {
   const restore = await engine();
   const t0 = Date.now();
-  const g = guidance ?? presetGuidance(task);
-  const res = await restore({ image, guidance: { ...g, scale: g.scale * SCALE_MULT }, sampler: { kind: 'ddpm', steps: STEPS, seed: SEED }, ...extra });
+  // the set's per-task defaults (what the app and the runner start from), unless --paper-values
+  const d = task === 'custom' || PAPER ? undefined : manifest.defaults?.[task];
+  const start = withTaskDefaults(guidance ?? presetGuidance(task), { ...defaultSampler(), steps: 100, seed: SEED }, d);
+  const g = guidance ? { ...start.guidance, weights: guidance.weights, identityLoss: guidance.identityLoss } : start.guidance;
+  const sampler = { ...start.sampler, seed: SEED, ...(STEPS_ARG ? { steps: STEPS } : {}) };
+  const res = await restore({ image, guidance: { ...g, scale: g.scale * SCALE_MULT }, sampler, ...extra });
   return { out: res.images[0]!, ms: Date.now() - t0, ...(res.restorerEstimate ? { est: res.restorerEstimate } : {}) };
 }
 
 // ---------------------------------------------------------------- output: side-by-side strips and tables
-const TILE = 128;
-async function strip(file: string, header: string[], rows: RgbaImage[][]): Promise<void> {
+const TILE_DEFAULT = 128;
+async function strip(file: string, header: string[], rows: RgbaImage[][], TILE = TILE_DEFAULT): Promise<void> {
   const cols = Math.max(...rows.map((r) => r.length));
   const W = cols * (TILE + 4) + 4, H = rows.length * (TILE + 4) + 4 + 18;
   const comps: OverlayOptions[] = [];
@@ -244,6 +254,61 @@ const haveSyn = existsSync(path.join(SYN, 'list.json'));
 const nSyn = haveSyn ? Math.min(N_SYN, (JSON.parse(readFileSync(path.join(SYN, 'list.json'), 'utf8')) as { items: unknown[] }).items.length) : 0;
 const pixels = R * R;
 
+/**
+ * Latent sets: unconditional samples through the engine itself (no property on: the prior alone, DDIM eta 0), against
+ * real held-out faces at the same size: NIQE (after the same 2x bicubic) and each image's mean colour, whose range
+ * over the real faces says what a colour cast is.
+ */
+async function latentSamples(): Promise<void> {
+  const restore = await engine();
+  const steps = Number(arg('sample-steps', '25'));
+  const t0 = Date.now();
+  const samples: RgbaImage[] = [];
+  for (let i = 0; i < N_SAMPLES; i++) {
+    const g: GuidanceSettings = { ...presetGuidance('custom'), weights: {}, scale: 0 };
+    const res = await restore({ image: blankFace(), guidance: g, sampler: { kind: 'ddim', eta: 0, steps, seed: 100 + i } });
+    samples.push(res.images[0]!);
+  }
+  const ms = (Date.now() - t0) / N_SAMPLES;
+  const real: RgbaImage[] = [];
+  if (existsSync(REAL)) {
+    for (const f of readdirSync(REAL).sort().slice(0, N_SAMPLES)) {
+      const buf = await sharp(path.join(REAL, f)).resize(R, R, { kernel: 'cubic' }).ensureAlpha().raw().toBuffer();
+      real.push({ width: R, height: R, data: new Uint8ClampedArray(buf.buffer, buf.byteOffset, buf.length) });
+    }
+  }
+  const stats = async (imgs: RgbaImage[]) => {
+    const niqes: number[] = [];
+    const means: number[][] = [];
+    for (const im of imgs) {
+      niqes.push(await niqe512(im));
+      means.push(colorStats(im.data, pixels, 4).mean);
+    }
+    return { niqe: mean(niqes), niqes, means };
+  };
+  const s = await stats(samples);
+  const r = real.length ? await stats(real) : null;
+  const lo = [0, 1, 2].map((c) => Math.min(...(r?.means ?? []).map((m) => m[c]!)));
+  const hi = [0, 1, 2].map((c) => Math.max(...(r?.means ?? []).map((m) => m[c]!)));
+  const casts = r ? s.means.filter((m) => m.some((v, c) => v < lo[c]! || v > hi[c]!)).length : null;
+  const rows: RgbaImage[][] = [];
+  for (let i = 0; i < samples.length; i += 8) rows.push(samples.slice(i, i + 8));
+  await strip('samples.png', [`${N_SAMPLES} unconditional samples, ${R}x${R}, DDIM ${steps} (the prior alone)`], rows, 96);
+  results.samples = { count: N_SAMPLES, steps, msPerSample: ms, niqeSamples: s.niqe, niqeReal: r?.niqe ?? null, realCount: real.length,
+    meanColourRangeReal: r ? { lo, hi } : null, samplesOutsideRealColourRange: casts, niqePerSample: s.niqes };
+  md.push('### Unconditional samples', '',
+    `${N_SAMPLES} samples of the prior alone (DDIM ${steps}, eta 0, seeds 100-${99 + N_SAMPLES}), ${(ms / 1000).toFixed(1)} s each (CPU, 1 thread): \`docs/quality/samples.png\`.`, '',
+    '| | n | mean NIQE (lower better) | images whose mean colour lies outside the real faces\' range |', '|---|---|---|---|',
+    `| samples | ${N_SAMPLES} | ${f2(s.niqe)} | ${casts ?? 'n/a'} |`,
+    `| real held-out faces (UTKFace, same size) | ${real.length} | ${f2(r?.niqe)} | 0 (they define the range) |`,
+    '', `Target (issue 9): mean NIQE within 1.0 of the real faces': ${r && s.niqe !== null && r.niqe !== null ? (Math.abs(s.niqe - r.niqe) <= 1 ? 'met' : 'not met') : 'n/a'}; no colour casts: ${casts === 0 ? 'met' : casts === null ? 'n/a' : `not met (${casts} of ${N_SAMPLES})`}.`, '');
+}
+
+/** A mid-grey face-sized image: unconditional samples ignore the photo, but a request needs one. */
+function blankFace(): RgbaImage {
+  return { width: R, height: R, data: new Uint8ClampedArray(R * R * 4).fill(128) };
+}
+
 async function main(): Promise<void> {
   idSession = await session('identity');
   const rest = await session('restorer');
@@ -254,7 +319,8 @@ async function main(): Promise<void> {
   }
   md.push(`Model set: \`${results.manifest as string}\` (${manifest.name} ${manifest.setVersion}), ${R}x${R}, DDPM ${STEPS} steps, seed ${SEED}, guidance scales x${SCALE_MULT} the presets.`, '');
 
-  if (ONLY.has('samples')) {
+  if (ONLY.has('samples') && manifest.latent) await latentSamples();
+  else if (ONLY.has('samples')) {
     const prior = (await session('prior'))!;
     const t0 = Date.now();
     const s64: RgbaImage[] = [];
@@ -394,8 +460,12 @@ async function main(): Promise<void> {
         });
         rows.push([y, ref, noId.out, withId.out, withCos.out]);
       }
-      await strip('reference.png', ['input', 'reference', 'no identity', 'identity mse 25', 'identity cos 1e4'], rows);
-      md.push('### Reference-based restoration', '', '| case | identity cos to reference: input | without identity term | with identity term (mse, weight 25) | with identity term (-cos, weight 1e4) |', '|---|---|---|---|---|',
+      // the mse weight the run used: the set's default for the task, else the paper's
+      const idW = (PAPER ? undefined : manifest.defaults?.reference?.weights?.identity) ?? presetGuidance('reference').weights.identity;
+      await strip('reference.png', ['input', 'reference', 'no identity', `identity mse ${idW}`, 'identity cos 1e4'], rows);
+      md.push('### Reference-based restoration', '',
+        `| case | identity cos to reference: input | without identity term | with identity term (mse, weight ${idW}) | with identity term (-cos, weight 1e4) |`,
+        '|---|---|---|---|---|',
         ...rec.map((r) => `| ${r.src as string} | ${f2(r.idInput as number, 3)} | ${f2(r.idWithout as number, 3)} | ${f2(r.idWith as number, 3)} | ${f2(r.idWithCos as number, 3)} |`),
         '', 'Images: `docs/quality/reference.png`.', '');
     }

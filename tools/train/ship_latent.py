@@ -33,8 +33,10 @@ from latent_prior import build, export_onnx  # noqa: E402
 from tools.convert.onnx_graph import store_fp16  # noqa: E402
 from tools.convert.taef2 import convert, fit_preview  # noqa: E402
 
-# the bundled set's UTKFace framing (docs/training.md), measured at 64 px, scaled to the set's resolution
-UTK_TEMPLATE_64 = [[20.1176, 19.5576], [41.0616, 19.5736], [30.1208, 29.8168], [21.516, 39.6344], [39.084, 39.6504]]
+# UTKFace's framing as the app's aligner sees it (BlazeFace + face mesh: workers/faces/templates.ts UTKFACE_TEMPLATE_200),
+# at 200 px, scaled to the set's resolution. (Until the third session of 2026-12-01 the set used the BlazeFace-only
+# template, which made the app's crops show faces at about 0.8x their size in the training data.)
+UTK_TEMPLATE_200 = [[59.75, 59.4], [137.42, 59.71], [98.36, 101.21], [64.5, 137.53], [132.82, 137.58]]
 LICENCE = (
     "Prior: trained by the PGDiff web project on the UTKFace dataset (https://susanqq.github.io/UTKFace/), which is "
     "available for non-commercial research purposes only, the copyright of the images belonging to their original owners. "
@@ -107,7 +109,7 @@ def main() -> None:
         onnx.save(m, str(out / f"{stem}.fp32.onnx"))
     preview = fit_preview(a.res)
     params = sum(p.numel() for p in model.parameters())
-    k = a.res / 64
+    k = a.res / 200
     ident = os.path.relpath(ROOT / "public" / "models" / "common" / "identity", out)
     spec = {
         "name": "pgdiff-utk-latent",
@@ -120,7 +122,7 @@ def main() -> None:
         "licence": LICENCE,
         "resolution": a.res,
         "diffusion": {"steps": 1000, "schedule": st.get("schedule", "linear"), "variance": "fixed-large"},
-        "alignment": {"template": [[round(x * k, 4), round(y * k, 4)] for x, y in UTK_TEMPLATE_64]},
+        "alignment": {"template": [[round(x * k, 4), round(y * k, 4)] for x, y in UTK_TEMPLATE_200]},
         "latent": {"channels": 32, "downscale": 8, "mean": [round(float(v), 6) for v in st["latent_mean"]],
                    "std": [round(float(v), 6) for v in st["latent_std"]],
                    "preview": {"matrix": preview["matrix"], "bias": preview["bias"], "fitPsnrDb": preview["fitPsnrDb"]}},

@@ -204,9 +204,9 @@ describe('loadModelSet from a URL', () => {
     const s = new FileServer();
     await s.start();
     try {
-      serve(s, manifest, '/app/models/pgdiff-utk');
+      serve(s, manifest, '/app/models/pgdiff-utk-latent');
       const set = await loadModelSet({ kind: 'bundled' }, { ...fast, store: null, bundledBaseUrl: s.url('/app/'), roles: ['restorer'] });
-      expect(set.manifestUrl).toBe(s.url('/app/models/pgdiff-utk/manifest.json'));
+      expect(set.manifestUrl).toBe(s.url('/app/models/pgdiff-utk-latent/manifest.json'));
       expect(sha256Of(set.models[0]!.bytes)).toBe(sha256Of(restorer.data));
       const e = await rejection(loadModelSet({ kind: 'bundled', name: '../secret' }, { ...fast, store: null, bundledBaseUrl: s.url('/app/') }));
       expect(e.message).toMatch(/not a valid bundled model-set name/);

@@ -13,7 +13,7 @@ import { ManifestError, fileBaseName, largestTensorOf, parseComponentManifest, p
 export { ModelLoadError } from './errors';
 export type { ModelLoadErrorCode } from './errors';
 
-export const DEFAULT_BUNDLED_SET = 'pgdiff-utk';
+export const DEFAULT_BUNDLED_SET = 'pgdiff-utk-latent';
 
 /** From the WebGPU adapter (GPUSupportedLimits). */
 export interface DeviceLimits {
