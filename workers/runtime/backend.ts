@@ -135,6 +135,9 @@ export function createOrtBackend(ort: OrtLike, opts: OrtBackendOptions): Backend
         inner = await ort.InferenceSession.create(model, {
           executionProviders: cpu ? (opts.cpuExecutionProviders ?? opts.executionProviders) : opts.executionProviders,
           graphOptimizationLevel: 'all',
+          // errors only: the optimiser's notes (e.g. "Removing initializer ... not used", from the prior's GroupNorm
+          // weights kept beside the graph for resuming) flooded the runner's output and the console
+          logSeverityLevel: 3,
           ...(opts.gpuOutputs && !cpu ? { preferredOutputLocation: 'gpu-buffer' } : {}),
           ...opts.extraSessionOptions,
         });
