@@ -304,6 +304,62 @@ async function latentSamples(): Promise<void> {
     '', `Target (issue 9): mean NIQE within 1.0 of the real faces': ${r && s.niqe !== null && r.niqe !== null ? (Math.abs(s.niqe - r.niqe) <= 1 ? 'met' : 'not met') : 'n/a'}; no colour casts: ${casts === 0 ? 'met' : casts === null ? 'n/a' : `not met (${casts} of ${N_SAMPLES})`}.`, '');
 }
 
+/** Hasler and Suesstrunk's colourfulness M (2003) of an RGBA image: sqrt(sd_rg^2 + sd_yb^2) + 0.3 sqrt(mu_rg^2 + mu_yb^2). */
+function colourfulness(img: RgbaImage): number {
+  const n = img.width * img.height;
+  let srg = 0, syb = 0, srg2 = 0, syb2 = 0;
+  for (let i = 0; i < n; i++) {
+    const r = img.data[i * 4]!, g = img.data[i * 4 + 1]!, b = img.data[i * 4 + 2]!;
+    const rg = r - g, yb = 0.5 * (r + g) - b;
+    srg += rg; syb += yb; srg2 += rg * rg; syb2 += yb * yb;
+  }
+  const mrg = srg / n, myb = syb / n;
+  return Math.sqrt(Math.max(0, srg2 / n - mrg * mrg) + Math.max(0, syb2 / n - myb * myb)) + 0.3 * Math.hypot(mrg, myb);
+}
+
+/** The 10th and 90th percentiles of the real held-out faces' colourfulness (the colorization target's range). */
+async function realColourfulnessRange(): Promise<[number, number] | null> {
+  if (!existsSync(REAL)) return null;
+  const ms: number[] = [];
+  for (const f of readdirSync(REAL).sort().slice(0, 200)) {
+    const buf = await sharp(path.join(REAL, f)).resize(R, R, { kernel: 'cubic' }).ensureAlpha().raw().toBuffer();
+    ms.push(colourfulness({ width: R, height: R, data: new Uint8ClampedArray(buf.buffer, buf.byteOffset, buf.length) }));
+  }
+  ms.sort((a, b) => a - b);
+  return [ms[Math.floor(0.1 * (ms.length - 1))]!, ms[Math.floor(0.9 * (ms.length - 1))]!];
+}
+
+/** Kept pixels (0 in `hole`) within `r` pixels (box) of a hole pixel. */
+function ringAround(hole: number[], size: number, r: number): number[] {
+  const ring = new Array<number>(hole.length).fill(0);
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
+      if (!hole[y * size + x]) continue;
+      for (let dy = -r; dy <= r; dy++)
+        for (let dx = -r; dx <= r; dx++) {
+          const yy = y + dy, xx = x + dx;
+          if (yy >= 0 && xx >= 0 && yy < size && xx < size && !hole[yy * size + xx]) ring[yy * size + xx] = 1;
+        }
+    }
+  return ring;
+}
+
+/** Distance (0-255 RGB) between the mean colour of the hole and that of the ring around it. */
+function colourGap(img: RgbaImage, hole: number[], ring: number[]): number {
+  const meanOf = (sel: number[]) => {
+    const m = [0, 0, 0];
+    let n = 0;
+    sel.forEach((v, i) => {
+      if (!v) return;
+      n++;
+      for (let c = 0; c < 3; c++) m[c]! += img.data[i * 4 + c]!;
+    });
+    return m.map((v) => v / Math.max(1, n));
+  };
+  const a = meanOf(hole), b = meanOf(ring);
+  return Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!);
+}
+
 /** A mid-grey face-sized image: unconditional samples ignore the photo, but a request needs one. */
 function blankFace(): RgbaImage {
   return { width: R, height: R, data: new Uint8ClampedArray(R * R * 4).fill(128) };
@@ -386,20 +442,28 @@ async function main(): Promise<void> {
     for (let i = 0; i < nSyn; i++) cases.push({ y: await load(syn('inpaint', i)), mask: await load(syn('inpaint_mask', i)), gt: await load(syn('gt', i)), src: `heldout/inpaint_${i}` });
     for (const c of cases) {
       const o = await run('inpainting', c.y, { mask: c.mask });
+      // the same run without the final blend: how well the guidance itself kept the unmasked pixels
+      const raw = await run('inpainting', c.y, { mask: c.mask, keepUnmasked: false });
       const keep = Array.from({ length: pixels }, (_, i) => (c.mask.data[i * 4]! > 0 ? 0 : 1));
       const hole = keep.map((k) => 1 - k);
+      const ring = ringAround(hole, R, 8);
       rec.push({
         src: c.src, maskedFraction: hole.reduce((a, b) => a + b, 0) / pixels,
         psnrUnmasked: psnr(o.out.data, c.y.data, pixels, { channels: 4, include: keep }),
+        psnrUnmaskedBeforeBlend: psnr(raw.out.data, c.y.data, pixels, { channels: 4, include: keep }),
         psnrHoleToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4, include: hole }) : null, ms: o.ms,
+        colourGapOurs: colourGap(o.out, hole, ring), colourGapTruth: c.gt ? colourGap(c.gt, hole, ring) : null,
+        idInput: c.gt ? await idCos(c.y, c.gt) : null, idOurs: c.gt ? await idCos(o.out, c.gt) : null,
       });
       rows.push([c.y, c.mask, o.out, ...(c.gt ? [c.gt] : [])]);
     }
     await strip('inpainting.png', ['input', 'mask', 'ours', 'ground truth'], rows);
     results.inpainting = rec;
-    md.push('### Inpainting', '', '| case | masked % | PSNR unmasked region vs input (dB) | >= 30 dB? | PSNR inside the hole vs ground truth (dB) |', '|---|---|---|---|---|',
-      ...rec.map((r) => `| ${r.src as string} | ${f2((r.maskedFraction as number) * 100, 1)} | ${f2(r.psnrUnmasked as number)} | ${(r.psnrUnmasked as number) >= 30 ? 'yes' : 'no'} | ${f2(r.psnrHoleToGt as number | null)} |`),
-      '', 'Images: `docs/quality/inpainting.png`.', '');
+    md.push('### Inpainting', '',
+      '| case | masked % | PSNR unmasked vs input, before the final blend (dB) | >= 30 dB? | after the blend | PSNR in the hole vs truth (dB) | colour gap hole-ring: ours / truth | identity cos to truth: input / ours |',
+      '|---|---|---|---|---|---|---|---|',
+      ...rec.map((r) => `| ${r.src as string} | ${f2((r.maskedFraction as number) * 100, 1)} | ${f2(r.psnrUnmaskedBeforeBlend as number)} | ${(r.psnrUnmaskedBeforeBlend as number) >= 30 ? 'yes' : 'no'} | ${f2(r.psnrUnmasked as number)} | ${f2(r.psnrHoleToGt as number | null)} | ${f2(r.colourGapOurs as number, 1)} / ${f2(r.colourGapTruth as number | null, 1)} | ${f2(r.idInput as number | null, 3)} / ${f2(r.idOurs as number | null, 3)} |`),
+      '', 'Colour gap: distance (0-255 RGB) between the mean colour inside the hole and the mean colour of the kept pixels within 8 px of it; the truth\'s own gap says what a consistent fill looks like. Images: `docs/quality/inpainting.png`.', '');
   }
 
   if (ONLY.has('colorization')) {
@@ -427,6 +491,7 @@ async function main(): Promise<void> {
         statsOurs: statErr(o.out),
         psnrToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4 }) : null,
         psnrInputToGt: c.gt ? psnr(c.y.data, c.gt.data, pixels, { channels: 4 }) : null,
+        colourfulness: colourfulness(o.out),
         ms: o.ms,
       });
       rows.push([c.y, o.out, ...(c.gt ? [c.gt] : [])]);
@@ -437,6 +502,11 @@ async function main(): Promise<void> {
     md.push('### Colorization (style 0)', '', '| case | PSNR lightness vs input (dB) | colour mean abs err to style: input / ours | colour std abs err: input / ours | PSNR to ground truth: grey input / ours |', '|---|---|---|---|---|',
       ...rec.map((r) => `| ${r.src as string} | ${f2(r.psnrLightness as number)} | ${f2((r.statsInput as S).meanAbsErrMean, 3)} / ${f2((r.statsOurs as S).meanAbsErrMean, 3)} | ${f2((r.statsInput as S).meanAbsErrStd, 3)} / ${f2((r.statsOurs as S).meanAbsErrStd, 3)} | ${f2(r.psnrInputToGt as number | null)} / ${f2(r.psnrToGt as number | null)} |`),
       '', 'Images: `docs/quality/colorization.png`.', '');
+    const range = await realColourfulnessRange();
+    const within = (m: number) => !!range && m >= range[0] && m <= range[1];
+    const inside = range ? rec.filter((r) => within(r.colourfulness as number)).length : null;
+    results.colourfulnessRealP10P90 = range;
+    md.push(`Colourfulness (Hasler and Suesstrunk) of ours: ${rec.map((r) => f2(r.colourfulness as number, 1)).join(', ')}; real held-out faces' 10-90th percentiles: ${range ? `${f2(range[0], 1)}-${f2(range[1], 1)}` : 'n/a'}; inside: ${inside ?? 'n/a'} of ${rec.length}.`, '');
   }
 
   if (ONLY.has('reference')) {
@@ -457,6 +527,7 @@ async function main(): Promise<void> {
         rec.push({
           src: `testdata/ref_cropped_faces/${f}`, idInput: await idCos(y, ref), idWith: await idCos(withId.out, ref), idWithCos: await idCos(withCos.out, ref),
           idWithout: await idCos(noId.out, ref), ms: withId.ms,
+          niqeWithout: await niqe512(noId.out), niqeWith: await niqe512(withId.out),
         });
         rows.push([y, ref, noId.out, withId.out, withCos.out]);
       }
@@ -464,9 +535,9 @@ async function main(): Promise<void> {
       const idW = (PAPER ? undefined : manifest.defaults?.reference?.weights?.identity) ?? presetGuidance('reference').weights.identity;
       await strip('reference.png', ['input', 'reference', 'no identity', `identity mse ${idW}`, 'identity cos 1e4'], rows);
       md.push('### Reference-based restoration', '',
-        `| case | identity cos to reference: input | without identity term | with identity term (mse, weight ${idW}) | with identity term (-cos, weight 1e4) |`,
-        '|---|---|---|---|---|',
-        ...rec.map((r) => `| ${r.src as string} | ${f2(r.idInput as number, 3)} | ${f2(r.idWithout as number, 3)} | ${f2(r.idWith as number, 3)} | ${f2(r.idWithCos as number, 3)} |`),
+        `| case | identity cos to reference: input | without identity term | with identity term (mse, weight ${idW}) | with identity term (-cos, weight 1e4) | NIQE without / with (mse) |`,
+        '|---|---|---|---|---|---|',
+        ...rec.map((r) => `| ${r.src as string} | ${f2(r.idInput as number, 3)} | ${f2(r.idWithout as number, 3)} | ${f2(r.idWith as number, 3)} | ${f2(r.idWithCos as number, 3)} | ${f2(r.niqeWithout as number)} / ${f2(r.niqeWith as number)} |`),
         '', 'Images: `docs/quality/reference.png`.', '');
     }
     results.reference = rec;
@@ -496,14 +567,16 @@ async function main(): Promise<void> {
         src: c.src, niqeInput: await niqe512(c.y), niqeOurs: await niqe512(o.out),
         psnrInputToGt: c.gt ? psnr(c.y.data, c.gt.data, pixels, { channels: 4 }) : null,
         psnrOursToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4 }) : null,
+        idInput: c.gt ? await idCos(c.y, c.gt) : null, idOurs: c.gt ? await idCos(o.out, c.gt) : null,
         ms: o.ms,
       });
       rows.push([c.y, c.mask ?? fromTensor(new Float32Array(3 * pixels).fill(-1), R, R), o.out, ...(c.gt ? [c.gt] : [])]);
     }
     await strip('old-photo.png', ['input', 'scratch mask', 'ours', 'ground truth'], rows);
     results.oldPhoto = rec;
-    md.push('### Old photos', '', '| case | NIQE input | NIQE ours | PSNR to ground truth: input / ours (dB) |', '|---|---|---|---|',
-      ...rec.map((r) => `| ${r.src as string} | ${f2(r.niqeInput as number)} | ${f2(r.niqeOurs as number)} | ${f2(r.psnrInputToGt as number | null)} / ${f2(r.psnrOursToGt as number | null)} |`),
+    md.push('### Old photos', '', '| case | NIQE input | NIQE ours | PSNR to ground truth: input / ours (dB) | identity cos to ground truth: input / ours |',
+      '|---|---|---|---|---|',
+      ...rec.map((r) => `| ${r.src as string} | ${f2(r.niqeInput as number)} | ${f2(r.niqeOurs as number)} | ${f2(r.psnrInputToGt as number | null)} / ${f2(r.psnrOursToGt as number | null)} | ${f2(r.idInput as number | null, 3)} / ${f2(r.idOurs as number | null, 3)} |`),
       '', 'Images: `docs/quality/old-photo.png`.', '');
   }
 
