@@ -73,7 +73,7 @@ export function CapabilitiesPanel() {
             ? ''
             : 'Restoration runs on your CPU with WebAssembly instead: it works, but it is slower than a GPU. Chrome or Edge on a recent computer usually have WebGPU. '}
           {stepMs !== undefined
-            ? `Measured here: ${formatDuration(stepMs)} per step, so 100 steps take about ${formatDuration(stepMs * 100)}.`
+            ? `Measured here: ${formatDuration(stepMs)} per model call, so 100 steps from pure noise take about ${formatDuration(stepMs * 100)}.`
             : 'An estimate based on this device appears once a run starts.'}
         </p>
       )}

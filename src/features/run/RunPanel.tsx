@@ -7,6 +7,7 @@ import { ErrorNotice } from '../errors/ErrorNotice';
 import { cancelRun, runBlocker, startRun } from './run-actions';
 import { aboutDuration, estimateRunMs, formatDuration, overallFraction, stepsPerVariant } from './run-math';
 import { TASK_LABELS } from '../history/history-model';
+import { estimatePriorCalls } from '../controls/controls-model';
 
 function Progress() {
   const p = useAppStore((s) => s.runProgress);
@@ -59,7 +60,11 @@ function Estimate() {
   const settings = useAppStore(selectRequestSettings);
   const faces = useAppStore((s) => Math.max(1, s.crops.length));
   const steps = stepsPerVariant(settings.sampler.steps);
-  const work = `${steps} steps${settings.variants > 1 ? ` × ${settings.variants} variants` : ''}${faces > 1 ? ` × ${faces} faces` : ''}`;
+  // the model calls a variant makes, as the engine counts them: a start below 1 (a set's defaults) runs only the
+  // steps below it, extra gradient steps add calls; the measured time is per call
+  const g = settings.guidance;
+  const calls = estimatePriorCalls(settings.sampler.steps, g.gradSteps, g.sStart, g.sEnd, settings.sampler.start ?? 1);
+  const work = `${steps} steps${calls !== steps ? ` (${calls} model calls)` : ''}${settings.variants > 1 ? ` × ${settings.variants} variants` : ''}${faces > 1 ? ` × ${faces} faces` : ''}`;
   if (ms === undefined) {
     return (
       <p className="muted small" data-testid="run-estimate">
@@ -70,8 +75,8 @@ function Estimate() {
   }
   return (
     <p className="muted small" data-testid="run-estimate">
-      {work}: {aboutDuration(estimateRunMs(ms, steps, settings.variants, faces))} on this device (measured{' '}
-      {formatDuration(ms)} per step).
+      {work}: {aboutDuration(estimateRunMs(ms, calls, settings.variants, faces))} on this device (measured{' '}
+      {formatDuration(ms)} per model call).
     </p>
   );
 }

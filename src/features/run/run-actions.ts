@@ -135,10 +135,10 @@ export async function startRun(): Promise<RunRecord | undefined> {
       totalMs,
       steps: first?.steps ?? total,
     };
-    if (first && first.steps > 0) {
-      const steps = stats.reduce((a, x) => a + x.steps, 0) * settings.variants;
-      useAppStore.getState().setMeasuredStepMs(totalMs / Math.max(1, steps));
-    }
+    // per model call, as measured during the run (the engine's step events count calls): a start below 1 runs
+    // fewer calls than the respaced steps, extra gradient steps more (stats.priorCalls covers every variant)
+    const calls = stats.reduce((a, x) => a + x.priorCalls, 0);
+    if (calls > 0) useAppStore.getState().setMeasuredStepMs(totalMs / calls);
     useAppStore.getState().runFinished(record);
     useAppStore.getState().announce(`Restoration finished in ${(totalMs / 1000).toFixed(1)} seconds.`);
     void saveRunToHistory(record, photo.file);
