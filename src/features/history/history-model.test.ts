@@ -56,11 +56,24 @@ describe('history serialisation', () => {
     expect(back.settings).toEqual(r.settings);
     expect(back.faces[0]?.outputs.map((o) => o.data[0])).toEqual([20, 30]);
     expect(back.faces[0]?.mask?.data[0]).toBe(255);
+    // a run made without "keep unmasked" says so after the round trip too
+    expect(back.faces[0]?.keptUnmasked).toBeUndefined();
     expect(back.faces[0]?.inverse).toEqual([1, 0, 5, 0, 1, 6]);
     expect(back.references[0]?.width).toBe(2);
     expect(back.scale).toBe(0.5);
     const entry = entryFromStored(stored);
     expect(entry).toMatchObject({ id: 'run-1', task: 'inpainting', faceCount: 1, variantCount: 2, steps: 4 });
+  });
+
+  it('keeps whether the run kept the photo outside the mask (the downloads read it)', async () => {
+    const r = record();
+    r.faces[0]!.keptUnmasked = true;
+    const back = await fromStored(structuredClone(await toStored(r, undefined, encode, new Blob(['t']))), decode);
+    expect(back.faces[0]?.keptUnmasked).toBe(true);
+    // without a mask there is nothing it could have kept outside
+    delete r.faces[0]!.mask;
+    const noMask = await fromStored(await toStored(r, undefined, encode, new Blob(['t'])), decode);
+    expect(noMask.faces[0]?.keptUnmasked).toBeUndefined();
   });
 
   it('settings are copied, not shared with the live controls', async () => {

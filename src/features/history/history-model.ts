@@ -23,6 +23,11 @@ export interface RunFaceResult {
   inverse: Affine;
   /** the mask used for this face (white = missing) */
   mask?: RgbaImage;
+  /**
+   * true when the run kept the photo's own pixels outside `mask` (RestoreRequest.keepUnmasked, or its default): the
+   * downloads then put the original photo's pixels back there at their full resolution
+   */
+  keptUnmasked?: boolean;
 }
 
 export interface RunRecord {
@@ -51,6 +56,7 @@ interface StoredFace {
   outputs: Blob[];
   inverse: Affine;
   mask?: Blob;
+  keptUnmasked?: boolean;
 }
 
 /** What one IndexedDB record holds. */
@@ -110,6 +116,7 @@ export async function toStored(
       inverse: [...f.inverse] as Affine,
     };
     if (f.mask) face.mask = await encode(f.mask);
+    if (f.mask && f.keptUnmasked) face.keptUnmasked = true;
     faces.push(face);
   }
   const references: Blob[] = [];
@@ -147,6 +154,8 @@ export async function fromStored(stored: StoredRun, decode: Decode): Promise<Run
       inverse: [...f.inverse] as Affine,
     };
     if (f.mask) face.mask = await decode(f.mask);
+    // runs saved before this was recorded read as not kept (their downloads stay as they were)
+    if (f.mask && f.keptUnmasked === true) face.keptUnmasked = true;
     faces.push(face);
   }
   const references: RgbaImage[] = [];

@@ -6,7 +6,7 @@ import { engine } from '../../worker-client';
 import { AppErrorException, makeError } from '../errors/errors';
 import type { RunRecord } from '../history/history-model';
 import { historyPhoto } from '../history/history-actions';
-import { toOriginalPixels } from '../upload/image-math';
+import { cropToOriginalCentres, keepOriginalInCrop, keepOriginalInPhoto, type PastedFace } from './keep-original';
 
 export function cropFileName(run: RunRecord, face: number, variant: number, format: ImageFormat = 'png'): string {
   const f = run.faces.length > 1 ? `-face${face + 1}` : '';
@@ -64,17 +64,44 @@ export function enlargeCrop(img: RgbaImage, side: number, method: UpscaleMethod)
   return p;
 }
 
-/** One restored face at its size in the original photo (the super-resolution step when larger). */
-export async function faceAtPhotoSize(run: RunRecord, face: number, variant: number, method: UpscaleMethod = 'esrgan'): Promise<UpscaleResult | undefined> {
+/**
+ * One restored face at its size in the original photo (the super-resolution step when larger). When the run kept
+ * the photo's pixels outside the mask, the original photo's own pixels are put back there at that size, with the
+ * engine's feathered edge (the model's output only had them at its resolution). `original` saves loading the photo
+ * again for several faces.
+ */
+export async function faceAtPhotoSize(
+  run: RunRecord,
+  face: number,
+  variant: number,
+  method: UpscaleMethod = 'esrgan',
+  original?: RunOriginal,
+): Promise<UpscaleResult | undefined> {
   const f = run.faces[face];
   const img = f?.outputs[variant];
   if (!f || !img) return undefined;
-  const side = deliveredCropSide(toOriginalPixels(f.inverse, run.scale), img.width);
-  return enlargeCrop(img, side, method);
+  const kept = keptMask(f);
+  const photo = kept ? (original ?? (await runOriginal(run))) : undefined;
+  const inverse = cropToOriginalCentres(f.inverse, photo?.scale ?? run.scale, f.faceIndex < 0);
+  const side = deliveredCropSide(inverse, img.width);
+  const r = await enlargeCrop(img, side, method);
+  if (!kept || !photo) return r;
+  return { ...r, image: keepOriginalInCrop(r.image, photo.image, inverse, img.width, kept) };
 }
 
-export async function downloadCrop(run: RunRecord, face: number, variant: number, opts: DownloadOptions = { format: 'png', quality: 0.92 }): Promise<DownloadNote> {
-  const r = await faceAtPhotoSize(run, face, variant, opts.upscaler);
+/** The mask outside which a face's run kept the photo's pixels, if it did. */
+function keptMask(f: RunRecord['faces'][number]): RgbaImage | undefined {
+  return f.keptUnmasked && f.mask ? f.mask : undefined;
+}
+
+export async function downloadCrop(
+  run: RunRecord,
+  face: number,
+  variant: number,
+  opts: DownloadOptions = { format: 'png', quality: 0.92 },
+  original?: RunOriginal,
+): Promise<DownloadNote> {
+  const r = await faceAtPhotoSize(run, face, variant, opts.upscaler, original);
   if (!r) return undefined;
   downloadBlob(await encodeImage(r.image, opts.format, opts.quality), cropFileName(run, face, variant, opts.format));
   return r.fallbackReason;
@@ -83,7 +110,9 @@ export async function downloadCrop(run: RunRecord, face: number, variant: number
 /** Every restored face (each with its chosen variant), one file after another. */
 export async function downloadAllFaces(run: RunRecord, variants: number[], opts: DownloadOptions): Promise<DownloadNote> {
   let note: DownloadNote;
-  for (let i = 0; i < run.faces.length; i++) note = (await downloadCrop(run, i, variants[i] ?? 0, opts)) ?? note;
+  // the photo is read once for all the faces that need it
+  const original = run.faces.some((f) => keptMask(f)) ? await runOriginal(run) : undefined;
+  for (let i = 0; i < run.faces.length; i++) note = (await downloadCrop(run, i, variants[i] ?? 0, opts, original)) ?? note;
   return note;
 }
 
@@ -105,60 +134,63 @@ export async function wholePhotoPair(run: RunRecord, variants: number[], maxSide
   return { before: resizeRgba(original, w, h), after: resizeRgba(composed, w, h) };
 }
 
+/** A run's original photo at full resolution, and the working copy's scale (working = original * scale). */
+export interface RunOriginal {
+  image: RgbaImage;
+  scale: number;
+}
+
+/** The run's original photo: the one on screen when it is the run's photo, else the copy kept in history. */
+async function runOriginal(run: RunRecord): Promise<RunOriginal> {
+  const photo = useAppStore.getState().photo;
+  if (photo && photo.id === run.photoId) return { image: drawToRgba(photo.bitmap, photo.width, photo.height), scale: photo.scale };
+  const kept = await historyPhoto(run.id);
+  if (!kept) {
+    throw new AppErrorException(
+      makeError('bad-input', 'The original photo of this run is not kept.', 'Load the photo again, then re-run this entry to get the full photo.'),
+    );
+  }
+  const bitmap = await createImageBitmap(kept.blob, { imageOrientation: 'from-image' });
+  try {
+    return { image: drawToRgba(bitmap, bitmap.width, bitmap.height), scale: run.scale };
+  } finally {
+    bitmap.close();
+  }
+}
+
 /**
  * The photo and the photo with the faces pasted back. With `enlarge`, each face larger in the photo than the model's
  * output is first brought to its size there by the super-resolution step (downloads); without, the model's crop is
- * resampled by the paste itself (the on-screen preview, which is scaled down anyway).
+ * resampled by the paste itself (the on-screen preview, which is scaled down anyway). Where a run kept the photo's
+ * pixels outside its mask, the composed photo has the original's own bytes there (the paste resamples the crop).
  */
 async function composeWithOriginal(
   run: RunRecord,
   variants: number[],
   enlarge?: UpscaleMethod,
 ): Promise<{ original: RgbaImage; composed: RgbaImage; note?: DownloadNote }> {
-  const photo = useAppStore.getState().photo;
-  let bitmap: ImageBitmap | undefined;
-  let width: number;
-  let height: number;
-  let owned = false;
-  let scale = run.scale;
-  if (photo && photo.id === run.photoId) {
-    bitmap = photo.bitmap;
-    width = photo.width;
-    height = photo.height;
-    scale = photo.scale;
-  } else {
-    const kept = await historyPhoto(run.id);
-    if (!kept) {
-      throw new AppErrorException(
-        makeError('bad-input', 'The original photo of this run is not kept.', 'Load the photo again, then re-run this entry to get the full photo.'),
-      );
+  const { image: original, scale } = await runOriginal(run);
+  const pieces: { crop: RgbaImage; inverse: Affine }[] = [];
+  const pasted: PastedFace[] = [];
+  let note: DownloadNote;
+  for (const [i, f] of run.faces.entries()) {
+    const crop = f.outputs[variants[i] ?? 0] ?? f.outputs[0];
+    if (!crop) continue;
+    const inverse = cropToOriginalCentres(f.inverse, scale, f.faceIndex < 0);
+    const side = deliveredCropSide(inverse, crop.width);
+    const kept = keptMask(f);
+    let piece = { crop, inverse };
+    if (enlarge && side > crop.width) {
+      const r = await enlargeCrop(crop, side, enlarge);
+      note = r.fallbackReason ?? note;
+      const image = kept ? keepOriginalInCrop(r.image, original, inverse, crop.width, kept) : r.image;
+      piece = { crop: image, inverse: scaleCropInverse(inverse, side / crop.width) };
     }
-    bitmap = await createImageBitmap(kept.blob, { imageOrientation: 'from-image' });
-    owned = true;
-    width = bitmap.width;
-    height = bitmap.height;
+    pieces.push(piece);
+    pasted.push({ size: piece.crop.width, inverse: piece.inverse, ...(kept ? { keptOutside: kept } : {}) });
   }
-  try {
-    const original = drawToRgba(bitmap, width, height);
-    const pieces: { crop: RgbaImage; inverse: Affine }[] = [];
-    let note: DownloadNote;
-    for (const [i, f] of run.faces.entries()) {
-      const crop = f.outputs[variants[i] ?? 0] ?? f.outputs[0];
-      if (!crop) continue;
-      const inverse = toOriginalPixels(f.inverse, scale);
-      const side = deliveredCropSide(inverse, crop.width);
-      if (enlarge && side > crop.width) {
-        const r = await enlargeCrop(crop, side, enlarge);
-        note = r.fallbackReason ?? note;
-        pieces.push({ crop: r.image, inverse: scaleCropInverse(inverse, side / crop.width) });
-      } else {
-        pieces.push({ crop, inverse });
-      }
-    }
-    return { original, composed: await engine.pasteBack(original, pieces), note };
-  } finally {
-    if (owned) bitmap.close();
-  }
+  const composed = await engine.pasteBack(original, pieces);
+  return { original, composed: keepOriginalInPhoto(composed, original, pasted), note };
 }
 
 export async function downloadFullPhoto(run: RunRecord, variants: number[], opts: DownloadOptions = { format: 'png', quality: 0.92 }): Promise<DownloadNote> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../../../workers/api';
 import { presetGuidance, defaultSampler } from '../../../workers/shared/presets';
 import type { FaceCrop } from '../../store/facesSlice';
-import { buildFaceRequests, type RequestInputs } from './run-requests';
+import { buildFaceRequests, keepsUnmasked, type RequestInputs } from './run-requests';
 
 const img = (w: number, h = w, v = 0): RgbaImage => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4).fill(v) });
 const crop = (key: string, size = 64): FaceCrop => ({
@@ -57,5 +57,23 @@ describe('buildFaceRequests (the requests a run sends)', () => {
     const r = buildFaceRequests(inputs({ mask: img(64), settings: { guidance: presetGuidance('blind'), sampler: defaultSampler(), variants: 1 } }), 100);
     if ('error' in r) throw new Error(r.error.message);
     expect(r.requests[0]!.request.mask).toBeUndefined();
+  });
+
+  it("records whether the engine keeps the photo outside the mask: the switch, else the unmasked property's weight", () => {
+    const mask = img(64, 64, 255);
+    const at = (over: Partial<RequestInputs>) => {
+      const r = buildFaceRequests(inputs({ mask, maskCropKey: 'a', ...over }), 100);
+      if ('error' in r) throw new Error(r.error.message);
+      return r.requests.map((q) => keepsUnmasked(q.request));
+    };
+    // inpainting uses the unmasked-region property: on by default, on the masked face only
+    expect(at({})).toEqual([true, false]);
+    expect(at({ keepUnmasked: false })).toEqual([false, false]);
+    // with the property off: only when the person turns the switch on
+    const off = { ...presetGuidance('inpainting'), weights: { unmasked: 0 } };
+    expect(at({ settings: { guidance: off, sampler: defaultSampler(), variants: 1 } })).toEqual([false, false]);
+    expect(at({ keepUnmasked: true, settings: { guidance: off, sampler: defaultSampler(), variants: 1 } })).toEqual([true, false]);
+    // no mask, nothing to keep outside
+    expect(at({ mask: undefined, keepUnmasked: true })).toEqual([false, false]);
   });
 });

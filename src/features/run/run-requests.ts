@@ -56,3 +56,13 @@ export function buildFaceRequests(
   }
   return { requests: out };
 }
+
+/**
+ * Whether the engine keeps the photo's own pixels outside the request's mask: with a mask, when the request says so,
+ * else when the unmasked-region property is used (the engine's rule, workers/engine/plan.ts `keepUnmasked`). The
+ * run record keeps the answer so that downloads at the photo's size keep the original there too.
+ */
+export function keepsUnmasked(request: Pick<RestoreRequest, 'mask' | 'keepUnmasked' | 'guidance'>): boolean {
+  if (!request.mask) return false;
+  return request.keepUnmasked ?? (request.guidance.weights.unmasked ?? 0) > 0;
+}
