@@ -126,7 +126,8 @@ let warmedUp = false;
  */
 export async function warmUpDevServer(page: Page): Promise<void> {
   if (warmedUp) return;
-  const meta = path.join(repoRoot, 'node_modules', '.vite', 'deps', '_metadata.json');
+  // the e2e dev server's own dependency cache (vite.config.ts: node_modules/.vite-e2e-<port>)
+  const meta = path.join(repoRoot, 'node_modules', `.vite-e2e-${process.env.E2E_PORT ?? '5179'}`, 'deps', '_metadata.json');
   const optimised = () => fs.existsSync(meta) && fs.readFileSync(meta, 'utf8').includes('protobufjs');
   if (!optimised()) {
     const reloaded = page.waitForEvent('framenavigated', { timeout: 120_000 }).catch(() => undefined);
