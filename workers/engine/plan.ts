@@ -1,6 +1,7 @@
 import type { ColorStyle, RestoreRequest, RgbaImage } from '../api';
 import type { ModelManifest } from '../models/manifest-types';
 import { COLOR_STYLES } from '../shared/presets';
+import { keepsUnmasked } from '../shared/requests';
 import { countPriorCalls, repeatsAt, startIndexFor, type GradWindow } from '../shared/steps';
 import { EngineError, badInput } from './errors';
 import { ANALYTIC_PROPERTIES, type AnalyticProperty, type AnalyticWeights, type GraphSpec, type StepScalars } from './graph/graphs';
@@ -249,7 +250,7 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
     },
     ...(latentPreview ? { latentPreview: { matrix: latentPreview.matrix, bias: latentPreview.bias } } : {}),
     ...((req.keepLightness ?? weights.lightness > 0) ? { keepLightness: { photo: image, ...(mask ? { mask } : {}) } } : {}),
-    ...(mask && (req.keepUnmasked ?? weights.unmasked > 0)
+    ...(mask && keepsUnmasked(req)
       ? { keepUnmasked: { photo: image, mask, feather: featherFor(image.width, image.height) } }
       : {}),
   };

@@ -5,6 +5,7 @@
  */
 import type { GuidanceSettings, RestoreRequest, RgbaImage, SamplerSettings } from '../../../workers/api';
 import type { FaceCrop } from '../../store/facesSlice';
+import { keepsUnmasked } from '../../../workers/shared/requests';
 import { usesMask } from '../controls/controls-model';
 import { makeError } from '../errors/errors';
 import type { AppError } from '../errors/errors';
@@ -57,12 +58,5 @@ export function buildFaceRequests(
   return { requests: out };
 }
 
-/**
- * Whether the engine keeps the photo's own pixels outside the request's mask: with a mask, when the request says so,
- * else when the unmasked-region property is used (the engine's rule, workers/engine/plan.ts `keepUnmasked`). The
- * run record keeps the answer so that downloads at the photo's size keep the original there too.
- */
-export function keepsUnmasked(request: Pick<RestoreRequest, 'mask' | 'keepUnmasked' | 'guidance'>): boolean {
-  if (!request.mask) return false;
-  return request.keepUnmasked ?? (request.guidance.weights.unmasked ?? 0) > 0;
-}
+// the engine's rule, shared with workers/engine/plan.ts: the run record keeps its answer for full-size downloads
+export { keepsUnmasked };

@@ -1,0 +1,11 @@
+import type { RestoreRequest } from '../api';
+
+/**
+ * Whether a run keeps the photo's own pixels outside the request's mask: with a mask, when the request says so, else
+ * when the unmasked-region property is used. The engine's plan applies it at the model's size; the app records it
+ * so that downloads at the photo's size keep the original there too.
+ */
+export function keepsUnmasked(request: Pick<RestoreRequest, 'mask' | 'keepUnmasked' | 'guidance'>): boolean {
+  if (!request.mask) return false;
+  return request.keepUnmasked ?? (request.guidance.weights.unmasked ?? 0) > 0;
+}
