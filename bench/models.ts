@@ -23,7 +23,11 @@ async function time(n: number, fn: () => Promise<unknown> | unknown): Promise<nu
 async function main(): Promise<void> {
   const out: Record<string, unknown> = { date: new Date().toISOString() };
   const S = 112;
-  const x = new ort.Tensor('float32', new Float32Array(3 * S * S).map((_, i) => Math.sin(i * 0.01) * 0.5), [1, 3, S, S]);
+  const x = new ort.Tensor(
+    'float32',
+    new Float32Array(3 * S * S).map((_, i) => Math.sin(i * 0.01) * 0.5),
+    [1, 3, S, S],
+  );
   const identity: Record<string, { embeddingMs: number; vjpMs: number }> = {};
   for (const m of IDENTITY_MODELS) {
     const dir = path.join(REPO_ROOT, 'public/models/common/identity');

@@ -88,7 +88,11 @@ interface LatentResult {
 async function cpuLatent(): Promise<LatentResult> {
   // the set once; PyTorch's timings in every run, next to the engine's
   const fresh = !existsSync(path.join(LATENT_DIR, 'manifest.json'));
-  execFileSync('/usr/bin/python3', ['-m', 'bench.make_latent_set', '--out', LATENT_DIR, '--threads', '2', ...(fresh ? [] : ['--times-only'])], { cwd: REPO_ROOT, stdio: 'inherit' });
+  execFileSync(
+    '/usr/bin/python3',
+    ['-m', 'bench.make_latent_set', '--out', LATENT_DIR, '--threads', '2', ...(fresh ? [] : ['--times-only'])],
+    { cwd: REPO_ROOT, stdio: 'inherit' },
+  );
   const torch = JSON.parse(readFileSync(path.join(LATENT_DIR, 'torch-times.json'), 'utf8')) as Record<string, number>;
   const engine = await createNodeEngine({ models: path.join(LATENT_DIR, 'manifest.json'), threads: 2 });
   await engine.restore(benchRequest(256, 'blind'), { profile: true, maxCalls: 1 });
@@ -100,7 +104,9 @@ async function cpuLatent(): Promise<LatentResult> {
   await engine.dispose();
   const p = row.perCallMs;
   const guidancePathMs = ['decoder', 'decoder-vjp', 'guidance', 'update'].reduce((a, k) => a + (p[k] ?? 0), 0);
-  process.stderr.write(`cpu latent 256 blind: prior ${p.prior?.toFixed(0)} ms, decoder ${p.decoder?.toFixed(0)} ms, vjp ${p['decoder-vjp']?.toFixed(0)} ms; 50 steps ${fiftyStepBlindS.toFixed(1)} s (${full.stats.priorCalls} calls)\n`);
+  process.stderr.write(
+    `cpu latent 256 blind: prior ${p.prior?.toFixed(0)} ms, decoder ${p.decoder?.toFixed(0)} ms, vjp ${p['decoder-vjp']?.toFixed(0)} ms; 50 steps ${fiftyStepBlindS.toFixed(1)} s (${full.stats.priorCalls} calls)\n`,
+  );
   const ratioToTorch = guidancePathMs / (torch.decoder_forward_autograd_vjp_ms ?? NaN);
   return { rows: [row], torch, fiftyStepBlindS, guidancePathMs, ratioToTorch };
 }
@@ -133,7 +139,10 @@ async function startVite(port: number): Promise<() => void> {
 async function webgpu(): Promise<{ rows: Row[]; memory: unknown[]; adapter?: string }> {
   const port = 5190 + Math.floor(Math.random() * 50);
   const stop = await startVite(port);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic'] });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic'],
+  });
   const rows: Row[] = [];
   const memory: unknown[] = [];
   let adapter: string | undefined;
@@ -142,7 +151,16 @@ async function webgpu(): Promise<{ rows: Row[]; memory: unknown[]; adapter?: str
     for (const size of GPU_SIZES) {
       for (const task of TASKS) {
         if ((Date.now() - started) / 1000 > GPU_BUDGET_S) {
-          rows.push({ device: 'webgpu', size, task, calls: 0, perCallMs: {}, guidanceShareOfPrior: NaN, readbackElementsBetweenSteps: NaN, note: `skipped: over the ${GPU_BUDGET_S} s budget` });
+          rows.push({
+            device: 'webgpu',
+            size,
+            task,
+            calls: 0,
+            perCallMs: {},
+            guidanceShareOfPrior: NaN,
+            readbackElementsBetweenSteps: NaN,
+            note: `skipped: over the ${GPU_BUDGET_S} s budget`,
+          });
           continue;
         }
         const page = await browser.newPage();
@@ -193,7 +211,9 @@ async function webgpu(): Promise<{ rows: Row[]; memory: unknown[]; adapter?: str
         ([m, c]) => (window as unknown as { __bench: (...a: unknown[]) => Promise<unknown> }).__bench(m, 256, 'blind', c, 0),
         ['/.data/bench-latent/manifest.json', GPU_CALLS] as const,
       )) as { caps: { adapter?: string }; stats: RunStats; live: number; gpu: unknown };
-      rows.push(summarise(`webgpu (${r.caps.adapter ?? '?'}), latent 32x32x32`, 256, 'blind', r.stats, 'first calls include shader compilation'));
+      rows.push(
+        summarise(`webgpu (${r.caps.adapter ?? '?'}), latent 32x32x32`, 256, 'blind', r.stats, 'first calls include shader compilation'),
+      );
       memory.push({ size: 256, task: 'blind (latent)', liveTensorsAfterRun: r.live, gpuBufferBytes: r.gpu });
       await page.close();
     }
@@ -205,7 +225,8 @@ async function webgpu(): Promise<{ rows: Row[]; memory: unknown[]; adapter?: str
 }
 
 function table(rows: Row[]): string {
-  const head = '| device | size | task | calls | prior ms | restorer ms | identity ms | posterior ms | decoder ms | decoder VJP ms | guidance+update ms | guidance share of prior | readback elems between steps |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|';
+  const head =
+    '| device | size | task | calls | prior ms | restorer ms | identity ms | posterior ms | decoder ms | decoder VJP ms | guidance+update ms | guidance share of prior | readback elems between steps |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|';
   const f = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(v < 10 ? 2 : 0));
   return [
     head,

@@ -129,16 +129,36 @@ export function parseArgs(argv: string[]): CliOptions {
       const u = take();
       if (u !== 'esrgan' && u !== 'bicubic') throw new UsageError(`--upscaler must be esrgan or bicubic, got "${u}"`);
       o.upscaler = u;
-    }
-    else if (a === '--paper-values') over[a] = 'true';
+    } else if (a === '--paper-values') over[a] = 'true';
     else if (a in weightFlags) weights[weightFlags[a] as keyof PropertyWeights] = num(a, take());
-    else if (['--steps', '--seed', '--scale', '--N', '--s-start', '--s-end', '--sampler', '--eta', '--start', '--variants', '--update', '--zero-grad-in-mask', '--style', '--identity-loss', '--keep-unmasked', '--keep-lightness'].includes(a)) over[a] = take();
+    else if (
+      [
+        '--steps',
+        '--seed',
+        '--scale',
+        '--N',
+        '--s-start',
+        '--s-end',
+        '--sampler',
+        '--eta',
+        '--start',
+        '--variants',
+        '--update',
+        '--zero-grad-in-mask',
+        '--style',
+        '--identity-loss',
+        '--keep-unmasked',
+        '--keep-lightness',
+      ].includes(a)
+    )
+      over[a] = take();
     else throw new UsageError(`unknown option "${a}"`);
   }
   if (!task) throw new UsageError('--task is required');
   if (o.inputs.length === 0) throw new UsageError('--input is required');
   if (!o.out) throw new UsageError('--out is required');
-  if (o.masks.length > 1 && o.masks.length !== o.inputs.length) throw new UsageError(`give one --mask for all inputs or one per input (${o.inputs.length}), not ${o.masks.length}`);
+  if (o.masks.length > 1 && o.masks.length !== o.inputs.length)
+    throw new UsageError(`give one --mask for all inputs or one per input (${o.inputs.length}), not ${o.masks.length}`);
 
   const guidance = presetGuidance(task);
   guidance.weights = { ...guidance.weights, ...weights };

@@ -32,7 +32,8 @@ export function pickFaces(spec: string, found: number): number[] {
   if (spec === 'all') return Array.from({ length: found }, (_, i) => i);
   const picks = spec.split(',').map((s) => Number(s.trim()));
   for (const p of picks) {
-    if (!Number.isInteger(p) || p < 1 || p > found) throw new Error(`--faces ${spec}: face ${p} does not exist (${found} found, numbered left to right from 1)`);
+    if (!Number.isInteger(p) || p < 1 || p > found)
+      throw new Error(`--faces ${spec}: face ${p} does not exist (${found} found, numbered left to right from 1)`);
   }
   return [...new Set(picks)].map((p) => p - 1);
 }

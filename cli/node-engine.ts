@@ -45,7 +45,10 @@ export async function createNodeEngine(
     baseUrl: pathToFileURL(path.join(REPO_ROOT, 'public') + path.sep).href,
     loader: { store: null, fetch: fileFetch },
   });
-  const info = await service.loadModels({ kind: 'url', manifestUrl: await manifestUrlOf(opts.models ?? BUNDLED_MANIFEST) }, opts.onProgress);
+  const info = await service.loadModels(
+    { kind: 'url', manifestUrl: await manifestUrlOf(opts.models ?? BUNDLED_MANIFEST) },
+    opts.onProgress,
+  );
   return {
     info,
     service,

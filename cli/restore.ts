@@ -21,7 +21,9 @@ function progressBar(quiet: boolean, label: string) {
     const width = 30;
     const filled = Math.round((e.step / e.total) * width);
     const eta = Math.round(e.etaMs / 1000);
-    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.step}/${e.total} variant ${e.variant + 1}  eta ${eta}s   `);
+    process.stderr.write(
+      `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.step}/${e.total} variant ${e.variant + 1}  eta ${eta}s   `,
+    );
     if (e.step === e.total) process.stderr.write('\n');
   };
 }
@@ -44,9 +46,11 @@ async function main(): Promise<number> {
   });
   const size = ne.info.resolution;
   const grid = ne.info.latent ? `, sampled as ${ne.info.latent.size}x${ne.info.latent.size}x${ne.info.latent.channels} latents` : '';
-  if (!opts.quiet) process.stderr.write(`model set ${ne.info.name} ${ne.info.version} (${size}x${size}${grid}), backend ${ne.info.backend}\n`);
+  if (!opts.quiet)
+    process.stderr.write(`model set ${ne.info.name} ${ne.info.version} (${size}x${size}${grid}), backend ${ne.info.backend}\n`);
   const took = opts.task === 'custom' ? [] : applyTaskDefaults(opts, ne.info.defaults?.[opts.task]);
-  if (took.length && !opts.quiet) process.stderr.write(`the set's ${opts.task} defaults: ${took.join(', ')} (--paper-values for the paper's)\n`);
+  if (took.length && !opts.quiet)
+    process.stderr.write(`the set's ${opts.task} defaults: ${took.join(', ')} (--paper-values for the paper's)\n`);
   const multi = opts.inputs.length > 1 || (opts.request.variants ?? 1) > 1;
   if (multi) await mkdir(opts.out, { recursive: true });
   const references = await Promise.all(opts.refs.map((r) => readRgba(r, size)));
@@ -97,14 +101,23 @@ async function main(): Promise<number> {
       } else {
         const mask = maskFile ? await readRgba(maskFile) : undefined;
         if (mask && (mask.width !== image.width || mask.height !== image.height)) {
-          throw new EngineError('bad-input', `The mask ${maskFile} is ${mask.width}x${mask.height} but the photo ${input} is ${image.width}x${image.height}; a mask is drawn for the photo.`);
+          throw new EngineError(
+            'bad-input',
+            `The mask ${maskFile} is ${mask.width}x${mask.height} but the photo ${input} is ${image.width}x${image.height}; a mask is drawn for the photo.`,
+          );
         }
         const found = await faces.find(image);
         if (found.length === 0) {
-          throw new EngineError('bad-input', `No face was found in ${input}. If it is already a face crop in the model's framing, add --crop-only.`);
+          throw new EngineError(
+            'bad-input',
+            `No face was found in ${input}. If it is already a face crop in the model's framing, add --crop-only.`,
+          );
         }
         const picks = pickFaces(opts.faces, found.length);
-        if (!opts.quiet) process.stderr.write(`${input}: ${found.length} face${found.length === 1 ? '' : 's'} found, restoring ${picks.map((i) => i + 1).join(', ')}\n`);
+        if (!opts.quiet)
+          process.stderr.write(
+            `${input}: ${found.length} face${found.length === 1 ? '' : 's'} found, restoring ${picks.map((i) => i + 1).join(', ')}\n`,
+          );
         const perFace: { inverse: Affine; images: RgbaImage[] }[] = [];
         for (const i of picks) {
           const { aligned, mask: faceMask } = alignWithMask(image, found[i]!, ne.info.template, size, mask);
@@ -124,7 +137,8 @@ async function main(): Promise<number> {
       for (const [v, out] of outputs.entries()) {
         const file = multi ? path.join(opts.out, `${path.parse(input).name}${outputs.length > 1 ? `_v${v}` : ''}.png`) : opts.out;
         await writePng(file, out);
-        if (!opts.quiet) process.stderr.write(`wrote ${file} (${out.width}x${out.height}, ${(ms / 1000).toFixed(1)} s, ${calls} prior calls)\n`);
+        if (!opts.quiet)
+          process.stderr.write(`wrote ${file} (${out.width}x${out.height}, ${(ms / 1000).toFixed(1)} s, ${calls} prior calls)\n`);
       }
     }
   } catch (err) {
@@ -140,7 +154,8 @@ async function main(): Promise<number> {
 
 async function readFloat32(file: string): Promise<Float32Array> {
   const buf = await readFile(file);
-  if (buf.byteLength % 4 !== 0) throw new EngineError('bad-input', `${file}: ${buf.byteLength} bytes is not a whole number of float32 values.`);
+  if (buf.byteLength % 4 !== 0)
+    throw new EngineError('bad-input', `${file}: ${buf.byteLength} bytes is not a whole number of float32 values.`);
   const out = new Float32Array(buf.byteLength / 4);
   new Uint8Array(out.buffer).set(buf);
   return out;

@@ -18,14 +18,22 @@ const inRects = (x: number, y: number) => RECTS.some((r) => x >= r.x && x < r.x 
 async function maskFile() {
   const px = Buffer.alloc(512 * 512 * 3);
   for (let y = 0; y < 512; y++) for (let x = 0; x < 512; x++) if (inRects(x, y)) px.fill(255, (y * 512 + x) * 3, (y * 512 + x) * 3 + 3);
-  return { name: 'mask-512.png', mimeType: 'image/png', buffer: await sharp(px, { raw: { width: 512, height: 512, channels: 3 } }).png().toBuffer() };
+  return {
+    name: 'mask-512.png',
+    mimeType: 'image/png',
+    buffer: await sharp(px, { raw: { width: 512, height: 512, channels: 3 } })
+      .png()
+      .toBuffer(),
+  };
 }
 
 /** The mask on the 64 px crop if the crop is the photo scaled 8x down: each crop pixel's centre in the photo. */
 const expected64: number[] = Array.from({ length: 64 * 64 }, (_, i) => (inRects((i % 64) * 8 + 3.5, Math.floor(i / 64) * 8 + 3.5) ? 1 : 0));
 const mismatches = (a: number[], b: number[]) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
 
-test('a 512x512 crop already in the model alignment is not re-cropped, and its 512x512 mask lands where it was painted', async ({ page }) => {
+test('a 512x512 crop already in the model alignment is not re-cropped, and its 512x512 mask lands where it was painted', async ({
+  page,
+}) => {
   test.setTimeout(360_000);
   await noAutoload(page);
   const manifestUrl = await routeTinyModels(page);

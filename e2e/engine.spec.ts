@@ -25,7 +25,16 @@ function blindRequest(steps: string, previewEvery: number): RestoreRequest {
   }
   return {
     image: { width: size, height: size, data },
-    guidance: { task: 'blind', weights: { smooth: 1 }, scale: 0.1, update: 'mean-shift', zeroGradInMask: false, gradSteps: 1, sStart: 1, sEnd: 0.7 },
+    guidance: {
+      task: 'blind',
+      weights: { smooth: 1 },
+      scale: 0.1,
+      update: 'mean-shift',
+      zeroGradInMask: false,
+      gradSteps: 1,
+      sStart: 1,
+      sEnd: 0.7,
+    },
     sampler: { kind: 'ddpm', steps: steps as `ddpm${number}`, seed: 5 },
     previewEvery,
     previewSize: 16,
@@ -34,26 +43,36 @@ function blindRequest(steps: string, previewEvery: number): RestoreRequest {
 
 test('a guided restoration runs in the worker on WebGPU with no full-size readback between steps', async ({ page }) => {
   await harness(page, 'webgpu');
-  const out = await page.evaluate(async (req) => {
-    const { api, proxy } = (window as unknown as { __engine: Remote }).__engine;
-    const caps = await api.capabilities();
-    await api.loadModels({ kind: 'url', manifestUrl: '/tests/fixtures/models/tiny/manifest.json' });
-    const events: ProgressEvent[] = [];
-    const res = await api.restore('e2e-1', req, proxy((e: ProgressEvent) => void events.push(e)));
-    return {
-      caps,
-      steps: events.filter((e) => e.status === 'step').map((e) => (e.status === 'step' ? [e.step, e.total, e.preview?.width ?? 0] : [])),
-      done: events.some((e) => e.status === 'done'),
-      size: [res.images[0]!.width, res.images[0]!.height],
-      opaque: res.images[0]!.data[3],
-      stats: res.stats,
-      restorer: res.restorerEstimate ? res.restorerEstimate.width : 0,
-    };
-  }, blindRequest('ddpm2', 1));
+  const out = await page.evaluate(
+    async (req) => {
+      const { api, proxy } = (window as unknown as { __engine: Remote }).__engine;
+      const caps = await api.capabilities();
+      await api.loadModels({ kind: 'url', manifestUrl: '/tests/fixtures/models/tiny/manifest.json' });
+      const events: ProgressEvent[] = [];
+      const res = await api.restore(
+        'e2e-1',
+        req,
+        proxy((e: ProgressEvent) => void events.push(e)),
+      );
+      return {
+        caps,
+        steps: events.filter((e) => e.status === 'step').map((e) => (e.status === 'step' ? [e.step, e.total, e.preview?.width ?? 0] : [])),
+        done: events.some((e) => e.status === 'done'),
+        size: [res.images[0]!.width, res.images[0]!.height],
+        opaque: res.images[0]!.data[3],
+        stats: res.stats,
+        restorer: res.restorerEstimate ? res.restorerEstimate.width : 0,
+      };
+    },
+    blindRequest('ddpm2', 1),
+  );
   expect(out.caps.webgpu).toBe(true);
   expect(out.caps.backend).toBe('webgpu');
   expect(out.stats.backend).toBe('webgpu');
-  expect(out.steps).toEqual([[1, 2, 16], [2, 2, 16]]);
+  expect(out.steps).toEqual([
+    [1, 2, 16],
+    [2, 2, 16],
+  ]);
   expect(out.done).toBe(true);
   expect(out.size).toEqual([64, 64]);
   expect(out.opaque).toBe(255);
@@ -66,7 +85,15 @@ test('a guided restoration runs in the worker on WebGPU with no full-size readba
 test('WebGPU matches the Python reference (inpainting golden, first calls) and frees its tensors', async ({ page }) => {
   await harness(page, 'webgpu');
   const r = await page.evaluate(() =>
-    (window as unknown as { __golden: (n: string, b: string, c: number) => Promise<{ backend: string; diffs: number[]; live: number; xs: number[][]; stats: { largestReadbackBetweenSteps: number } }> }).__golden('inpainting', 'webgpu', 2),
+    (
+      window as unknown as {
+        __golden: (
+          n: string,
+          b: string,
+          c: number,
+        ) => Promise<{ backend: string; diffs: number[]; live: number; xs: number[][]; stats: { largestReadbackBetweenSteps: number } }>;
+      }
+    ).__golden('inpainting', 'webgpu', 2),
   );
   console.log(`WebGPU inpainting golden: per-call max abs diff ${r.diffs.map((d) => d.toExponential(2)).join(', ')}`);
   expect(r.backend).toBe('webgpu');
@@ -76,7 +103,9 @@ test('WebGPU matches the Python reference (inpainting golden, first calls) and f
   expect(r.stats.largestReadbackBetweenSteps).toBe(0);
   // the WASM fallback gives the same numbers
   const w = await page.evaluate(() =>
-    (window as unknown as { __golden: (n: string, b: string, c: number) => Promise<{ backend: string; diffs: number[]; xs: number[][] }> }).__golden('inpainting', 'wasm', 2),
+    (
+      window as unknown as { __golden: (n: string, b: string, c: number) => Promise<{ backend: string; diffs: number[]; xs: number[][] }> }
+    ).__golden('inpainting', 'wasm', 2),
   );
   expect(w.backend).toBe('wasm');
   for (const d of w.diffs) expect(d).toBeLessThanOrEqual(1e-4);
@@ -91,7 +120,12 @@ test('WebGPU runs a latent set: matches the latent reference (inpainting, first 
   type Stats = { largestReadbackBetweenSteps: number; phaseMs: Record<string, number> };
   type R = { backend: string; diffs: number[]; live: number; stats: Stats };
   const r = await page.evaluate(() =>
-    (window as unknown as { __golden: (n: string, b: string, c: number, l: boolean) => Promise<R> }).__golden('inpainting', 'webgpu', 3, true),
+    (window as unknown as { __golden: (n: string, b: string, c: number, l: boolean) => Promise<R> }).__golden(
+      'inpainting',
+      'webgpu',
+      3,
+      true,
+    ),
   );
   console.log(`WebGPU latent inpainting golden: per-call max abs diff ${r.diffs.map((d) => d.toExponential(2)).join(', ')}`);
   expect(r.backend).toBe('webgpu');
@@ -103,30 +137,37 @@ test('WebGPU runs a latent set: matches the latent reference (inpainting, first 
 
 test('cancelling stops within a step, frees the run and leaves the worker usable (WASM)', async ({ page }) => {
   await harness(page, 'wasm');
-  const r = await page.evaluate(async (req) => {
-    const { api, proxy } = (window as unknown as { __engine: Remote }).__engine;
-    await api.loadModels({ kind: 'url', manifestUrl: '/tests/fixtures/models/tiny/manifest.json' });
-    let stepsSeen = 0;
-    let cancelAt = -1;
-    const run = api.restore('e2e-cancel', req, proxy((e: ProgressEvent) => {
-      if (e.status === 'step') {
-        stepsSeen = e.step;
-        if (e.step === 2) {
-          cancelAt = e.step;
-          void api.cancel('e2e-cancel');
-        }
+  const r = await page.evaluate(
+    async (req) => {
+      const { api, proxy } = (window as unknown as { __engine: Remote }).__engine;
+      await api.loadModels({ kind: 'url', manifestUrl: '/tests/fixtures/models/tiny/manifest.json' });
+      let stepsSeen = 0;
+      let cancelAt = -1;
+      const run = api.restore(
+        'e2e-cancel',
+        req,
+        proxy((e: ProgressEvent) => {
+          if (e.status === 'step') {
+            stepsSeen = e.step;
+            if (e.step === 2) {
+              cancelAt = e.step;
+              void api.cancel('e2e-cancel');
+            }
+          }
+        }),
+      );
+      let error: { code?: string; message?: string } | null = null;
+      try {
+        await run;
+      } catch (e) {
+        // plain fields: Playwright hands an Error back with its message only, and the code is what is checked
+        error = { code: (e as { code?: string }).code, message: (e as Error).message };
       }
-    }));
-    let error: { code?: string; message?: string } | null = null;
-    try {
-      await run;
-    } catch (e) {
-      // plain fields: Playwright hands an Error back with its message only, and the code is what is checked
-      error = { code: (e as { code?: string }).code, message: (e as Error).message };
-    }
-    const again = await api.restore('e2e-again', { ...req, sampler: { ...req.sampler, steps: 'ddpm2' } });
-    return { error, stepsSeen, cancelAt, againSize: again.images[0]!.width };
-  }, blindRequest('ddpm10', 0));
+      const again = await api.restore('e2e-again', { ...req, sampler: { ...req.sampler, steps: 'ddpm2' } });
+      return { error, stepsSeen, cancelAt, againSize: again.images[0]!.width };
+    },
+    blindRequest('ddpm10', 0),
+  );
   expect(r.error?.code).toBe('cancelled');
   // the cancel arrives while step 3 may already be running: it stops at the next step boundary
   expect(r.stepsSeen).toBeLessThanOrEqual(r.cancelAt + 1);
@@ -135,26 +176,29 @@ test('cancelling stops within a step, frees the run and leaves the worker usable
 
 test('bad input is refused with a specific message and the worker stays usable', async ({ page }) => {
   await harness(page, 'wasm');
-  const r = await page.evaluate(async (req) => {
-    const { api } = (window as unknown as { __engine: Remote }).__engine;
-    await api.loadModels({ kind: 'url', manifestUrl: '/tests/fixtures/models/tiny/manifest.json' });
-    const errs: ({ code?: string; message: string } | null)[] = [];
-    for (const bad of [
-      { ...req, mask: { width: 32, height: 32, data: new Uint8ClampedArray(32 * 32 * 4) } },
-      { ...req, image: { width: 60, height: 60, data: new Uint8ClampedArray(60 * 60 * 4) } },
-      { ...req, guidance: { ...req.guidance, weights: { identity: 25 } } },
-      { ...req, sampler: { ...req.sampler, steps: 'ddpm999' as const } },
-    ]) {
-      try {
-        await api.restore('bad', bad);
-        errs.push(null);
-      } catch (e) {
-        errs.push({ code: (e as { code?: string }).code, message: (e as Error).message });
+  const r = await page.evaluate(
+    async (req) => {
+      const { api } = (window as unknown as { __engine: Remote }).__engine;
+      await api.loadModels({ kind: 'url', manifestUrl: '/tests/fixtures/models/tiny/manifest.json' });
+      const errs: ({ code?: string; message: string } | null)[] = [];
+      for (const bad of [
+        { ...req, mask: { width: 32, height: 32, data: new Uint8ClampedArray(32 * 32 * 4) } },
+        { ...req, image: { width: 60, height: 60, data: new Uint8ClampedArray(60 * 60 * 4) } },
+        { ...req, guidance: { ...req.guidance, weights: { identity: 25 } } },
+        { ...req, sampler: { ...req.sampler, steps: 'ddpm999' as const } },
+      ]) {
+        try {
+          await api.restore('bad', bad);
+          errs.push(null);
+        } catch (e) {
+          errs.push({ code: (e as { code?: string }).code, message: (e as Error).message });
+        }
       }
-    }
-    const ok = await api.restore('ok', { ...req, sampler: { ...req.sampler, steps: 'ddpm2' } });
-    return { errs, ok: ok.images.length };
-  }, blindRequest('ddpm2', 0));
+      const ok = await api.restore('ok', { ...req, sampler: { ...req.sampler, steps: 'ddpm2' } });
+      return { errs, ok: ok.images.length };
+    },
+    blindRequest('ddpm2', 0),
+  );
   const msgs = r.errs.map((e) => `${e?.code}: ${e?.message}`);
   expect(msgs[0]).toMatch(/^bad-input: The mask is 32x32 but the photo is 64x64/);
   expect(msgs[1]).toMatch(/^bad-input: .*multiples of 8/);

@@ -72,7 +72,10 @@ test('group photo: detects every face, boxes, picks two, restores both and paste
 
   // and the restored faces land where the faces are: the face centres changed (the test model
   // paints noise), the background did not
-  const out = await sharp(fs.readFileSync(await dl.path())).removeAlpha().raw().toBuffer();
+  const out = await sharp(fs.readFileSync(await dl.path()))
+    .removeAlpha()
+    .raw()
+    .toBuffer();
   const inp = await sharp(buffer).removeAlpha().raw().toBuffer();
   const meanDiff = (x0: number, y0: number, size: number): number => {
     let sum = 0;

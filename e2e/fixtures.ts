@@ -85,7 +85,10 @@ export async function bigPhoto(): Promise<FilePayload> {
 }
 
 export function firstFile(dir: string): string {
-  const f = fs.readdirSync(path.join(testdata, dir)).filter((n) => /\.(png|jpe?g|webp)$/i.test(n)).sort()[0];
+  const f = fs
+    .readdirSync(path.join(testdata, dir))
+    .filter((n) => /\.(png|jpe?g|webp)$/i.test(n))
+    .sort()[0];
   if (!f) throw new Error(`no images in ${dir}`);
   return f;
 }

@@ -24,7 +24,13 @@ const inRects = (x: number, y: number, grow = 0) =>
 async function maskFile() {
   const px = Buffer.alloc(SIDE * SIDE * 3);
   for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) if (inRects(x, y)) px.fill(255, (y * SIDE + x) * 3, (y * SIDE + x) * 3 + 3);
-  return { name: 'mask-512.png', mimeType: 'image/png', buffer: await sharp(px, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toBuffer() };
+  return {
+    name: 'mask-512.png',
+    mimeType: 'image/png',
+    buffer: await sharp(px, { raw: { width: SIDE, height: SIDE, channels: 3 } })
+      .png()
+      .toBuffer(),
+  };
 }
 
 async function rgb(buffer: Buffer): Promise<{ width: number; height: number; data: Buffer }> {
@@ -94,7 +100,9 @@ test('outside the mask the downloaded 512 px face and full photo are the uploade
 
   // the face at its size in the photo: 512 px from the 64 px model output, the photo's own bytes outside the mask
   const face = await compare(await download(page, app.downloadCrop), photo);
-  console.log(`face: ${face.offOutside} of ${face.outside} pixels off outside the mask; ${face.changedInside} of ${face.inside} changed inside`);
+  console.log(
+    `face: ${face.offOutside} of ${face.outside} pixels off outside the mask; ${face.changedInside} of ${face.inside} changed inside`,
+  );
   expect(face.outside).toBeGreaterThan(200_000);
   expect(face.offOutside).toBe(0);
   expect(face.changedInside).toBeGreaterThan(0.5 * face.inside);

@@ -10,7 +10,6 @@ import sharp from 'sharp';
 import { AppPage, openWithCroppedFace } from './pages/app-page';
 import { firstFile, noAutoload, routeTinyModels, testImage, tinyModelDir } from './fixtures';
 
-
 /** A 64x64 grey ramp with one thin bright diagonal scratch. */
 async function scratchedPhoto() {
   const w = 64;
@@ -20,7 +19,9 @@ async function scratchedPhoto() {
       const v = Math.abs(y - (8 + 0.7 * x)) < 0.8 ? 235 : 90 + x;
       px.fill(v, (y * w + x) * 3, (y * w + x) * 3 + 3);
     }
-  const buffer = await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toBuffer();
+  const buffer = await sharp(px, { raw: { width: w, height: w, channels: 3 } })
+    .png()
+    .toBuffer();
   return { name: 'scratched.png', mimeType: 'image/png', buffer };
 }
 
@@ -98,7 +99,11 @@ test('mask editor: paint, undo/redo by keyboard and buttons, invert, clear, zoom
   const found = await page.evaluate(() => window.__pgdiffTest?.maskPixels());
   if (!found) throw new Error('no mask after scratch detection');
   expect(found).toHaveLength(64 * 64);
-  const gt = await sharp(testImage('old_photos/scratch_masks/0_7.jpg').buffer).resize(64, 64, { kernel: 'lanczos3' }).greyscale().raw().toBuffer();
+  const gt = await sharp(testImage('old_photos/scratch_masks/0_7.jpg').buffer)
+    .resize(64, 64, { kernel: 'lanczos3' })
+    .greyscale()
+    .raw()
+    .toBuffer();
   let tp = 0;
   let fp = 0;
   let fn = 0;
@@ -218,7 +223,10 @@ test('on a 360 px phone the panels fit without sideways scrolling', async ({ pag
     [...document.querySelectorAll<HTMLElement>('body *')]
       .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
       .slice(0, 8)
-      .map((el) => `${el.tagName.toLowerCase()}${el.dataset.testid ? `[${el.dataset.testid}]` : ''}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`),
+      .map(
+        (el) =>
+          `${el.tagName.toLowerCase()}${el.dataset.testid ? `[${el.dataset.testid}]` : ''}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`,
+      ),
   );
   expect(wide, 'elements wider than the screen').toEqual([]);
   expect(overflow).toBeLessThanOrEqual(0);
@@ -241,7 +249,9 @@ test('references: pick photos, see thumbnails and their colour style, use it, re
   const panel = page.getByTestId('references-panel');
   await expect(panel).toBeVisible();
   const name = firstFile('ref_faces');
-  await panel.getByTestId('references-input').setInputFiles([testImage(`ref_faces/${name}`), testImage(`cropped_faces/${firstFile('cropped_faces')}`)]);
+  await panel
+    .getByTestId('references-input')
+    .setInputFiles([testImage(`ref_faces/${name}`), testImage(`cropped_faces/${firstFile('cropped_faces')}`)]);
   await expect(panel.getByTestId('reference-item')).toHaveCount(2, { timeout: 60_000 });
   expect((await app.state()).references).toBe(2);
   await expect(panel.getByTestId('references-style')).toBeVisible();

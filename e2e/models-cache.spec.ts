@@ -19,11 +19,30 @@ const manifest = {
   licence: 'random test bytes',
   resolution: 64,
   diffusion: { steps: 1000, schedule: 'linear', variance: 'learned-range', prediction: 'epsilon', timestep: 'original-index' },
-  alignment: { template: [[24, 28], [40, 28], [32, 37], [26, 46], [38, 46]], size: 64 },
+  alignment: {
+    template: [
+      [24, 28],
+      [40, 28],
+      [32, 37],
+      [26, 46],
+      [38, 46],
+    ],
+    size: 64,
+  },
   preprocessing: { range: '[-1,1]', channels: 'RGB', layout: 'NCHW' },
   models: [
-    { role: 'prior', files: { fp32: file('prior.onnx', prior) }, inputs: [{ name: 'x', shape: [1, 3, 64, 64], dtype: 'float32' }], outputs: [{ name: 'y', shape: [1, 6, 64, 64], dtype: 'float32' }] },
-    { role: 'restorer', files: { fp32: file('restorer.onnx', restorer) }, inputs: [{ name: 'y', shape: [1, 3, 64, 64], dtype: 'float32' }], outputs: [{ name: 'x0', shape: [1, 3, 64, 64], dtype: 'float32' }] },
+    {
+      role: 'prior',
+      files: { fp32: file('prior.onnx', prior) },
+      inputs: [{ name: 'x', shape: [1, 3, 64, 64], dtype: 'float32' }],
+      outputs: [{ name: 'y', shape: [1, 6, 64, 64], dtype: 'float32' }],
+    },
+    {
+      role: 'restorer',
+      files: { fp32: file('restorer.onnx', restorer) },
+      inputs: [{ name: 'y', shape: [1, 3, 64, 64], dtype: 'float32' }],
+      outputs: [{ name: 'x0', shape: [1, 3, 64, 64], dtype: 'float32' }],
+    },
   ],
   testOnly: true,
 };
@@ -44,52 +63,65 @@ interface PageResult {
 }
 
 /** Run the loader inside the page (module served by Vite) against the real Cache Storage. */
-async function loadInPage(page: Page, clearFirst = false, manifestUrl = '/e2e-models/set/manifest.json', useCache = true): Promise<PageResult> {
-  return page.evaluate(async ([clear, url, withCache]) => {
-    const loader = await import(/* @vite-ignore */ `${location.origin}/workers/models/loader.ts`);
-    const cache = await import(/* @vite-ignore */ `${location.origin}/workers/models/cache.ts`);
-    const store = new cache.CacheStorageModelStore(caches);
-    if (clear) await store.clear();
-    const hex = async (b: Uint8Array<ArrayBuffer>) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b)), (x) => x.toString(16).padStart(2, '0')).join('');
-    const progressEnds: Record<string, number> = {};
-    try {
-      const set = await loader.loadModelSet(
-        { kind: 'url', manifestUrl: url },
-        {
-          store: withCache ? store : null,
-          progressIntervalMs: 0,
-          retry: { maxRetries: 1, delaysMs: [10] },
-          onProgress: (e: { status: string; file: string; loaded: number }) => {
-            if (e.status === 'download') progressEnds[e.file] = e.loaded;
+async function loadInPage(
+  page: Page,
+  clearFirst = false,
+  manifestUrl = '/e2e-models/set/manifest.json',
+  useCache = true,
+): Promise<PageResult> {
+  return page.evaluate(
+    async ([clear, url, withCache]) => {
+      const loader = await import(/* @vite-ignore */ `${location.origin}/workers/models/loader.ts`);
+      const cache = await import(/* @vite-ignore */ `${location.origin}/workers/models/cache.ts`);
+      const store = new cache.CacheStorageModelStore(caches);
+      if (clear) await store.clear();
+      const hex = async (b: Uint8Array<ArrayBuffer>) =>
+        Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b)), (x) => x.toString(16).padStart(2, '0')).join('');
+      const progressEnds: Record<string, number> = {};
+      try {
+        const set = await loader.loadModelSet(
+          { kind: 'url', manifestUrl: url },
+          {
+            store: withCache ? store : null,
+            progressIntervalMs: 0,
+            retry: { maxRetries: 1, delaysMs: [10] },
+            onProgress: (e: { status: string; file: string; loaded: number }) => {
+              if (e.status === 'download') progressEnds[e.file] = e.loaded;
+            },
           },
-        },
-      );
-      const models = [];
-      for (const m of set.models as { role: string; fromCache: boolean; bytes: Uint8Array<ArrayBuffer> }[]) {
-        models.push({ role: m.role, fromCache: m.fromCache, sha256: await hex(m.bytes) });
+        );
+        const models = [];
+        for (const m of set.models as { role: string; fromCache: boolean; bytes: Uint8Array<ArrayBuffer> }[]) {
+          models.push({ role: m.role, fromCache: m.fromCache, sha256: await hex(m.bytes) });
+        }
+        type Entry = { kind: string; file: string; set: string; bytes: number };
+        const listed = withCache ? ((await store.list()) as Entry[]) : [];
+        const entries = listed.map(({ kind, file, set, bytes }) => ({ kind, file, set, bytes }));
+        return { ok: true, models, warnings: set.warnings as string[], entries, progressEnds };
+      } catch (e) {
+        const err = e as { code?: string; message?: string };
+        return { ok: false, code: err.code, message: err.message };
       }
-      type Entry = { kind: string; file: string; set: string; bytes: number };
-      const listed = withCache ? ((await store.list()) as Entry[]) : [];
-      const entries = listed.map(({ kind, file, set, bytes }) => ({ kind, file, set, bytes }));
-      return { ok: true, models, warnings: set.warnings as string[], entries, progressEnds };
-    } catch (e) {
-      const err = e as { code?: string; message?: string };
-      return { ok: false, code: err.code, message: err.message };
-    }
-  }, [clearFirst, manifestUrl, useCache] as const);
+    },
+    [clearFirst, manifestUrl, useCache] as const,
+  );
 }
 
 test('models load offline from Cache Storage on the second visit', async ({ page }) => {
   const requests: { path: string; served: boolean }[] = [];
   let blocked = false;
   // A blank page at the Vite origin (http://localhost: a secure context, so Cache Storage exists).
-  await page.route('**/__models-cache-blank', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>models cache</title>' }));
+  await page.route('**/__models-cache-blank', (route) =>
+    route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>models cache</title>' }),
+  );
   await page.route('**/e2e-models/**', async (route) => {
     const path = new URL(route.request().url()).pathname;
     requests.push({ path, served: !blocked });
     if (blocked) return route.abort('internetdisconnected');
     const body = served[path];
-    return body ? route.fulfill({ status: 200, body, contentType: 'application/octet-stream' }) : route.fulfill({ status: 404, body: 'no' });
+    return body
+      ? route.fulfill({ status: 200, body, contentType: 'application/octet-stream' })
+      : route.fulfill({ status: 404, body: 'no' });
   });
 
   await page.goto('/__models-cache-blank');
@@ -104,7 +136,11 @@ test('models load offline from Cache Storage on the second visit', async ({ page
     { kind: 'model', file: 'prior.onnx', set: 'e2e-cache', bytes: prior.byteLength },
     { kind: 'model', file: 'restorer.onnx', set: 'e2e-cache', bytes: restorer.byteLength },
   ]);
-  expect(requests.map((r) => r.path).sort()).toEqual(['/e2e-models/set/manifest.json', '/e2e-models/set/prior.onnx', '/e2e-models/set/restorer.onnx']);
+  expect(requests.map((r) => r.path).sort()).toEqual([
+    '/e2e-models/set/manifest.json',
+    '/e2e-models/set/prior.onnx',
+    '/e2e-models/set/restorer.onnx',
+  ]);
 
   // Second visit, offline: a new page context in the same browser profile, the model server blocked.
   blocked = true;

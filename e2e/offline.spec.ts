@@ -35,7 +35,11 @@ test.beforeAll(async () => {
   const vite = path.join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js');
   // its own dependency cache: the e2e dev server keeps serving from node_modules/.vite-e2e-* meanwhile (vite.config.ts)
   const env = { ...process.env, PGDIFF_VITE_CACHE: 'node_modules/.vite-e2e-build' };
-  execFileSync(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit', env });
+  execFileSync(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+    env,
+  });
   server = spawn(process.execPath, [vite, 'preview', '--outDir', outDir, '--port', String(port), '--strictPort', '--host', '127.0.0.1'], {
     cwd: repoRoot,
     env,
@@ -108,7 +112,12 @@ test('the built app registers a service worker and reloads offline, under a stri
   await expect(page.getByTestId('capabilities')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   // really offline: the network answers nothing (navigator.onLine is not reliable under emulation in every
   // Chromium: Debian's 150 reports true here), so the page above came from the service worker's cache
-  const reachable = await page.evaluate(() => fetch(`/__offline-probe-${Date.now()}`).then(() => true, () => false));
+  const reachable = await page.evaluate(() =>
+    fetch(`/__offline-probe-${Date.now()}`).then(
+      () => true,
+      () => false,
+    ),
+  );
   expect(reachable).toBe(false);
 
   const violations = await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);

@@ -1,16 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { AppPage } from './pages/app-page';
-import {
-  bigPhoto,
-  firstFile,
-  flatImage,
-  hugePngHeader,
-  noAutoload,
-  routeTinyModels,
-  testImage,
-  textAsPng,
-  truncatedPng,
-} from './fixtures';
+import { bigPhoto, firstFile, flatImage, hugePngHeader, noAutoload, routeTinyModels, testImage, textAsPng, truncatedPng } from './fixtures';
 
 test.describe('upload and input errors', () => {
   test.beforeEach(async ({ page }) => {

@@ -34,7 +34,9 @@ function upscaleInPage(page: Page) {
   });
 }
 
-test('the super-resolution step loads from its components manifest in the worker, and from the cache when the files are blocked', async ({ page }) => {
+test('the super-resolution step loads from its components manifest in the worker, and from the cache when the files are blocked', async ({
+  page,
+}) => {
   const requests: { path: string; blocked: boolean }[] = [];
   let block = false;
   await page.route('**/models/common/upscaler/**', async (route) => {

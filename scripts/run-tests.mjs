@@ -1,4 +1,4 @@
-// The whole test suite in one command (npm test): typecheck, lint, unit tests (vitest), e2e
+// The whole test suite in one command (npm test): typecheck, lint, format check (prettier), unit tests (vitest), e2e
 // (Playwright in headless Chromium). Every stage runs even if an earlier one failed; the last line is
 // the summary "N passed, M failed" over all tests.
 import { spawnSync } from 'node:child_process';
@@ -19,6 +19,7 @@ function run(name, cmd, args, env = {}) {
 
 run('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 run('lint', 'npx', ['eslint', '.']);
+run('format', 'npx', ['prettier', '--check', '**/*.{ts,tsx,mjs,js,css,html}']);
 run('unit', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit.json']);
 run('e2e', 'npx', ['playwright', 'test'], { CI: process.env.CI ?? 'true' });
 

@@ -18,7 +18,7 @@ const e2e = (over: object = {}) => ({ stats: { expected: 5, unexpected: 0, flaky
 
 describe('npm test summary (scripts/test-summary.mjs)', () => {
   it('adds up a clean run', () => {
-    expect((summarise(all, unit(), e2e()) as S)).toEqual({ passed: 15, failed: 0, skipped: 0, notes: [] });
+    expect(summarise(all, unit(), e2e()) as S).toEqual({ passed: 15, failed: 0, skipped: 0, notes: [] });
   });
 
   it('counts a missing report (a crashed or never-started runner) as a failure', () => {
@@ -27,7 +27,7 @@ describe('npm test summary (scripts/test-summary.mjs)', () => {
     expect(r.notes[0]).toMatch(/no report/);
   });
 
-  it("counts a file that failed outside its tests (a throwing beforeAll) and shows the skipped tests", () => {
+  it('counts a file that failed outside its tests (a throwing beforeAll) and shows the skipped tests', () => {
     const u = unit({
       numPendingTests: 3,
       testResults: [{ name: 'a.test.ts', status: 'failed', assertionResults: [{ status: 'skipped' }, { status: 'skipped' }] }],
@@ -38,7 +38,14 @@ describe('npm test summary (scripts/test-summary.mjs)', () => {
   });
 
   it("counts Playwright's top-level errors (a web server that failed to start skips every spec)", () => {
-    const r = summarise([ok('typecheck'), ok('lint'), ok('unit'), bad('e2e')], unit(), e2e({ stats: { expected: 0, unexpected: 0, flaky: 0, skipped: 29 }, errors: [{ message: 'Timed out waiting 120000ms from config.webServer.' }] })) as S;
+    const r = summarise(
+      [ok('typecheck'), ok('lint'), ok('unit'), bad('e2e')],
+      unit(),
+      e2e({
+        stats: { expected: 0, unexpected: 0, flaky: 0, skipped: 29 },
+        errors: [{ message: 'Timed out waiting 120000ms from config.webServer.' }],
+      }),
+    ) as S;
     expect(r.failed).toBe(1);
     expect(r.skipped).toBe(29);
     expect(r.notes[0]).toMatch(/webServer/);

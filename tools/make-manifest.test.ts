@@ -65,12 +65,21 @@ describe('make-manifest', () => {
     const m = await makeManifest(await writeSpec(spec()), out);
     const written = JSON.parse(await readFile(out, 'utf8')) as typeof m;
     expect(written).toEqual(m);
-    expect(m).toMatchObject({ name: 'tiny', setVersion: '0.1.0', alignment: { size: 64 }, diffusion: { prediction: 'epsilon', timestep: 'original-index' } });
+    expect(m).toMatchObject({
+      name: 'tiny',
+      setVersion: '0.1.0',
+      alignment: { size: 64 },
+      diffusion: { prediction: 'epsilon', timestep: 'original-index' },
+    });
     const prior = m.models[0]!;
     expect(prior.files.fp32).toEqual({ path: 'prior.onnx', sha256: sha256Of(fp32), bytes: fp32.byteLength, dtype: 'float32' });
     expect(prior.files.fp16).toEqual({ path: 'prior.fp16.onnx', sha256: sha256Of(fp16), bytes: fp16.byteLength, dtype: 'float16' });
     // W is 64x8: 2048 bytes in float32, 1024 in float16.
-    expect(prior.params).toEqual({ note: 'kept', largestTensorBytes: { fp32: 2048, fp16: 1024 }, largestTensorName: { fp32: 'W', fp16: 'W' } });
+    expect(prior.params).toEqual({
+      note: 'kept',
+      largestTensorBytes: { fp32: 2048, fp16: 1024 },
+      largestTensorName: { fp32: 'W', fp16: 'W' },
+    });
     expect(prior.inputs).toEqual([
       { name: 'x', shape: [1, 64], dtype: 'float32' },
       { name: 't', shape: [1], dtype: 'int64' },
@@ -88,14 +97,20 @@ describe('make-manifest', () => {
       server.files.set('/a/served/manifest.json', await readFile(out));
       server.files.set('/a/onnx/prior.onnx', fp32);
       server.files.set('/a/onnx/prior.fp16.onnx', fp16);
-      const set = await loadModelSet({ kind: 'url', manifestUrl: server.url('/a/served/manifest.json') }, { store: null, shaderF16: true, deviceLimits: { maxBufferSize: 4096, maxStorageBufferBindingSize: 2048 } });
+      const set = await loadModelSet(
+        { kind: 'url', manifestUrl: server.url('/a/served/manifest.json') },
+        { store: null, shaderF16: true, deviceLimits: { maxBufferSize: 4096, maxStorageBufferBindingSize: 2048 } },
+      );
       expect(set.models.map((x) => [x.role, x.precision])).toEqual([
         ['prior', 'fp16'],
         ['restorer', 'fp32'],
       ]);
       // The restorer's largest tensor (2048 bytes, fp32 only) is over a 1 KiB limit with fp32.
       await expect(
-        loadModelSet({ kind: 'url', manifestUrl: server.url('/a/served/manifest.json') }, { store: null, shaderF16: true, deviceLimits: { maxBufferSize: 1024, maxStorageBufferBindingSize: 1024 } }),
+        loadModelSet(
+          { kind: 'url', manifestUrl: server.url('/a/served/manifest.json') },
+          { store: null, shaderF16: true, deviceLimits: { maxBufferSize: 1024, maxStorageBufferBindingSize: 1024 } },
+        ),
       ).rejects.toThrow(/restorer model prior\.onnx \(fp32\) .*largest tensor "W" is 2\.00 KiB \(2048 bytes\)/);
     } finally {
       await server.close();
@@ -104,10 +119,17 @@ describe('make-manifest', () => {
 
   it('refuses spec mistakes with clear messages', async () => {
     const out = join(dir, 'bad/manifest.json');
-    await expect(makeManifest(await writeSpec(spec({ models: [{ role: 'prior', fp32: 'onnx/missing.onnx' }] })), out)).rejects.toThrow(/models\[0\] \(prior\): cannot read .*missing\.onnx/);
+    await expect(makeManifest(await writeSpec(spec({ models: [{ role: 'prior', fp32: 'onnx/missing.onnx' }] })), out)).rejects.toThrow(
+      /models\[0\] \(prior\): cannot read .*missing\.onnx/,
+    );
     await expect(makeManifest(await writeSpec(spec({ models: [{ role: 'prior', fp32: 'spec.json' }] })), out)).rejects.toThrow(SpecError);
     await expect(
-      makeManifest(await writeSpec(spec({ models: [{ role: 'prior', fp32: 'onnx/prior.onnx', inputs: [{ name: 'image', shape: [1], dtype: 'float32' }] }] })), out),
+      makeManifest(
+        await writeSpec(
+          spec({ models: [{ role: 'prior', fp32: 'onnx/prior.onnx', inputs: [{ name: 'image', shape: [1], dtype: 'float32' }] }] }),
+        ),
+        out,
+      ),
     ).rejects.toThrow(/the spec lists input "image" but the model's inputs are "x", "t"/);
     const e = await makeManifest(await writeSpec(spec({ alignment: { template: [[1, 1]], size: 32 } })), out).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ManifestError);
@@ -116,10 +138,22 @@ describe('make-manifest', () => {
 
   it('runs from the command line', async () => {
     const out = join(dir, 'cli/manifest.json');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'tools/make-manifest.ts', await writeSpec(spec()), out], { cwd: process.cwd() });
-    expect(stdout).toMatch(/prior: \.\.\/onnx\/prior\.onnx \d+ bytes, largest tensor 2048 bytes; fp16 \.\.\/onnx\/prior\.fp16\.onnx \d+ bytes, largest 1024/);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'tools/make-manifest.ts', await writeSpec(spec()), out],
+      { cwd: process.cwd() },
+    );
+    expect(stdout).toMatch(
+      /prior: \.\.\/onnx\/prior\.onnx \d+ bytes, largest tensor 2048 bytes; fp16 \.\.\/onnx\/prior\.fp16\.onnx \d+ bytes, largest 1024/,
+    );
     expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ format: 'pgdiff-model-set', name: 'tiny' });
-    const bad = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'tools/make-manifest.ts', join(dir, 'nope.json'), out]).catch((x: { code: number; stderr: string }) => x);
+    const bad = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      'tools/make-manifest.ts',
+      join(dir, 'nope.json'),
+      out,
+    ]).catch((x: { code: number; stderr: string }) => x);
     expect(bad).toMatchObject({ code: 1 });
     expect((bad as { stderr: string }).stderr).toMatch(/nope\.json/);
   });

@@ -55,7 +55,8 @@ const TENSOR_DTYPES = new Set(['float32', 'float16', 'int64', 'int32']);
 
 function toTensorSpecs(values: OnnxValueInfo[], file: string, what: string): TensorSpec[] {
   return values.map((v) => {
-    if (!TENSOR_DTYPES.has(v.dtype)) throw new SpecError(`${file}: ${what} "${v.name}" has element type ${v.dtype}; a manifest allows float32, float16, int64, int32`);
+    if (!TENSOR_DTYPES.has(v.dtype))
+      throw new SpecError(`${file}: ${what} "${v.name}" has element type ${v.dtype}; a manifest allows float32, float16, int64, int32`);
     return { name: v.name, shape: v.shape, dtype: v.dtype as TensorSpec['dtype'] };
   });
 }
@@ -83,7 +84,9 @@ async function describeFile(specDir: string, outDir: string, p: string, where: s
   }
   const external = info.tensors.filter((t) => t.external);
   if (external.length)
-    throw new SpecError(`${where}: ${abs} keeps ${external.length} tensor(s) in external data files (e.g. "${external[0]!.name}"); the app loads single-file models only`);
+    throw new SpecError(
+      `${where}: ${abs} keeps ${external.length} tensor(s) in external data files (e.g. "${external[0]!.name}"); the app loads single-file models only`,
+    );
   const rel = relative(outDir, abs).split(sep).join('/');
   if (rel.startsWith('../') || isAbsolute(rel)) console.warn(`warning: ${where}: ${abs} lies outside the manifest's folder (${rel})`);
   return { relPath: rel, sha256: createHash('sha256').update(data).digest('hex'), bytes: data.byteLength, info };
@@ -93,7 +96,10 @@ function checkNames(given: TensorSpec[] | undefined, actual: OnnxValueInfo[], fi
   if (!given) return;
   const have = actual.map((a) => a.name);
   for (const g of given)
-    if (!have.includes(g.name)) throw new SpecError(`${file}: the spec lists ${what} "${g.name}" but the model's ${what}s are ${have.map((h) => `"${h}"`).join(', ')}`);
+    if (!have.includes(g.name))
+      throw new SpecError(
+        `${file}: the spec lists ${what} "${g.name}" but the model's ${what}s are ${have.map((h) => `"${h}"`).join(', ')}`,
+      );
 }
 
 /** Build (and validate) the manifest for a spec; paths in the manifest are relative to outPath's folder. */
@@ -174,7 +180,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     (m) => {
       for (const e of m.models) {
         const lt = (e.params?.largestTensorBytes ?? {}) as Record<string, number>;
-        console.log(`${e.role}: ${e.files.fp32.path} ${e.files.fp32.bytes} bytes, largest tensor ${lt.fp32} bytes${e.files.fp16 ? `; fp16 ${e.files.fp16.path} ${e.files.fp16.bytes} bytes, largest ${lt.fp16}` : ''}`);
+        console.log(
+          `${e.role}: ${e.files.fp32.path} ${e.files.fp32.bytes} bytes, largest tensor ${lt.fp32} bytes${e.files.fp16 ? `; fp16 ${e.files.fp16.path} ${e.files.fp16.bytes} bytes, largest ${lt.fp16}` : ''}`,
+        );
       }
       console.log(`wrote ${outPath}`);
     },

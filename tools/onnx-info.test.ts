@@ -26,7 +26,10 @@ describe('readOnnxInfo', () => {
     try {
       expect(session.inputNames).toEqual(info.inputs.map((i) => i.name));
       expect(session.outputNames).toEqual(info.outputs.map((o) => o.name));
-      const out = await session.run({ x: new ort.Tensor('float32', new Float32Array(32), [2, 16]), t: new ort.Tensor('int64', BigInt64Array.from([3n]), [1]) });
+      const out = await session.run({
+        x: new ort.Tensor('float32', new Float32Array(32), [2, 16]),
+        t: new ort.Tensor('int64', BigInt64Array.from([3n]), [1]),
+      });
       expect(out.y!.dims).toEqual([2, 8]);
     } finally {
       await session.release();

@@ -25,7 +25,10 @@ import type { ModelSource, RestoreRequest } from '../../workers/api';
 
 /** The same service the worker runs, on this page's thread, with a model set loaded (no cache: always fresh bytes). */
 async function directService(source: ModelSource, prefer: 'webgpu' | 'wasm') {
-  const service = createEngineService(() => createWebRuntime(prefer), { baseUrl: new URL('/', location.href).href, loader: { store: null } });
+  const service = createEngineService(() => createWebRuntime(prefer), {
+    baseUrl: new URL('/', location.href).href,
+    loader: { store: null },
+  });
   const caps = await service.capabilities();
   await service.loadModels(source);
   return { service, caps };

@@ -30,8 +30,8 @@ export function App() {
         <div className="app-header__brand">
           <h1>PGDiff Restore</h1>
           <p className="muted">
-            Restore old, blurry, faded or damaged face photos. Everything runs in your browser, on your own device:
-            your photos are never uploaded.
+            Restore old, blurry, faded or damaged face photos. Everything runs in your browser, on your own device: your photos are never
+            uploaded.
           </p>
         </div>
         <CapabilitiesPanel />
@@ -53,8 +53,8 @@ export function App() {
         <ModelsArea />
       </main>
       <footer className="app-footer muted small">
-        PGDiff (Yang et al., “Guiding Diffusion Models for Versatile Face Restoration via Partial Guidance”, NeurIPS 2023)
-        running with onnxruntime-web. Model licences are shown in the Models panel.
+        PGDiff (Yang et al., “Guiding Diffusion Models for Versatile Face Restoration via Partial Guidance”, NeurIPS 2023) running with
+        onnxruntime-web. Model licences are shown in the Models panel.
       </footer>
       <Announcer />
     </div>

@@ -13,7 +13,10 @@ export function SettingsArea() {
   return (
     <section className="panel" aria-labelledby="settings-title" data-testid="settings-area">
       <h2 id="settings-title" className="panel__title">
-        <span className="step-number" aria-hidden="true">3</span> What to fix
+        <span className="step-number" aria-hidden="true">
+          3
+        </span>{' '}
+        What to fix
       </h2>
       <ControlsPanel />
     </section>

@@ -3,17 +3,7 @@ import type { RgbaImage } from '../../workers/api';
 import { paintCanvas } from './canvas';
 
 /** Shows an RgbaImage; CSS decides the displayed size (it scales, keeping the aspect ratio). */
-export function ImageCanvas({
-  image,
-  label,
-  className,
-  testId,
-}: {
-  image: RgbaImage;
-  label: string;
-  className?: string;
-  testId?: string;
-}) {
+export function ImageCanvas({ image, label, className, testId }: { image: RgbaImage; label: string; className?: string; testId?: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (ref.current) paintCanvas(ref.current, image);

@@ -121,6 +121,9 @@ export function downloadBlob(blob: Blob, filename: string): void {
 }
 
 export function safeFileStem(name: string): string {
-  const stem = name.replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '');
+  const stem = name
+    .replace(/\.[^.]*$/, '')
+    .replace(/[^\w.-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return stem || 'photo';
 }

@@ -29,9 +29,17 @@ describe('controls slice', () => {
   it("starts tasks from the loaded set's defaults; 'paper values' goes back to the paper's", () => {
     const s = fresh();
     const info = {
-      name: 'latent', version: '1', resolution: 256, roles: ['prior'], licence: 'x', totalBytes: 1, backend: 'wasm' as const,
+      name: 'latent',
+      version: '1',
+      resolution: 256,
+      roles: ['prior'],
+      licence: 'x',
+      totalBytes: 1,
+      backend: 'wasm' as const,
       template: [] as [number, number][],
-      defaults: { inpainting: { scale: 0.3, steps: 50, sampler: 'ddim' as const, gradSteps: 2, advised: [0.1, 0.6] as [number, number], start: 0.6 } },
+      defaults: {
+        inpainting: { scale: 0.3, steps: 50, sampler: 'ddim' as const, gradSteps: 2, advised: [0.1, 0.6] as [number, number], start: 0.6 },
+      },
     };
     s.getState().setTask('inpainting');
     s.getState().modelLoaded(info);
@@ -137,7 +145,16 @@ describe('references and models slices', () => {
     s.getState().modelDownloadProgress({ file: 'prior.onnx', loaded: 50, total: 100 });
     s.getState().modelDownloadProgress({ file: 'restorer.onnx', loaded: 0, total: 300 });
     expect(selectModelDownloadFraction(s.getState())).toBeCloseTo(50 / 400, 9);
-    const info = { name: 'tiny-test', version: '1', resolution: 64, roles: ['prior'], licence: 'MIT', totalBytes: 400, backend: 'wasm' as const, template: [] };
+    const info = {
+      name: 'tiny-test',
+      version: '1',
+      resolution: 64,
+      roles: ['prior'],
+      licence: 'MIT',
+      totalBytes: 400,
+      backend: 'wasm' as const,
+      template: [],
+    };
     s.getState().modelLoaded({ ...info, testOnly: true });
     expect(s.getState().modelStatus).toBe('ready');
     expect(s.getState().modelIsTestOnly).toBe(true);

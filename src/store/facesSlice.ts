@@ -72,8 +72,7 @@ export const createFacesSlice: SliceCreator<FacesSlice> = (set) => ({
     })),
   facesFailed: (error) => set({ faceStatus: 'error', faceError: error }),
   setActiveCrop: (key) => set({ activeCropKey: key }),
-  resetFaces: () =>
-    set({ faces: [], selectedFaces: [], crops: [], activeCropKey: undefined, faceStatus: 'idle', faceError: undefined }),
+  resetFaces: () => set({ faces: [], selectedFaces: [], crops: [], activeCropKey: undefined, faceStatus: 'idle', faceError: undefined }),
 });
 
 /** The crop the mask editor paints on and the results show first. */

@@ -45,8 +45,7 @@ export const createRunSlice: SliceCreator<RunSlice> = (set) => ({
   runError: undefined,
   currentRun: undefined,
   measuredStepMs: undefined,
-  runStarted: (runId) =>
-    set({ runStatus: 'running', runId, runProgress: undefined, runPreview: undefined, runError: undefined }),
+  runStarted: (runId) => set({ runStatus: 'running', runId, runProgress: undefined, runPreview: undefined, runError: undefined }),
   runProgressed: (p, preview) => set((s) => ({ runProgress: p, runPreview: preview ?? s.runPreview })),
   runCancelling: () => set({ runStatus: 'cancelling' }),
   runFinished: (record) => set({ runStatus: 'done', currentRun: record, runId: undefined }),

@@ -15,12 +15,43 @@ const SHARED = path.resolve(REPO, '..', 'shared');
 
 async function png(file: string, x: Float32Array, mask = false): Promise<void> {
   const img = chwToRgbaExact(x, 64, mask);
-  await sharp(Buffer.from(img.data.buffer), { raw: { width: 64, height: 64, channels: 4 } }).png().toFile(file);
+  await sharp(Buffer.from(img.data.buffer), { raw: { width: 64, height: 64, channels: 4 } })
+    .png()
+    .toFile(file);
 }
 
 describe('npm run restore (cli/restore.ts)', () => {
   it('parses every guidance flag and refuses bad ones clearly', () => {
-    const o = parseArgs(['--task', 'inpainting', '--input', 'a.png', '--mask', 'm.png', '--out', 'o.png', '--steps', 'ddpm50', '--seed', '3', '--scale', '0.02', '--N', '2', '--s-start', '0.9', '--s-end', '0.5', '--w-unmasked', '2', '--sampler', 'ddim', '--eta', '0.3', '--style', '2']);
+    const o = parseArgs([
+      '--task',
+      'inpainting',
+      '--input',
+      'a.png',
+      '--mask',
+      'm.png',
+      '--out',
+      'o.png',
+      '--steps',
+      'ddpm50',
+      '--seed',
+      '3',
+      '--scale',
+      '0.02',
+      '--N',
+      '2',
+      '--s-start',
+      '0.9',
+      '--s-end',
+      '0.5',
+      '--w-unmasked',
+      '2',
+      '--sampler',
+      'ddim',
+      '--eta',
+      '0.3',
+      '--style',
+      '2',
+    ]);
     expect(o.request.guidance.scale).toBe(0.02);
     expect(o.request.guidance.gradSteps).toBe(2);
     expect(o.request.guidance.weights.unmasked).toBe(2);
@@ -32,7 +63,20 @@ describe('npm run restore (cli/restore.ts)', () => {
 
   it("starts from the model set's task defaults unless a flag or --paper-values says otherwise", () => {
     const d = { scale: 0.5, steps: 40, sampler: 'ddim' as const, gradSteps: 2, update: 'dynamic-global' as const, weights: { smooth: 3 } };
-    const o = parseArgs(['--task', 'blind', '--input', 'a.png', '--out', 'o.png', '--steps', '25', '--w-smooth', '2', '--keep-unmasked', 'false']);
+    const o = parseArgs([
+      '--task',
+      'blind',
+      '--input',
+      'a.png',
+      '--out',
+      'o.png',
+      '--steps',
+      '25',
+      '--w-smooth',
+      '2',
+      '--keep-unmasked',
+      'false',
+    ]);
     const took = applyTaskDefaults(o, d);
     expect(o.request.guidance.scale).toBe(0.5);
     expect(o.request.sampler.steps).toBe(25); // given
@@ -45,7 +89,9 @@ describe('npm run restore (cli/restore.ts)', () => {
     const paper = parseArgs(['--task', 'blind', '--input', 'a.png', '--out', 'o.png', '--paper-values']);
     expect(applyTaskDefaults(paper, d)).toEqual([]);
     expect(paper.request.guidance.scale).toBe(0.1);
-    expect(() => parseArgs(['--task', 'inpainting', '--input', 'a', '--out', 'b', '--keep-unmasked', 'maybe'])).toThrow(/--keep-unmasked must be true or false/);
+    expect(() => parseArgs(['--task', 'inpainting', '--input', 'a', '--out', 'b', '--keep-unmasked', 'maybe'])).toThrow(
+      /--keep-unmasked must be true or false/,
+    );
   });
 
   it('with --noise and --dump-steps reproduces the Python reference step by step (inpainting golden)', async () => {
@@ -54,9 +100,34 @@ describe('npm run restore (cli/restore.ts)', () => {
     await png(path.join(dir, 'in.png'), g.inputs.y);
     await png(path.join(dir, 'mask.png'), g.inputs.mask as Float32Array, true);
     await writeFile(path.join(dir, 'noise.bin'), g.noise);
-    await run('npx', ['tsx', 'cli/restore.ts', '--task', 'inpainting', '--input', path.join(dir, 'in.png'), '--mask', path.join(dir, 'mask.png'),
-      '--out', path.join(dir, 'out.png'), '--models', TINY, '--steps', g.config.sampler.respacing, '--noise', path.join(dir, 'noise.bin'),
-      '--dump-steps', path.join(dir, 'dump'), '--threads', '1', '--quiet', '--crop-only'], { cwd: REPO });
+    await run(
+      'npx',
+      [
+        'tsx',
+        'cli/restore.ts',
+        '--task',
+        'inpainting',
+        '--input',
+        path.join(dir, 'in.png'),
+        '--mask',
+        path.join(dir, 'mask.png'),
+        '--out',
+        path.join(dir, 'out.png'),
+        '--models',
+        TINY,
+        '--steps',
+        g.config.sampler.respacing,
+        '--noise',
+        path.join(dir, 'noise.bin'),
+        '--dump-steps',
+        path.join(dir, 'dump'),
+        '--threads',
+        '1',
+        '--quiet',
+        '--crop-only',
+      ],
+      { cwd: REPO },
+    );
     const files = (await readdir(path.join(dir, 'dump'))).filter((f) => f.endsWith('_x.f32')).sort();
     expect(files).toHaveLength(g.config.calls.length);
     let worst = 0;
@@ -75,7 +146,11 @@ describe('npm run restore (cli/restore.ts)', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pgdiff-cli-'));
     const input = path.join(SHARED, 'testdata/cropped_faces/0040.png');
     const out = path.join(dir, 'out.png');
-    const r = await run('npx', ['tsx', 'cli/restore.ts', '--task', 'blind', '--input', input, '--out', out, '--models', TINY, '--steps', '2', '--threads', '1'], { cwd: REPO });
+    const r = await run(
+      'npx',
+      ['tsx', 'cli/restore.ts', '--task', 'blind', '--input', input, '--out', out, '--models', TINY, '--steps', '2', '--threads', '1'],
+      { cwd: REPO },
+    );
     expect(r.stderr).toMatch(/1 face found, restoring 1/);
     const a = await sharp(input).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const b = await sharp(out).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -106,7 +181,22 @@ describe('npm run restore (cli/restore.ts)', () => {
 
   it('exits non-zero naming a missing input file', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pgdiff-cli-'));
-    const err = await run('npx', ['tsx', 'cli/restore.ts', '--task', 'blind', '--input', path.join(dir, 'missing.png'), '--out', path.join(dir, 'o.png'), '--models', TINY], { cwd: REPO }).catch((e: { code: number; stderr: string }) => e);
+    const err = await run(
+      'npx',
+      [
+        'tsx',
+        'cli/restore.ts',
+        '--task',
+        'blind',
+        '--input',
+        path.join(dir, 'missing.png'),
+        '--out',
+        path.join(dir, 'o.png'),
+        '--models',
+        TINY,
+      ],
+      { cwd: REPO },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect((err as { code: number }).code).not.toBe(0);
     expect((err as { stderr: string }).stderr).toMatch(/missing\.png/);
   });

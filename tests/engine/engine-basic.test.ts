@@ -29,6 +29,8 @@ describe('engine on the tiny model set (onnxruntime-node)', () => {
 
   it('rejects a mask that does not match the photo, with a specific message', async () => {
     const img = syntheticImage(64);
-    await expect(ne.restore(request('inpainting', img, { mask: syntheticImage(32) }))).rejects.toThrow(/mask is 32x32 but the photo is 64x64/);
+    await expect(ne.restore(request('inpainting', img, { mask: syntheticImage(32) }))).rejects.toThrow(
+      /mask is 32x32 but the photo is 64x64/,
+    );
   });
 });

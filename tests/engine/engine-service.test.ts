@@ -46,7 +46,11 @@ describe('createEngineService (the service the worker, the CLI, bench and the e2
     });
     const photo = await loadRgba(path.join(sharedDir, 'testdata/old_photos/med/026_Bjork_00.png'));
     const faces = await s.detectFaces(photo);
-    expect(requested).toEqual(['models/common/face-detector/manifest.json', 'models/common/face-detector/blazeface-back.onnx', 'models/common/face-detector/facemesh.onnx']);
+    expect(requested).toEqual([
+      'models/common/face-detector/manifest.json',
+      'models/common/face-detector/blazeface-back.onnx',
+      'models/common/face-detector/facemesh.onnx',
+    ]);
     expect(faces).toHaveLength(1);
     // the same models through the Node tools' runner (the same session adapter): the same answer
     const d = await createOrtRunner(detectorPath);
@@ -93,8 +97,17 @@ describe('createEngineService (the service the worker, the CLI, bench and the e2
     const first = await online.upscale(face, 64, 64, 'esrgan');
     expect(first).toMatchObject({ method: 'esrgan', passes: [2] });
     expect(first.fallbackReason).toBeUndefined();
-    expect(requested).toEqual(['models/common/upscaler/manifest.json', 'models/common/upscaler/esrgan-slim-x2.onnx', 'models/common/upscaler/esrgan-slim-x4.onnx']);
-    expect((await store.list()).filter((e) => e.kind === 'model').map((e) => e.file).sort()).toEqual(['esrgan-slim-x2.onnx', 'esrgan-slim-x4.onnx']);
+    expect(requested).toEqual([
+      'models/common/upscaler/manifest.json',
+      'models/common/upscaler/esrgan-slim-x2.onnx',
+      'models/common/upscaler/esrgan-slim-x4.onnx',
+    ]);
+    expect(
+      (await store.list())
+        .filter((e) => e.kind === 'model')
+        .map((e) => e.file)
+        .sort(),
+    ).toEqual(['esrgan-slim-x2.onnx', 'esrgan-slim-x4.onnx']);
     // the next visit, without a network: the manifest and the models come from the cache
     const offline = service(async () => Promise.reject(new TypeError('Failed to fetch')), PUBLIC, store);
     const again = await offline.upscale(face, 64, 64, 'esrgan');

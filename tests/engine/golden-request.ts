@@ -24,7 +24,11 @@ export function chwToRgbaExact(x: Float32Array, size: number, mask = false): Rgb
 }
 
 /** The golden case as our API request (+ the manifest it assumes). */
-export function goldenRequest(g: GoldenLike): { request: RestoreRequest; schedule: 'linear' | 'cosine'; variance: ModelManifest['diffusion']['variance'] } {
+export function goldenRequest(g: GoldenLike): {
+  request: RestoreRequest;
+  schedule: 'linear' | 'cosine';
+  variance: ModelManifest['diffusion']['variance'];
+} {
   const c = g.config;
   const G = c.guidance;
   const size = c.shape[2] as number;
@@ -83,4 +87,3 @@ export function goldenRequest(g: GoldenLike): { request: RestoreRequest; schedul
   };
   return { request, schedule: c.sampler.schedule, variance: c.sampler.variance };
 }
-

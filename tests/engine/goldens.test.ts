@@ -67,7 +67,9 @@ describe('engine vs the Python reference (tests/goldens)', () => {
         worst = Math.max(worst, maxAbs(d.x, tensorAt(g.steps, n, k)));
       });
       const final = maxAbs(dumps.at(-1)!.x, g.final);
-      process.stderr.write(`golden ${name}: calls ${dumps.length}, x0/grad ${x0diffs.join(' ')}, worst step ${worst.toExponential(2)}, final ${final.toExponential(2)}\n`);
+      process.stderr.write(
+        `golden ${name}: calls ${dumps.length}, x0/grad ${x0diffs.join(' ')}, worst step ${worst.toExponential(2)}, final ${final.toExponential(2)}\n`,
+      );
       expect(worst, 'worst step').toBeLessThanOrEqual(tolFinal);
       expect(final, 'final sample').toBeLessThanOrEqual(tolFinal);
     });

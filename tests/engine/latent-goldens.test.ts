@@ -20,7 +20,8 @@ describe('latent engine vs the Python reference (tests/goldens-latent)', () => {
   const cases = listGoldenCases(latentGoldensDir);
   it('covers every task', () => {
     const tasks = new Set(cases.map((c) => loadGolden(c, latentGoldensDir).config.task));
-    for (const t of ['restoration', 'ref_restoration', 'colorization', 'inpainting', 'old_photo_restoration', 'none']) expect(tasks).toContain(t);
+    for (const t of ['restoration', 'ref_restoration', 'colorization', 'inpainting', 'old_photo_restoration', 'none'])
+      expect(tasks).toContain(t);
   });
 
   for (const name of cases) {
@@ -73,7 +74,9 @@ describe('latent engine vs the Python reference (tests/goldens-latent)', () => {
           const want = Math.floor(Math.min(255, Math.max(0, ((dec[c * px + i] as number) + 1) * 127.5)));
           byteDiff = Math.max(byteDiff, Math.abs(want - (image[i * 4 + c] as number)));
         }
-      process.stderr.write(`latent golden ${name}: calls ${dumps.length}, x0/grad ${perCall.join(' ')}, worst step ${worst.toExponential(2)}, final ${final.toExponential(2)}, image bytes ${byteDiff}\n`);
+      process.stderr.write(
+        `latent golden ${name}: calls ${dumps.length}, x0/grad ${perCall.join(' ')}, worst step ${worst.toExponential(2)}, final ${final.toExponential(2)}, image bytes ${byteDiff}\n`,
+      );
       for (const c of checks) c();
       const tol = g.config.sampler.sampler === 'ddim' ? 5e-4 : 1e-4;
       expect(worst, 'worst step').toBeLessThanOrEqual(tol);

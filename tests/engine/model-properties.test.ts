@@ -25,7 +25,10 @@ describe('model-based properties (perceptual / adversarial extension point)', ()
     set.manifest.models.push({
       ...set.manifest.models[0]!,
       role: 'perceptual',
-      inputs: [{ name: 'x0', ...img }, { name: 'y', ...img }],
+      inputs: [
+        { name: 'x0', ...img },
+        { name: 'y', ...img },
+      ],
       outputs: [{ name: 'grad', ...img }],
     });
     const run = async (weights: Record<string, number>) => {

@@ -17,7 +17,11 @@ function fakeSession(inputNames: string[], outputNames: string[]): Session {
 
 function loadedSet(manifest: ModelManifest): LoadedSet {
   const sessions: Parameters<typeof resolveModelIo>[1] = {};
-  for (const e of manifest.models) sessions[e.role] = fakeSession(e.inputs.map((t) => t.name), e.outputs.map((t) => t.name));
+  for (const e of manifest.models)
+    sessions[e.role] = fakeSession(
+      e.inputs.map((t) => t.name),
+      e.outputs.map((t) => t.name),
+    );
   return { manifest, io: resolveModelIo(manifest, sessions) };
 }
 
@@ -32,19 +36,47 @@ const withGuidance = (task: Parameters<typeof request>[0], g: Partial<RestoreReq
 
 describe('run plan: bad requests are refused with specific messages', () => {
   const cases: [string, RestoreRequest, RegExp][] = [
-    ['photo of the wrong byte length', request('blind', { width: 64, height: 64, data: new Uint8ClampedArray(10) }), /pixel data has 10 bytes; 64x64 RGBA needs 16384/],
+    [
+      'photo of the wrong byte length',
+      request('blind', { width: 64, height: 64, data: new Uint8ClampedArray(10) }),
+      /pixel data has 10 bytes; 64x64 RGBA needs 16384/,
+    ],
     ['side not a multiple of 8', request('blind', syntheticImage(60)), /60x60; the prior needs sides that are multiples of 8/],
     ['mask of another size', request('inpainting', img, { mask: syntheticImage(32) }), /mask is 32x32 but the photo is 64x64/],
-    ['negative weight', withGuidance('blind', { weights: { smooth: -1 } }), /weight of the smooth property is -1; weights are 0 \(off\) or more/],
+    [
+      'negative weight',
+      withGuidance('blind', { weights: { smooth: -1 } }),
+      /weight of the smooth property is -1; weights are 0 \(off\) or more/,
+    ],
     ['NaN scale', withGuidance('blind', { scale: Number.NaN }), /"scale" is NaN; it must be a finite number/],
     ['N out of range', withGuidance('blind', { gradSteps: 0 }), /N \(gradient steps\) must be an integer from 1 to 20, got 0/],
-    ['unknown update rule', withGuidance('blind', { update: 'sideways' as 'mean-shift' }), /update rule "sideways" is not one of mean-shift/],
-    ['unknown identity loss', withGuidance('reference', { identityLoss: 'l1' as 'mse' }, { references: [img] }), /identity loss "l1" is not mse or cosine/],
+    [
+      'unknown update rule',
+      withGuidance('blind', { update: 'sideways' as 'mean-shift' }),
+      /update rule "sideways" is not one of mean-shift/,
+    ],
+    [
+      'unknown identity loss',
+      withGuidance('reference', { identityLoss: 'l1' as 'mse' }, { references: [img] }),
+      /identity loss "l1" is not mse or cosine/,
+    ],
     ['identity without references', request('reference', img), /identity property needs at least one reference photo/],
-    ['steps the schedule cannot space', request('blind', img, { sampler: { kind: 'ddpm', steps: 'ddpm999', seed: 1 } }), /Steps "ddpm999": cannot create exactly 999 steps/],
-    ['unknown sampler', request('blind', img, { sampler: { kind: 'euler' as 'ddpm', steps: 10, seed: 1 } }), /sampler "euler" is not ddpm or ddim/],
+    [
+      'steps the schedule cannot space',
+      request('blind', img, { sampler: { kind: 'ddpm', steps: 'ddpm999', seed: 1 } }),
+      /Steps "ddpm999": cannot create exactly 999 steps/,
+    ],
+    [
+      'unknown sampler',
+      request('blind', img, { sampler: { kind: 'euler' as 'ddpm', steps: 10, seed: 1 } }),
+      /sampler "euler" is not ddpm or ddim/,
+    ],
     ['negative preview interval', request('blind', img, { previewEvery: -1 }), /previewEvery is -1/],
-    ['a broken reference photo', request('reference', img, { references: [{ width: 8, height: 8, data: new Uint8ClampedArray(3) }] }), /Reference photo 1 is not RGBA pixel data/],
+    [
+      'a broken reference photo',
+      request('reference', img, { references: [{ width: 8, height: 8, data: new Uint8ClampedArray(3) }] }),
+      /Reference photo 1 is not RGBA pixel data/,
+    ],
   ];
   for (const [what, req, message] of cases) {
     it(what, () => {
@@ -56,7 +88,9 @@ describe('run plan: bad requests are refused with specific messages', () => {
     const m = tiny().manifest;
     m.models = m.models.filter((e) => e.role !== 'identity' && e.role !== 'identity-vjp' && e.role !== 'restorer');
     const small = loadedSet(m);
-    expect(() => planRun(request('reference', img, { references: [img] }), small)).toThrow(/has no identity network, which the identity property needs/);
+    expect(() => planRun(request('reference', img, { references: [img] }), small)).toThrow(
+      /has no identity network, which the identity property needs/,
+    );
     expect(() => planRun(request('blind', img), small)).toThrow(/has no restorer, which this task needs/);
   });
 });
@@ -64,7 +98,10 @@ describe('run plan: bad requests are refused with specific messages', () => {
 describe('run plan: what it resolves', () => {
   it('the graph structure holds which properties are on, not their values', () => {
     const a = planRun(withGuidance('colorization', { scale: 0.01 }), set);
-    const b = planRun(withGuidance('colorization', { scale: 0.3, weights: { lightness: 2, color: 0.7 }, style: { mean: [0, 0, 0], std: [0.5, 0.5, 0.5] } }), set);
+    const b = planRun(
+      withGuidance('colorization', { scale: 0.3, weights: { lightness: 2, color: 0.7 }, style: { mean: [0, 0, 0], std: [0.5, 0.5, 0.5] } }),
+      set,
+    );
     expect(a.graphs.terms).toEqual(['lightness', 'color']);
     expect(JSON.stringify(b.graphs)).toBe(JSON.stringify(a.graphs));
     expect(b.weights.color).toBe(0.7);
@@ -79,7 +116,9 @@ describe('run plan: what it resolves', () => {
     expect(p.preview).toEqual({ every: 2, size: 64, from: 'x0' });
     expect(planRun(request('blind', img), set).restorer).toBe('each-timestep');
     const n3 = withGuidance('blind', { gradSteps: 3, sStart: 1, sEnd: 0.5 });
-    expect(planRun(n3, set).callsPerVariant).toBe(countPriorCalls(spaceTimesteps(1000, 'ddpm10'), 1000, { gradSteps: 3, sStart: 1, sEnd: 0.5 }));
+    expect(planRun(n3, set).callsPerVariant).toBe(
+      countPriorCalls(spaceTimesteps(1000, 'ddpm10'), 1000, { gradSteps: 3, sStart: 1, sEnd: 0.5 }),
+    );
     // ddpm10 keeps 0, 100, ..., 900: 600..900 lie inside (500, 1000), so 4 timesteps run 3 times
     expect(planRun(n3, set).callsPerVariant).toBe(10 + 4 * 2);
   });
@@ -96,7 +135,9 @@ describe('run plan: what it resolves', () => {
     restorer.inputs = restorer.inputs.map((t) => (t.name === 'y' ? { ...t, name: 'lq' } : t));
     expect(() => loadedSet(m)).toThrow(/role restorer: input "lq" is not one of "x_t", "x", "y", "t"/);
     const sessions = { prior: fakeSession(['x', 'timestep'], ['out']) };
-    expect(() => resolveModelIo(tiny().manifest, sessions)).toThrow(/role prior: the manifest lists inputs "x", "t" but the ONNX file has "x", "timestep"/);
+    expect(() => resolveModelIo(tiny().manifest, sessions)).toThrow(
+      /role prior: the manifest lists inputs "x", "t" but the ONNX file has "x", "timestep"/,
+    );
   });
 });
 
@@ -106,24 +147,38 @@ function counting(inner: Backend): Backend & { sessionsCreated: number; alive: S
   const watch = <T extends RtTensor>(t: T): T => {
     alive.add(t);
     const dispose = t.dispose.bind(t);
-    Object.defineProperty(t, 'dispose', { value: () => { alive.delete(t); dispose(); } });
+    Object.defineProperty(t, 'dispose', {
+      value: () => {
+        alive.delete(t);
+        dispose();
+      },
+    });
     return t;
   };
   const be = {
     ...inner,
     sessionsCreated: 0,
     alive,
-    get readbacks() { return inner.readbacks; },
+    get readbacks() {
+      return inner.readbacks;
+    },
     tensor: (d: Float32Array, dims: readonly number[]) => watch(inner.tensor(d, dims)),
     int64: (v: readonly number[]) => watch(inner.int64(v)),
     async createSession(model: Uint8Array, label: string): Promise<Session> {
       be.sessionsCreated += 1;
       const s = await inner.createSession(model, label);
-      return { ...s, label: s.label, inputNames: s.inputNames, outputNames: s.outputNames, run: async (feeds) => {
-        const out = await s.run(feeds);
-        for (const t of Object.values(out)) watch(t);
-        return out;
-      }, dispose: () => s.dispose() };
+      return {
+        ...s,
+        label: s.label,
+        inputNames: s.inputNames,
+        outputNames: s.outputNames,
+        run: async (feeds) => {
+          const out = await s.run(feeds);
+          for (const t of Object.values(out)) watch(t);
+          return out;
+        },
+        dispose: () => s.dispose(),
+      };
     },
   };
   return be;

@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PropertyWeights } from '../../workers/api';
-import { ANALYTIC_PROPERTIES, buildGuidanceGraph, buildIdentityCotangentGraph, buildPosteriorGraph, weightInput, type AnalyticWeights, type GraphSpec } from '../../workers/engine/graph/graphs';
+import {
+  ANALYTIC_PROPERTIES,
+  buildGuidanceGraph,
+  buildIdentityCotangentGraph,
+  buildPosteriorGraph,
+  weightInput,
+  type AnalyticWeights,
+  type GraphSpec,
+} from '../../workers/engine/graph/graphs';
 import { aaBilinearMatrix, resizeChw } from '../../workers/engine/graph/resize';
 import { COLOR_STYLES } from '../../workers/shared/presets';
 import { NormalRng } from '../../workers/engine/rng';
@@ -29,14 +37,30 @@ const style = { mean: [0.05, -0.1, 0.02] as [number, number, number], std: [0.2,
 void COLOR_STYLES;
 
 const full = (w: Partial<PropertyWeights>): AnalyticWeights => ({
-  unmasked: 0, lightness: 0, color: 0, smooth: 0, identity: 0, restorerLightness: 0, ...w,
+  unmasked: 0,
+  lightness: 0,
+  color: 0,
+  smooth: 0,
+  identity: 0,
+  restorerLightness: 0,
+  ...w,
 });
 
 function plan(w: Partial<PropertyWeights>, idSize = 0): GraphSpec {
   const weights = full(w);
   return {
-    H, W, terms: ANALYTIC_PROPERTIES.filter((p) => weights[p] > 0), update: 'mean-shift', sampler: 'ddpm', hasMask: true,
-    zeroGradInMask: false, idSize, learnedRange: true, priorChannels: 6, emitGrad: true, extraGrads: 0,
+    H,
+    W,
+    terms: ANALYTIC_PROPERTIES.filter((p) => weights[p] > 0),
+    update: 'mean-shift',
+    sampler: 'ddpm',
+    hasMask: true,
+    zeroGradInMask: false,
+    idSize,
+    learnedRange: true,
+    priorChannels: 6,
+    emitGrad: true,
+    extraGrads: 0,
   };
 }
 
@@ -59,8 +83,15 @@ async function gradOf(w: Partial<PropertyWeights>, gid?: Float32Array, idSize = 
   const s = await be.createSession(buildGuidanceGraph(plan(w, idSize)), 'guidance');
   const zeros = new Float32Array(N);
   const feeds: Record<string, RtTensor> = {
-    x0: t(x0), mean: t(zeros), logvar: t(zeros), x: t(zeros), noise: t(zeros),
-    y: t(y), keep: t(keep), f: t(f), ...valueFeeds(w),
+    x0: t(x0),
+    mean: t(zeros),
+    logvar: t(zeros),
+    x: t(zeros),
+    noise: t(zeros),
+    y: t(y),
+    keep: t(keep),
+    f: t(f),
+    ...valueFeeds(w),
   };
   if (gid) feeds.gid = be.tensor(gid, [1, 3, idSize, idSize]);
   const wanted = new Set(s.inputNames);
@@ -179,13 +210,15 @@ describe('property gradients (ONNX graphs) vs finite differences', () => {
       const loss = async (x: Float64Array): Promise<number> => {
         const ex = await embed(x);
         if (lossKind === 'mse') return weight * ex.reduce((s, val, i) => s + (val - (ref[i] as number)) ** 2, 0);
-        let dot = 0, a = 0, b = 0;
+        let dot = 0,
+          a = 0,
+          b = 0;
         for (let i = 0; i < D; i++) {
           dot += (ex[i] as number) * (ref[i] as number);
           a += (ex[i] as number) ** 2;
           b += (ref[i] as number) ** 2;
         }
-        return -weight * dot / Math.max(Math.sqrt(a * b), 1e-6);
+        return (-weight * dot) / Math.max(Math.sqrt(a * b), 1e-6);
       };
       // float32 network: per-pixel differences drown in rounding, so compare directional
       // derivatives along dense random directions (many pixels add up to a clear signal)
@@ -210,22 +243,32 @@ describe('property gradients (ONNX graphs) vs finite differences', () => {
       // the engine's chain (resize matrices on the device, cotangent graph, transpose resize)
       // equals the same chain computed here on the CPU, tightly
       const v32 = (await v.getData()) as Float32Array;
-      const r112 = resizeChw(Float32Array.from(x0, (q) => clip(q)), 3, H, W, S, S);
+      const r112 = resizeChw(
+        Float32Array.from(x0, (q) => clip(q)),
+        3,
+        H,
+        W,
+        S,
+        S,
+      );
       const feeds2: Record<string, RtTensor> = {};
       for (const n of vjp.inputNames) feeds2[n] = /cot/i.test(n) ? be.tensor(v32, [1, D]) : be.tensor(r112, [1, 3, S, S]);
       const g112 = (await Object.values(await vjp.run(feeds2))[0]!.getData()) as Float32Array;
       const R = aaBilinearMatrix(H, S);
       let worst = 0;
       let big = 0;
-      for (let c = 0; c < 3; c++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) {
-        let acc = 0;
-        for (let a = 0; a < S; a++) {
-          for (let b = 0; b < S; b++) acc += (R[a * H + i] as number) * (g112[c * S * S + a * S + b] as number) * (R[b * W + j] as number);
-        }
-        const k = c * H * W + i * W + j;
-        worst = Math.max(worst, Math.abs(acc - (g[k] as number)));
-        big = Math.max(big, Math.abs(acc));
-      }
+      for (let c = 0; c < 3; c++)
+        for (let i = 0; i < H; i++)
+          for (let j = 0; j < W; j++) {
+            let acc = 0;
+            for (let a = 0; a < S; a++) {
+              for (let b = 0; b < S; b++)
+                acc += (R[a * H + i] as number) * (g112[c * S * S + a * S + b] as number) * (R[b * W + j] as number);
+            }
+            const k = c * H * W + i * W + j;
+            worst = Math.max(worst, Math.abs(acc - (g[k] as number)));
+            big = Math.max(big, Math.abs(acc));
+          }
       expect(worst / big, `${lossKind}: device chain vs CPU chain`).toBeLessThan(1e-4);
       await post.dispose();
       await cot.dispose();

@@ -85,7 +85,8 @@ describe('starting below T (SamplerSettings.start)', () => {
   it('refuses a start outside (0, 1]', async () => {
     engine = new Engine(createNodeBackend(1));
     await engine.load(tinySet('linear', 'learned-range'));
-    for (const bad of [0, -0.2, 1.5, Number.NaN]) expect(() => engine!.plan(withStart('blind', bad))).toThrow(/start is .*fraction of the schedule in \(0, 1\]/);
+    for (const bad of [0, -0.2, 1.5, Number.NaN])
+      expect(() => engine!.plan(withStart('blind', bad))).toThrow(/start is .*fraction of the schedule in \(0, 1\]/);
   });
 
   it('a latent set encodes its start (the restorer estimate when it reads only y) and needs an encoder for it', async () => {

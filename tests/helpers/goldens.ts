@@ -136,7 +136,11 @@ export function loadGolden(caseName: string, dir = goldensDir): Golden {
 /** The final latent's decoded image of a latent golden (pixels, (1,3,H,W)). */
 export function loadDecoded(caseName: string): Float32Array {
   const config = JSON.parse(readFileSync(path.join(latentGoldensDir, caseName, 'config.json'), 'utf8')) as GoldenConfig;
-  return readF32(path.join(caseName, 'decoded.bin'), config.shape.reduce((a, b) => a * b, 1), latentGoldensDir);
+  return readF32(
+    path.join(caseName, 'decoded.bin'),
+    config.shape.reduce((a, b) => a * b, 1),
+    latentGoldensDir,
+  );
 }
 
 /** The i-th (1,3,H,W) tensor of a concatenated file (a view, not a copy). */

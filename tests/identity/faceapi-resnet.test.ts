@@ -14,7 +14,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PAIR_IDS } from '../../tools/identity/identity-config';
 import { checksum, cosine, fixtureDir, identityDir, loadFace, sharedDir, type Crop } from './face-input';
 
-interface Entry { input: ReturnType<typeof checksum>; embedding: number[] }
+interface Entry {
+  input: ReturnType<typeof checksum>;
+  embedding: number[];
+}
 interface FaceApiFixture {
   runtime: string;
   faces: (Entry & { file: string })[];
@@ -120,7 +123,10 @@ describe('faceapi-resnet (face-api FaceRecognitionNet as ONNX)', () => {
     const x = await face112('face112-a.png');
     const r = await fwd.run({ input: new ort.Tensor('float32', x, SHAPE) });
     expect(r.embedding!.dims).toEqual([1, DIM]);
-    const g = await vjp.run({ input: new ort.Tensor('float32', x, SHAPE), cotangent: new ort.Tensor('float32', new Float32Array(DIM).fill(0.1), [1, DIM]) });
+    const g = await vjp.run({
+      input: new ort.Tensor('float32', x, SHAPE),
+      cotangent: new ort.Tensor('float32', new Float32Array(DIM).fill(0.1), [1, DIM]),
+    });
     expect(g.grad_input!.dims).toEqual(SHAPE);
   });
 
@@ -154,8 +160,10 @@ describe('faceapi-resnet (face-api FaceRecognitionNet as ONNX)', () => {
       maxRel = Math.max(maxRel, relL2(y, e.embedding));
       expect(c).toBeGreaterThanOrEqual(0.99999);
     }
-    console.info(`faceapi-resnet: ONNX vs ${ref.runtime} over ${ref.entries.length} inputs: min cosine ${minCos.toFixed(8)}, ` +
-      `max relL2 ${maxRel.toExponential(2)}; ${(ms / ref.entries.length).toFixed(0)} ms per embedding (onnxruntime-node, 1 thread)`);
+    console.info(
+      `faceapi-resnet: ONNX vs ${ref.runtime} over ${ref.entries.length} inputs: min cosine ${minCos.toFixed(8)}, ` +
+        `max relL2 ${maxRel.toExponential(2)}; ${(ms / ref.entries.length).toFixed(0)} ms per embedding (onnxruntime-node, 1 thread)`,
+    );
   });
 
   it('(b) the VJP graph matches float64 autograd and finite differences', async () => {
@@ -177,8 +185,10 @@ describe('faceapi-resnet (face-api FaceRecognitionNet as ONNX)', () => {
     const fdErr = relL2(an, vjpFx.fd64);
     expect(relL2(an, vjpFx.autograd64)).toBeLessThan(1e-3);
     expect(fdErr).toBeLessThan(1e-3);
-    console.info(`faceapi-resnet: VJP (float32, onnxruntime-node, ${ms.toFixed(0)} ms) vs float64 autograd: grad sample relL2 ${sampleErr.toExponential(2)}; ` +
-      `${dirs.length} directional derivatives vs float64 central differences (h=${vjpFx.directions.h}) relL2 ${fdErr.toExponential(2)}`);
+    console.info(
+      `faceapi-resnet: VJP (float32, onnxruntime-node, ${ms.toFixed(0)} ms) vs float64 autograd: grad sample relL2 ${sampleErr.toExponential(2)}; ` +
+        `${dirs.length} directional derivatives vs float64 central differences (h=${vjpFx.directions.h}) relL2 ${fdErr.toExponential(2)}`,
+    );
   });
 
   it('steps along -J^T 2(E(x)-E(ref)) lower the identity loss (what the engine does each step)', async () => {
@@ -188,7 +198,10 @@ describe('faceapi-resnet (face-api FaceRecognitionNet as ONNX)', () => {
     const losses = [loss(await embed(x))];
     for (let step = 0; step < 5; step++) {
       const e = await embed(x);
-      const g = await grad(x, e.map((v, i) => 2 * (v - target[i]!)));
+      const g = await grad(
+        x,
+        e.map((v, i) => 2 * (v - target[i]!)),
+      );
       let n = 0;
       for (const v of g) n += v * v;
       const k = 0.5 / Math.sqrt(n); // fixed-length steps, L2 0.5 over the whole image
@@ -220,7 +233,11 @@ describe('onnxruntime-web (wasm, run here in Node) runs both graphs (the browser
 });
 
 describe('(c) same person vs different person: faceapi-resnet next to mobileface', () => {
-  interface Stats { same: number; diff: number; top1: number }
+  interface Stats {
+    same: number;
+    diff: number;
+    top1: number;
+  }
   async function table(session: ort.InferenceSession, crop: Crop): Promise<number[][]> {
     const a: Float32Array[] = [];
     const b: Float32Array[] = [];
@@ -243,9 +260,11 @@ describe('(c) same person vs different person: faceapi-resnet next to mobileface
   }
   const show = (id: string, crop: Crop, t: number[][]): Stats => {
     const s = stats(t);
-    console.info(`${id} ${crop}: rows ref_cropped_faces, cols ref_faces (${PAIR_IDS.join(' ')})\n` +
-      t.map((r, i) => `${PAIR_IDS[i]} ${r.map((c) => c.toFixed(3)).join(' ')}`).join('\n') +
-      `\nmean same ${s.same.toFixed(3)}, mean different ${s.diff.toFixed(3)}, gap ${(s.same - s.diff).toFixed(3)}, top-1 ${s.top1}/${t.length}`);
+    console.info(
+      `${id} ${crop}: rows ref_cropped_faces, cols ref_faces (${PAIR_IDS.join(' ')})\n` +
+        t.map((r, i) => `${PAIR_IDS[i]} ${r.map((c) => c.toFixed(3)).join(' ')}`).join('\n') +
+        `\nmean same ${s.same.toFixed(3)}, mean different ${s.diff.toFixed(3)}, gap ${(s.same - s.diff).toFixed(3)}, top-1 ${s.top1}/${t.length}`,
+    );
     return s;
   };
 

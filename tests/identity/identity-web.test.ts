@@ -14,7 +14,6 @@ import { relL2 } from '../helpers/diff';
 
 ortWeb.env.wasm.numThreads = 1;
 
-
 async function both(file: string, feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<[Float32Array, Float32Array]> {
   const web = await ortWeb.InferenceSession.create(new Uint8Array(fs.readFileSync(file)), { executionProviders: ['wasm'] });
   const node = await ortNode.InferenceSession.create(file, { intraOpNumThreads: 1 });
@@ -49,7 +48,12 @@ describe('onnxruntime-web (wasm) runs the shipped graphs', () => {
     const names = fs.readdirSync(root).filter((d) => fs.existsSync(path.join(root, d, 'vjp.onnx')));
     expect(names.length).toBeGreaterThan(5);
     for (const n of names) {
-      const c = JSON.parse(fs.readFileSync(path.join(root, n, 'case.json'), 'utf8')) as { inputShape: number[]; outputShape: number[]; input: number[]; cotangent: number[] };
+      const c = JSON.parse(fs.readFileSync(path.join(root, n, 'case.json'), 'utf8')) as {
+        inputShape: number[];
+        outputShape: number[];
+        input: number[];
+        cotangent: number[];
+      };
       const [gw, gn] = await both(path.join(root, n, 'vjp.onnx'), {
         input: { data: Float32Array.from(c.input), dims: c.inputShape },
         cotangent: { data: Float32Array.from(c.cotangent), dims: c.outputShape },

@@ -47,7 +47,9 @@ async function embed(id: string, x: Float32Array): Promise<Float32Array> {
 }
 
 async function grad(id: string, x: Float32Array, c: Float32Array): Promise<Float32Array> {
-  const r = await sessions.get(id)!.vjp.run({ input: new ort.Tensor('float32', x, SHAPE), cotangent: new ort.Tensor('float32', c, [1, c.length]) });
+  const r = await sessions
+    .get(id)!
+    .vjp.run({ input: new ort.Tensor('float32', x, SHAPE), cotangent: new ort.Tensor('float32', c, [1, c.length]) });
   return r.grad_input!.data as Float32Array;
 }
 
@@ -119,7 +121,9 @@ describe.each(IDENTITY_MODELS)('identity model $id', (spec) => {
       maxRel = Math.max(maxRel, relL2(y, e.embedding));
       expect(c).toBeGreaterThanOrEqual(0.999);
     }
-    console.info(`${spec.id}: ONNX vs TF.js over ${entries.length} inputs: min cosine ${minCos.toFixed(7)}, max relL2 ${maxRel.toExponential(2)}`);
+    console.info(
+      `${spec.id}: ONNX vs TF.js over ${entries.length} inputs: min cosine ${minCos.toFixed(7)}, max relL2 ${maxRel.toExponential(2)}`,
+    );
   });
 
   it('(b) the VJP graph matches float64 autograd and finite differences', async () => {
@@ -139,8 +143,10 @@ describe.each(IDENTITY_MODELS)('identity model $id', (spec) => {
     const fdErr = relL2(an, fx.fd64);
     expect(relL2(an, fx.autograd64)).toBeLessThan(1e-3);
     expect(fdErr).toBeLessThan(1e-3);
-    console.info(`${spec.id}: VJP (float32, onnxruntime-node) vs float64 autograd: grad sample relL2 ${sampleErr.toExponential(2)}; ` +
-      `${dirs.length} directional derivatives vs float64 central differences (h=${vjpFx.directions.h}) relL2 ${fdErr.toExponential(2)}`);
+    console.info(
+      `${spec.id}: VJP (float32, onnxruntime-node) vs float64 autograd: grad sample relL2 ${sampleErr.toExponential(2)}; ` +
+        `${dirs.length} directional derivatives vs float64 central differences (h=${vjpFx.directions.h}) relL2 ${fdErr.toExponential(2)}`,
+    );
   });
 });
 
@@ -152,7 +158,11 @@ describe('identity guidance with the VJP (what the engine does each step)', () =
     const losses = [loss(await embed(m.id, x))];
     for (let step = 0; step < 5; step++) {
       const e = await embed(m.id, x);
-      const g = await grad(m.id, x, e.map((v, i) => 2 * (v - ref[i]!)));
+      const g = await grad(
+        m.id,
+        x,
+        e.map((v, i) => 2 * (v - ref[i]!)),
+      );
       let n = 0;
       for (const v of g) n += v * v;
       // fixed-length steps (L2 0.5 over the whole 3x112x112 image, about 0.003 per value)
@@ -189,9 +199,11 @@ describe('(c) same person vs different person (ref_cropped_faces/X vs ref_faces/
   }
   const show = (id: string, crop: Crop, t: number[][]): void => {
     const s = stats(t);
-    console.info(`${id} ${crop}: rows ref_cropped_faces, cols ref_faces (${PAIR_IDS.join(' ')})\n` +
-      t.map((r, i) => `${PAIR_IDS[i]} ${r.map((c) => c.toFixed(3)).join(' ')}`).join('\n') +
-      `\nmean same ${s.same.toFixed(3)}, mean different ${s.diff.toFixed(3)}, top-1 ${s.top1}/${t.length}`);
+    console.info(
+      `${id} ${crop}: rows ref_cropped_faces, cols ref_faces (${PAIR_IDS.join(' ')})\n` +
+        t.map((r, i) => `${PAIR_IDS[i]} ${r.map((c) => c.toFixed(3)).join(' ')}`).join('\n') +
+        `\nmean same ${s.same.toFixed(3)}, mean different ${s.diff.toFixed(3)}, top-1 ${s.top1}/${t.length}`,
+    );
   };
 
   it.each(['full', 'tight'] as Crop[])('mobileface separates identities (%s crop)', async (crop) => {

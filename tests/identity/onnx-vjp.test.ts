@@ -23,8 +23,10 @@ interface Case {
 }
 
 const root = path.join(fixtureDir, 'vjp');
-const names = fs.readdirSync(root).filter((d) => fs.existsSync(path.join(root, d, 'case.json'))).sort();
-
+const names = fs
+  .readdirSync(root)
+  .filter((d) => fs.existsSync(path.join(root, d, 'case.json')))
+  .sort();
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
@@ -40,7 +42,9 @@ describe('onnx_vjp fixtures', () => {
     const block = /SUPPORTED = sorted\(\[([\s\S]*?)\]\)/.exec(src)?.[1] ?? '';
     const supported = [...block.matchAll(/'(\w+)'/g)].map((m) => m[1]!);
     expect(supported.length).toBeGreaterThan(30);
-    const covered = new Set(names.flatMap((n) => (JSON.parse(fs.readFileSync(path.join(root, n, 'case.json'), 'utf8')) as Case).forwardOps));
+    const covered = new Set(
+      names.flatMap((n) => (JSON.parse(fs.readFileSync(path.join(root, n, 'case.json'), 'utf8')) as Case).forwardOps),
+    );
     expect(supported.filter((op) => !covered.has(op))).toEqual([]);
   });
 
@@ -85,7 +89,9 @@ describe('onnx_vjp fixtures', () => {
         an.push(dot(g, v));
       }
       const fdRel = Math.max(...c.fd.directions.map((v, k) => Math.abs(dot(g, v) - c.fd.values64[k]!) / Math.abs(c.fd.values64[k]!)));
-      console.info(`${name}: output relL2 ${relL2(y, c.output64).toExponential(1)}, grad vs autograd64 relL2 ${relL2(g, c.grad64).toExponential(1)}, vs FD64 max rel ${fdRel.toExponential(1)}, vs FD32 relL2 ${relL2(an, fd32).toExponential(1)}`);
+      console.info(
+        `${name}: output relL2 ${relL2(y, c.output64).toExponential(1)}, grad vs autograd64 relL2 ${relL2(g, c.grad64).toExponential(1)}, vs FD64 max rel ${fdRel.toExponential(1)}, vs FD32 relL2 ${relL2(an, fd32).toExponential(1)}`,
+      );
       expect(relL2(an, fd32)).toBeLessThan(c.fd.tol32 ?? 2e-2);
     });
   }

@@ -28,7 +28,29 @@ describe('npm run restore -- --upscaler', () => {
     const outs: Buffer[] = [];
     for (const method of ['esrgan', 'bicubic']) {
       const out = path.join(dir, `${method}.png`);
-      const r = await run('npx', ['tsx', 'cli/restore.ts', '--task', 'blind', '--input', input, '--crop-only', '--out', out, '--models', TINY, '--steps', '2', '--threads', '1', '--upscaler', method], { cwd: REPO });
+      const r = await run(
+        'npx',
+        [
+          'tsx',
+          'cli/restore.ts',
+          '--task',
+          'blind',
+          '--input',
+          input,
+          '--crop-only',
+          '--out',
+          out,
+          '--models',
+          TINY,
+          '--steps',
+          '2',
+          '--threads',
+          '1',
+          '--upscaler',
+          method,
+        ],
+        { cwd: REPO },
+      );
       expect(r.stderr).toMatch(/\(64x64/);
       expect(r.stderr).not.toMatch(/warning/);
       const { data, info } = await sharp(out).removeAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -72,7 +72,9 @@ describe('the shipped ESRGAN-slim models', () => {
     const ref = fixture.models[`slim-${key}`];
     expect(ref, `fixture for slim-${key}`).toBeDefined();
     const file = manifest.models.find((m) => m.role === role)!.files.fp32;
-    const s = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(path.join(upscalerDir, file.path))), { executionProviders: ['wasm'] });
+    const s = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(path.join(upscalerDir, file.path))), {
+      executionProviders: ['wasm'],
+    });
     const x = Float32Array.from(fixture.input.data, (v) => v / 255);
     const out = (await s.run({ input: new ort.Tensor('float32', x, fixture.input.shape) })).output!;
     await s.release();
@@ -113,7 +115,11 @@ describe('planning and tiling', () => {
     const inv: [number, number, number, number, number, number] = [3.1, -0.4, 20, 0.4, 3.1, 35];
     const k = 8;
     const big = scaleCropInverse(inv, k);
-    for (const [u, v] of [[0, 0], [10.5, 3], [63, 63]] as const) {
+    for (const [u, v] of [
+      [0, 0],
+      [10.5, 3],
+      [63, 63],
+    ] as const) {
       // the centre of small pixel (u, v) is the centre of the k x k block of big pixels it became
       const [x, y] = applyAffine(inv, u, v);
       const [bx, by] = applyAffine(big, (u + 0.5) * k - 0.5, (v + 0.5) * k - 0.5);
@@ -145,7 +151,13 @@ describe('a 512 px download from a small model output goes through the upscaler'
 
   it('falls back to bicubic with a message when the model cannot be loaded or is damaged', async () => {
     const img = resizeBicubic(await loadRgba(refFace), 64, 64);
-    const missing = new Upscaler(nodeHost({ loadModels: fromDisk(async (url, init) => (url.endsWith('.onnx') ? new Response('not found', { status: 404 }) : fileFetch(url, init))) }));
+    const missing = new Upscaler(
+      nodeHost({
+        loadModels: fromDisk(async (url, init) =>
+          url.endsWith('.onnx') ? new Response('not found', { status: 404 }) : fileFetch(url, init),
+        ),
+      }),
+    );
     const r = await missing.upscale(img, 256, 256, 'esrgan');
     expect(r.method).toBe('bicubic');
     expect(r.fallbackReason).toMatch(/could not be loaded \(.*esrgan-slim-x2\.onnx.*\); the face was enlarged with bicubic/);

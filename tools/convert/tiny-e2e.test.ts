@@ -14,11 +14,14 @@ import { relL2 } from '../../tests/helpers/diff';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
-
 describe('make_vjp + fp16 on a tiny network, end to end', () => {
   it('the exported, differentiated and halved graphs agree with torch float64', { timeout: 300_000 }, async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'tiny-e2e-'));
-    execFileSync('/usr/bin/python3', ['-m', 'tools.convert.tiny_e2e', out], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
+    execFileSync('/usr/bin/python3', ['-m', 'tools.convert.tiny_e2e', out], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 300_000,
+    });
     const arr = (n: string) => readNpy(path.join(out, `${n}.npy`));
     const x = arr('x');
     const c = arr('c');

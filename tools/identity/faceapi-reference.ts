@@ -20,7 +20,9 @@ import { checksum, cosine, fixtureDir, loadFace, repoRoot, sharedDir, type Crop 
 import { PAIR_IDS, referenceImages } from './identity-config';
 
 // Only the few face-api / TF.js calls used here; neither is a project dependency.
-interface TfTensor { dispose(): void }
+interface TfTensor {
+  dispose(): void;
+}
 interface TfLike {
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;
@@ -130,7 +132,8 @@ async function main(): Promise<void> {
   }
   const fixture = {
     runtime: `@vladmandic/face-api ${faceapi.version} FaceRecognitionNet, @tensorflow/tfjs ${tf.version.tfjs} backend ${tf.getBackend()}`,
-    preprocessing: 'tests/identity/face-input.ts loadFace() (112 px, RGB [-1,1]) -> (x+1)*127.5 HWC pixels -> face-api (resizes to 150 itself)',
+    preprocessing:
+      'tests/identity/face-input.ts loadFace() (112 px, RGB [-1,1]) -> (x+1)*127.5 HWC pixels -> face-api (resizes to 150 itself)',
     faces,
     entries,
   };

@@ -8,8 +8,15 @@ import sharp from 'sharp';
 import { fixtureDir, sharedDir } from '../../tests/identity/face-input';
 
 async function main(): Promise<void> {
-  for (const [name, src] of [['face112-a.png', 'ref_cropped_faces/00010.png'], ['face112-b.png', 'ref_faces/00010.png']] as const) {
-    await sharp(path.join(sharedDir, 'testdata', src)).removeAlpha().resize(112, 112, { kernel: 'linear', fit: 'fill' }).png().toFile(path.join(fixtureDir, name));
+  for (const [name, src] of [
+    ['face112-a.png', 'ref_cropped_faces/00010.png'],
+    ['face112-b.png', 'ref_faces/00010.png'],
+  ] as const) {
+    await sharp(path.join(sharedDir, 'testdata', src))
+      .removeAlpha()
+      .resize(112, 112, { kernel: 'linear', fit: 'fill' })
+      .png()
+      .toFile(path.join(fixtureDir, name));
   }
 }
 

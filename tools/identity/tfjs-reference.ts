@@ -13,8 +13,14 @@ import { checksum, fixtureDir, loadFace, repoRoot, sharedDir, type Crop } from '
 import { IDENTITY_MODELS, referenceImages } from './identity-config';
 
 // Only the few TF.js calls used here; TF.js itself is not a project dependency.
-interface TfTensor { data(): Promise<Float32Array>; dispose(): void; shape: number[] }
-interface TfGraphModel { execute(x: TfTensor): TfTensor }
+interface TfTensor {
+  data(): Promise<Float32Array>;
+  dispose(): void;
+  shape: number[];
+}
+interface TfGraphModel {
+  execute(x: TfTensor): TfTensor;
+}
 interface TfLike {
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;

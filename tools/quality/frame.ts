@@ -9,17 +9,34 @@ import { FFHQ_TEMPLATE_512, type Point } from '../../workers/faces/templates';
 export function similarity(src: Point[], dst: Point[]): [number, number, number, number] {
   // x' = a x - b y + tx ; y' = b x + a y + ty
   const n = src.length;
-  let sx = 0, sy = 0, dx = 0, dy = 0;
-  for (let i = 0; i < n; i++) { sx += src[i]![0]; sy += src[i]![1]; dx += dst[i]![0]; dy += dst[i]![1]; }
-  sx /= n; sy /= n; dx /= n; dy /= n;
-  let num1 = 0, num2 = 0, den = 0;
+  let sx = 0,
+    sy = 0,
+    dx = 0,
+    dy = 0;
   for (let i = 0; i < n; i++) {
-    const x = src[i]![0] - sx, y = src[i]![1] - sy, u = dst[i]![0] - dx, v = dst[i]![1] - dy;
+    sx += src[i]![0];
+    sy += src[i]![1];
+    dx += dst[i]![0];
+    dy += dst[i]![1];
+  }
+  sx /= n;
+  sy /= n;
+  dx /= n;
+  dy /= n;
+  let num1 = 0,
+    num2 = 0,
+    den = 0;
+  for (let i = 0; i < n; i++) {
+    const x = src[i]![0] - sx,
+      y = src[i]![1] - sy,
+      u = dst[i]![0] - dx,
+      v = dst[i]![1] - dy;
     num1 += x * u + y * v;
     num2 += x * v - y * u;
     den += x * x + y * y;
   }
-  const a = num1 / den, b = num2 / den;
+  const a = num1 / den,
+    b = num2 / den;
   return [a, b, dx - (a * sx - b * sy), dy - (b * sx + a * sy)];
 }
 
@@ -30,7 +47,8 @@ export function reframe(img: RgbaImage, srcTemplate: Point[], dstTemplate: Point
   const ss = Math.max(1, Math.min(8, Math.ceil(scale)));
   const out = new Uint8ClampedArray(size * size * 4);
   const px = (x: number, y: number, c: number) => {
-    const xi = Math.max(0, Math.min(img.width - 1, x)), yi = Math.max(0, Math.min(img.height - 1, y));
+    const xi = Math.max(0, Math.min(img.width - 1, x)),
+      yi = Math.max(0, Math.min(img.height - 1, y));
     return img.data[(yi * img.width + xi) * 4 + c]!;
   };
   for (let v = 0; v < size; v++) {
@@ -38,9 +56,14 @@ export function reframe(img: RgbaImage, srcTemplate: Point[], dstTemplate: Point
       const acc = [0, 0, 0];
       for (let j = 0; j < ss; j++) {
         for (let i = 0; i < ss; i++) {
-          const uu = u - 0.5 + (i + 0.5) / ss, vv = v - 0.5 + (j + 0.5) / ss;
-          const x = a * uu - b * vv + tx, y = b * uu + a * vv + ty;
-          const x0 = Math.floor(x), y0 = Math.floor(y), fx = x - x0, fy = y - y0;
+          const uu = u - 0.5 + (i + 0.5) / ss,
+            vv = v - 0.5 + (j + 0.5) / ss;
+          const x = a * uu - b * vv + tx,
+            y = b * uu + a * vv + ty;
+          const x0 = Math.floor(x),
+            y0 = Math.floor(y),
+            fx = x - x0,
+            fy = y - y0;
           for (let c = 0; c < 3; c++) {
             const top = px(x0, y0, c) * (1 - fx) + px(x0 + 1, y0, c) * fx;
             const bottom = px(x0, y0 + 1, c) * (1 - fx) + px(x0 + 1, y0 + 1, c) * fx;

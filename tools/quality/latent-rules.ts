@@ -69,7 +69,7 @@ function grey(img: RgbaImage): RgbaImage {
 /** 1 for the pixels inside (or outside) the mask, as the PSNR's include weights */
 function region(mask: RgbaImage, inside: boolean): Float32Array {
   const w = new Float32Array(mask.width * mask.height);
-  for (let i = 0; i < w.length; i++) w[i] = (mask.data[i * 4]! > 0) === inside ? 1 : 0;
+  for (let i = 0; i < w.length; i++) w[i] = mask.data[i * 4]! > 0 === inside ? 1 : 0;
   return w;
 }
 
@@ -84,7 +84,9 @@ async function strip(file: string, rows: RgbaImage[][]): Promise<void> {
   const parts: OverlayOptions[] = [];
   for (const [r, row] of rows.entries())
     for (const [c, img] of row.entries()) {
-      const input = await sharp(Buffer.from(img.data), { raw: { width: s, height: s, channels: 4 } }).png().toBuffer();
+      const input = await sharp(Buffer.from(img.data), { raw: { width: s, height: s, channels: 4 } })
+        .png()
+        .toBuffer();
       parts.push({ input, left: pad + c * (s + pad), top: pad + r * (s + pad) });
     }
   await sharp({ create: { width: pad + cols * (s + pad), height: pad + rows.length * (s + pad), channels: 4, background: '#ffffff' } })
@@ -117,7 +119,12 @@ async function main(): Promise<void> {
     { label: 'mean-shift s=0.01', update: 'mean-shift', scale: 0.01 },
     { label: 'mean-shift s=0.1', update: 'mean-shift', scale: 0.1 },
   ];
-  lines.push('### Inpainting (box over nose and mouth)', '', '| rule | PSNR outside the mask (before the blend) | PSNR inside the hole vs truth |', '|---|---|---|');
+  lines.push(
+    '### Inpainting (box over nose and mouth)',
+    '',
+    '| rule | PSNR outside the mask (before the blend) | PSNR inside the hole vs truth |',
+    '|---|---|---|',
+  );
   const rowsI: RgbaImage[][] = imgs.map((im) => {
     const masked = { width: S, height: S, data: Uint8ClampedArray.from(im.data) };
     for (let i = 0; i < S * S; i++) if (mask.data[i * 4]! > 0) masked.data.set([255, 255, 255, 255], i * 4);
@@ -130,7 +137,12 @@ async function main(): Promise<void> {
       const r = await run(g, im, { mask });
       rowsI[k]!.push(r);
       out.push([pixelPsnr(r, im, { include: region(mask, false) }), pixelPsnr(r, im, { include: region(mask, true) })]);
-      process.stderr.write(`inpainting ${v.label} face ${k}: ${out.at(-1)!.map((x) => x.toFixed(2)).join(' / ')} dB\n`);
+      process.stderr.write(
+        `inpainting ${v.label} face ${k}: ${out
+          .at(-1)!
+          .map((x) => x.toFixed(2))
+          .join(' / ')} dB\n`,
+      );
     }
     const mean = (j: number) => out.reduce((a, o) => a + o[j]!, 0) / out.length;
     lines.push(`| ${v.label} | ${mean(0).toFixed(2)} dB | ${mean(1).toFixed(2)} dB |`);
@@ -153,7 +165,12 @@ async function main(): Promise<void> {
       const r = await run(g, grey(im));
       rowsC[k]!.push(r);
       out.push([pixelPsnr(r, im, { lightness: true }), pixelPsnr(r, im)]);
-      process.stderr.write(`colorization ${v.label} face ${k}: ${out.at(-1)!.map((x) => x.toFixed(2)).join(' / ')} dB\n`);
+      process.stderr.write(
+        `colorization ${v.label} face ${k}: ${out
+          .at(-1)!
+          .map((x) => x.toFixed(2))
+          .join(' / ')} dB\n`,
+      );
     }
     const mean = (j: number) => out.reduce((a, o) => a + o[j]!, 0) / out.length;
     lines.push(`| ${v.label} | ${mean(0).toFixed(2)} dB | ${mean(1).toFixed(2)} dB |`);

@@ -75,7 +75,10 @@ async function toPng(img: RgbaImage, w: number, h: number, kernel: 'cubic' | 'ne
     .toBuffer();
 }
 async function upsampled(img: RgbaImage, size: number): Promise<RgbaImage> {
-  const buf = await sharp(await toPng(img, size, size)).ensureAlpha().raw().toBuffer();
+  const buf = await sharp(await toPng(img, size, size))
+    .ensureAlpha()
+    .raw()
+    .toBuffer();
   return { width: size, height: size, data: new Uint8ClampedArray(buf.buffer, buf.byteOffset, buf.length) };
 }
 /** NIQE at 512 (the paper's size): our 64 px images are bicubic-upsampled first. */
@@ -114,7 +117,8 @@ function rng(seed: number) {
   return (n: number) => {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i += 2) {
-      const r = Math.sqrt(-2 * Math.log(u() + 1e-12)), th = 2 * Math.PI * u();
+      const r = Math.sqrt(-2 * Math.log(u() + 1e-12)),
+        th = 2 * Math.PI * u();
       out[i] = r * Math.cos(th);
       if (i + 1 < n) out[i + 1] = r * Math.sin(th);
     }
@@ -132,22 +136,31 @@ async function session(role: string): Promise<ort.InferenceSession | null> {
 /** Plain DDPM ancestral sampling with the manifest's schedule (linear, fixed-large variance), N evenly spaced steps. */
 async function samplePrior(prior: ort.InferenceSession, res: number, steps: number, seed: number): Promise<RgbaImage> {
   const T = manifest.diffusion.steps;
-  const betas = Array.from({ length: T }, (_, i) => (1e-4 + (0.02 - 1e-4) * i / (T - 1)) * (1000 / T));
+  const betas = Array.from({ length: T }, (_, i) => (1e-4 + ((0.02 - 1e-4) * i) / (T - 1)) * (1000 / T));
   const abarAll: number[] = [];
-  betas.reduce((p, b) => { const v = p * (1 - b); abarAll.push(v); return v; }, 1);
+  betas.reduce((p, b) => {
+    const v = p * (1 - b);
+    abarAll.push(v);
+    return v;
+  }, 1);
   const keep = [...new Set(Array.from({ length: steps }, (_, i) => Math.round((i * (T - 1)) / (steps - 1))))].sort((x, y) => x - y);
   const abar = keep.map((k) => abarAll[k]!);
   const prev = abar.map((_, i) => (i === 0 ? 1 : abar[i - 1]!));
   const beta = abar.map((a, i) => 1 - a / prev[i]!);
   const postVar = beta.map((b, i) => (b * (1 - prev[i]!)) / (1 - abar[i]!));
-  const varLarge = beta.map((b, i) => (i === 0 ? postVar[1] ?? b : b));
+  const varLarge = beta.map((b, i) => (i === 0 ? (postVar[1] ?? b) : b));
   const noise = rng(seed);
   const n = 3 * res * res;
   let x = noise(n);
   for (let i = keep.length - 1; i >= 0; i--) {
-    const out = await prior.run({ x: new ort.Tensor('float32', x, [1, 3, res, res]), t: new ort.Tensor('int64', BigInt64Array.from([BigInt(keep[i]!)]), [1]) });
+    const out = await prior.run({
+      x: new ort.Tensor('float32', x, [1, 3, res, res]),
+      t: new ort.Tensor('int64', BigInt64Array.from([BigInt(keep[i]!)]), [1]),
+    });
     const eps = out.out!.data as Float32Array;
-    const a = abar[i]!, c1 = (beta[i]! * Math.sqrt(prev[i]!)) / (1 - a), c2 = ((1 - prev[i]!) * Math.sqrt(1 - beta[i]!)) / (1 - a);
+    const a = abar[i]!,
+      c1 = (beta[i]! * Math.sqrt(prev[i]!)) / (1 - a),
+      c2 = ((1 - prev[i]!) * Math.sqrt(1 - beta[i]!)) / (1 - a);
     const z = i > 0 ? noise(n) : null;
     const sd = Math.sqrt(varLarge[i]!);
     const nx = new Float32Array(n);
@@ -177,7 +190,9 @@ let idSession: ort.InferenceSession | null = null;
 async function embed(img: RgbaImage): Promise<Float32Array> {
   const s = idSession!;
   const size = Number((manifest.models.find((m) => m.role === 'identity')?.params?.inputSize as number | undefined) ?? 112);
-  const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', toIdentityInput(img.data, img.width, img.height, 4, size), [1, 3, size, size]) });
+  const out = await s.run({
+    [s.inputNames[0]!]: new ort.Tensor('float32', toIdentityInput(img.data, img.width, img.height, 4, size), [1, 3, size, size]),
+  });
   return out[s.outputNames[0]!]!.data as Float32Array;
 }
 async function idCos(a: RgbaImage, b: RgbaImage): Promise<number | null> {
@@ -219,7 +234,8 @@ async function run(
 const TILE_DEFAULT = 128;
 async function strip(file: string, header: string[], rows: RgbaImage[][], TILE = TILE_DEFAULT): Promise<void> {
   const cols = Math.max(...rows.map((r) => r.length));
-  const W = cols * (TILE + 4) + 4, H = rows.length * (TILE + 4) + 4 + 18;
+  const W = cols * (TILE + 4) + 4,
+    H = rows.length * (TILE + 4) + 4 + 18;
   const comps: OverlayOptions[] = [];
   const svg = `<svg width="${W}" height="18" xmlns="http://www.w3.org/2000/svg">${header
     .map((h, i) => `<text x="${4 + i * (TILE + 4) + 2}" y="13" font-family="sans-serif" font-size="11" fill="#000">${h}</text>`)
@@ -228,10 +244,17 @@ async function strip(file: string, header: string[], rows: RgbaImage[][], TILE =
   for (let r = 0; r < rows.length; r++) {
     for (let c = 0; c < rows[r]!.length; c++) {
       const img = rows[r]![c]!;
-      comps.push({ input: await toPng(img, TILE, TILE, img.width <= R ? 'nearest' : 'cubic'), left: 4 + c * (TILE + 4), top: 18 + 4 + r * (TILE + 4) });
+      comps.push({
+        input: await toPng(img, TILE, TILE, img.width <= R ? 'nearest' : 'cubic'),
+        left: 4 + c * (TILE + 4),
+        top: 18 + 4 + r * (TILE + 4),
+      });
     }
   }
-  await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(comps).png().toFile(path.join(OUT, file.replace(/\.png$/, `${TAG}.png`)));
+  await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } })
+    .composite(comps)
+    .png()
+    .toFile(path.join(OUT, file.replace(/\.png$/, `${TAG}.png`)));
 }
 const results: Record<string, unknown> = {
   manifest: path.relative(repoRoot, manifestPath),
@@ -241,17 +264,23 @@ const results: Record<string, unknown> = {
   date: new Date().toISOString(),
 };
 const md: string[] = [];
-const f2 = (v: number | null | undefined, d = 2) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : Number.isFinite(v) ? v.toFixed(d) : 'inf');
+const f2 = (v: number | null | undefined, d = 2) =>
+  v === null || v === undefined || Number.isNaN(v) ? 'n/a' : Number.isFinite(v) ? v.toFixed(d) : 'inf';
 const mean = (xs: (number | null)[]) => {
   const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
 };
 function testFiles(folder: string, n: number): string[] {
-  return readdirSync(path.join(testdata, folder)).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().slice(0, n);
+  return readdirSync(path.join(testdata, folder))
+    .filter((f) => /\.(png|jpe?g)$/i.test(f))
+    .sort()
+    .slice(0, n);
 }
 const syn = (kind: string, i: number) => path.join(SYN, `${kind}_${i}.png`);
 const haveSyn = existsSync(path.join(SYN, 'list.json'));
-const nSyn = haveSyn ? Math.min(N_SYN, (JSON.parse(readFileSync(path.join(SYN, 'list.json'), 'utf8')) as { items: unknown[] }).items.length) : 0;
+const nSyn = haveSyn
+  ? Math.min(N_SYN, (JSON.parse(readFileSync(path.join(SYN, 'list.json'), 'utf8')) as { items: unknown[] }).items.length)
+  : 0;
 const pixels = R * R;
 
 /**
@@ -294,26 +323,52 @@ async function latentSamples(): Promise<void> {
   const rows: RgbaImage[][] = [];
   for (let i = 0; i < samples.length; i += 8) rows.push(samples.slice(i, i + 8));
   await strip('samples.png', [`${N_SAMPLES} unconditional samples, ${R}x${R}, DDIM ${steps} (the prior alone)`], rows, 96);
-  results.samples = { count: N_SAMPLES, steps, msPerSample: ms, niqeSamples: s.niqe, niqeReal: r?.niqe ?? null, realCount: real.length,
-    meanColourRangeReal: r ? { lo, hi } : null, samplesOutsideRealColourRange: casts, niqePerSample: s.niqes };
-  md.push('### Unconditional samples', '',
-    `${N_SAMPLES} samples of the prior alone (DDIM ${steps}, eta 0, seeds 100-${99 + N_SAMPLES}), ${(ms / 1000).toFixed(1)} s each (CPU, 1 thread): \`docs/quality/samples.png\`.`, '',
-    '| | n | mean NIQE (lower better) | images whose mean colour lies outside the real faces\' range |', '|---|---|---|---|',
+  results.samples = {
+    count: N_SAMPLES,
+    steps,
+    msPerSample: ms,
+    niqeSamples: s.niqe,
+    niqeReal: r?.niqe ?? null,
+    realCount: real.length,
+    meanColourRangeReal: r ? { lo, hi } : null,
+    samplesOutsideRealColourRange: casts,
+    niqePerSample: s.niqes,
+  };
+  md.push(
+    '### Unconditional samples',
+    '',
+    `${N_SAMPLES} samples of the prior alone (DDIM ${steps}, eta 0, seeds 100-${99 + N_SAMPLES}), ${(ms / 1000).toFixed(1)} s each (CPU, 1 thread): \`docs/quality/samples.png\`.`,
+    '',
+    "| | n | mean NIQE (lower better) | images whose mean colour lies outside the real faces' range |",
+    '|---|---|---|---|',
     `| samples | ${N_SAMPLES} | ${f2(s.niqe)} | ${casts ?? 'n/a'} |`,
     `| real held-out faces (UTKFace, same size) | ${real.length} | ${f2(r?.niqe)} | 0 (they define the range) |`,
-    '', `Target (issue 9): mean NIQE within 1.0 of the real faces': ${r && s.niqe !== null && r.niqe !== null ? (Math.abs(s.niqe - r.niqe) <= 1 ? 'met' : 'not met') : 'n/a'}; no colour casts: ${casts === 0 ? 'met' : casts === null ? 'n/a' : `not met (${casts} of ${N_SAMPLES})`}.`, '');
+    '',
+    `Target (issue 9): mean NIQE within 1.0 of the real faces': ${r && s.niqe !== null && r.niqe !== null ? (Math.abs(s.niqe - r.niqe) <= 1 ? 'met' : 'not met') : 'n/a'}; no colour casts: ${casts === 0 ? 'met' : casts === null ? 'n/a' : `not met (${casts} of ${N_SAMPLES})`}.`,
+    '',
+  );
 }
 
 /** Hasler and Suesstrunk's colourfulness M (2003) of an RGBA image: sqrt(sd_rg^2 + sd_yb^2) + 0.3 sqrt(mu_rg^2 + mu_yb^2). */
 function colourfulness(img: RgbaImage): number {
   const n = img.width * img.height;
-  let srg = 0, syb = 0, srg2 = 0, syb2 = 0;
+  let srg = 0,
+    syb = 0,
+    srg2 = 0,
+    syb2 = 0;
   for (let i = 0; i < n; i++) {
-    const r = img.data[i * 4]!, g = img.data[i * 4 + 1]!, b = img.data[i * 4 + 2]!;
-    const rg = r - g, yb = 0.5 * (r + g) - b;
-    srg += rg; syb += yb; srg2 += rg * rg; syb2 += yb * yb;
+    const r = img.data[i * 4]!,
+      g = img.data[i * 4 + 1]!,
+      b = img.data[i * 4 + 2]!;
+    const rg = r - g,
+      yb = 0.5 * (r + g) - b;
+    srg += rg;
+    syb += yb;
+    srg2 += rg * rg;
+    syb2 += yb * yb;
   }
-  const mrg = srg / n, myb = syb / n;
+  const mrg = srg / n,
+    myb = syb / n;
   return Math.sqrt(Math.max(0, srg2 / n - mrg * mrg) + Math.max(0, syb2 / n - myb * myb)) + 0.3 * Math.hypot(mrg, myb);
 }
 
@@ -337,7 +392,8 @@ function ringAround(hole: number[], size: number, r: number): number[] {
       if (!hole[y * size + x]) continue;
       for (let dy = -r; dy <= r; dy++)
         for (let dx = -r; dx <= r; dx++) {
-          const yy = y + dy, xx = x + dx;
+          const yy = y + dy,
+            xx = x + dx;
           if (yy >= 0 && xx >= 0 && yy < size && xx < size && !hole[yy * size + xx]) ring[yy * size + xx] = 1;
         }
     }
@@ -356,7 +412,8 @@ function colourGap(img: RgbaImage, hole: number[], ring: number[]): number {
     });
     return m.map((v) => v / Math.max(1, n));
   };
-  const a = meanOf(hole), b = meanOf(ring);
+  const a = meanOf(hole),
+    b = meanOf(ring);
   return Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!);
 }
 
@@ -373,7 +430,10 @@ async function main(): Promise<void> {
     results.niqeBaboon = niqe(bab.data, bab.width, bab.height, 4);
     md.push(`NIQE check: baboon.png gives ${(results.niqeBaboon as number).toFixed(5)} (MATLAB 5.72957, BasicSR 5.72958).`, '');
   }
-  md.push(`Model set: \`${results.manifest as string}\` (${manifest.name} ${manifest.setVersion}), ${R}x${R}, DDPM ${STEPS} steps, seed ${SEED}, guidance scales x${SCALE_MULT} the presets.`, '');
+  md.push(
+    `Model set: \`${results.manifest as string}\` (${manifest.name} ${manifest.setVersion}), ${R}x${R}, DDPM ${STEPS} steps, seed ${SEED}, guidance scales x${SCALE_MULT} the presets.`,
+    '',
+  );
 
   if (ONLY.has('samples') && manifest.latent) await latentSamples();
   else if (ONLY.has('samples')) {
@@ -389,7 +449,10 @@ async function main(): Promise<void> {
     const big4: RgbaImage[] = [await samplePrior(prior, 4 * R, STEPS, 300)];
     await strip('samples-larger.png', [`${2 * R}x${2 * R}`, '', `${4 * R}x${4 * R}`], [[...big, ...big4]]);
     results.samples = { count: N_SAMPLES, msPerSample: ms64, larger: [`2 at ${2 * R}`, `1 at ${4 * R}`] };
-    md.push(`Unconditional samples: ${N_SAMPLES} at ${R}x${R}, ${(ms64 / 1000).toFixed(1)} s each (CPU, 1 thread, shared machine): \`docs/quality/samples.png\`; the same prior run at ${2 * R} and ${4 * R} (fully convolutional, larger than trained): \`docs/quality/samples-larger.png\`.`, '');
+    md.push(
+      `Unconditional samples: ${N_SAMPLES} at ${R}x${R}, ${(ms64 / 1000).toFixed(1)} s each (CPU, 1 thread, shared machine): \`docs/quality/samples.png\`; the same prior run at ${2 * R} and ${4 * R} (fully convolutional, larger than trained): \`docs/quality/samples-larger.png\`.`,
+      '',
+    );
   }
 
   if (ONLY.has('blind')) {
@@ -400,7 +463,14 @@ async function main(): Promise<void> {
       const y = toModelFrame(orig);
       const ra = rest ? await restorerAlone(rest, y) : null;
       const o = await run('blind', y);
-      rec.push({ src: `testdata/cropped_faces/${f}`, niqeInput512: await niqe512(orig), niqeInput: await niqe512(y), niqeRestorer: ra ? await niqe512(ra) : null, niqeOurs: await niqe512(o.out), ms: o.ms });
+      rec.push({
+        src: `testdata/cropped_faces/${f}`,
+        niqeInput512: await niqe512(orig),
+        niqeInput: await niqe512(y),
+        niqeRestorer: ra ? await niqe512(ra) : null,
+        niqeOurs: await niqe512(o.out),
+        ms: o.ms,
+      });
       rows.push([y, ...(ra ? [ra] : []), o.out]);
     }
     for (let i = 0; i < nSyn; i++) {
@@ -409,11 +479,17 @@ async function main(): Promise<void> {
       const ra = rest ? await restorerAlone(rest, y) : null;
       const o = await run('blind', y);
       rec.push({
-        src: `heldout/blind_${i}`, niqeInput: await niqe512(y), niqeRestorer: ra ? await niqe512(ra) : null, niqeOurs: await niqe512(o.out),
+        src: `heldout/blind_${i}`,
+        niqeInput: await niqe512(y),
+        niqeRestorer: ra ? await niqe512(ra) : null,
+        niqeOurs: await niqe512(o.out),
         psnrInput: psnr(y.data, gt.data, pixels, { channels: 4 }),
         psnrRestorer: ra ? psnr(ra.data, gt.data, pixels, { channels: 4 }) : null,
         psnrOurs: psnr(o.out.data, gt.data, pixels, { channels: 4 }),
-        idInput: await idCos(y, gt), idRestorer: ra ? await idCos(ra, gt) : null, idOurs: await idCos(o.out, gt), ms: o.ms,
+        idInput: await idCos(y, gt),
+        idRestorer: ra ? await idCos(ra, gt) : null,
+        idOurs: await idCos(o.out, gt),
+        ms: o.ms,
       });
       rows.push([y, ...(ra ? [ra] : []), o.out, gt]);
     }
@@ -422,12 +498,17 @@ async function main(): Promise<void> {
     const real = rec.filter((r) => String(r.src).startsWith('testdata'));
     const held = rec.filter((r) => String(r.src).startsWith('heldout'));
     const m = (rs: Record<string, unknown>[], k: string) => mean(rs.map((r) => r[k] as number | null));
-    md.push('### Blind restoration', '',
+    md.push(
+      '### Blind restoration',
+      '',
       '| inputs | n | NIQE input (512 original) | NIQE input | NIQE restorer alone | NIQE ours | PSNR in / restorer / ours (dB) | identity cos to GT: input / restorer / ours |',
       '|---|---|---|---|---|---|---|---|',
       `| testdata/cropped_faces | ${real.length} | ${f2(m(real, 'niqeInput512'))} | ${f2(m(real, 'niqeInput'))} | ${f2(m(real, 'niqeRestorer'))} | ${f2(m(real, 'niqeOurs'))} | (no ground truth) | (no ground truth) |`,
       `| held-out UTKFace, synthetic | ${held.length} | - | ${f2(m(held, 'niqeInput'))} | ${f2(m(held, 'niqeRestorer'))} | ${f2(m(held, 'niqeOurs'))} | ${f2(m(held, 'psnrInput'))} / ${f2(m(held, 'psnrRestorer'))} / ${f2(m(held, 'psnrOurs'))} | ${f2(m(held, 'idInput'), 3)} / ${f2(m(held, 'idRestorer'), 3)} / ${f2(m(held, 'idOurs'), 3)} |`,
-      '', `NIQE of ${R}x${R} images is taken after a bicubic upsampling to 512 (NIQE needs 96x96 blocks); "512 original" is the real input before re-framing. Images: \`docs/quality/blind.png\`.`, '');
+      '',
+      `NIQE of ${R}x${R} images is taken after a bicubic upsampling to 512 (NIQE needs 96x96 blocks); "512 original" is the real input before re-framing. Images: \`docs/quality/blind.png\`.`,
+      '',
+    );
   }
 
   if (ONLY.has('inpainting')) {
@@ -437,9 +518,19 @@ async function main(): Promise<void> {
     for (const f of testFiles('masked_faces', N_TEST)) {
       const mf = readdirSync(path.join(testdata, 'append_masks')).find((m) => path.parse(m).name === path.parse(f).name);
       if (!mf) continue;
-      cases.push({ y: toModelFrame(await load(path.join(testdata, 'masked_faces', f))), mask: toModelFrame(await load(path.join(testdata, 'append_masks', mf)), true), src: `testdata/masked_faces/${f}` });
+      cases.push({
+        y: toModelFrame(await load(path.join(testdata, 'masked_faces', f))),
+        mask: toModelFrame(await load(path.join(testdata, 'append_masks', mf)), true),
+        src: `testdata/masked_faces/${f}`,
+      });
     }
-    for (let i = 0; i < nSyn; i++) cases.push({ y: await load(syn('inpaint', i)), mask: await load(syn('inpaint_mask', i)), gt: await load(syn('gt', i)), src: `heldout/inpaint_${i}` });
+    for (let i = 0; i < nSyn; i++)
+      cases.push({
+        y: await load(syn('inpaint', i)),
+        mask: await load(syn('inpaint_mask', i)),
+        gt: await load(syn('gt', i)),
+        src: `heldout/inpaint_${i}`,
+      });
     for (const c of cases) {
       const o = await run('inpainting', c.y, { mask: c.mask });
       // the same run without the final blend: how well the guidance itself kept the unmasked pixels
@@ -448,22 +539,34 @@ async function main(): Promise<void> {
       const hole = keep.map((k) => 1 - k);
       const ring = ringAround(hole, R, 8);
       rec.push({
-        src: c.src, maskedFraction: hole.reduce((a, b) => a + b, 0) / pixels,
+        src: c.src,
+        maskedFraction: hole.reduce((a, b) => a + b, 0) / pixels,
         psnrUnmasked: psnr(o.out.data, c.y.data, pixels, { channels: 4, include: keep }),
         psnrUnmaskedBeforeBlend: psnr(raw.out.data, c.y.data, pixels, { channels: 4, include: keep }),
-        psnrHoleToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4, include: hole }) : null, ms: o.ms,
-        colourGapOurs: colourGap(o.out, hole, ring), colourGapTruth: c.gt ? colourGap(c.gt, hole, ring) : null,
-        idInput: c.gt ? await idCos(c.y, c.gt) : null, idOurs: c.gt ? await idCos(o.out, c.gt) : null,
+        psnrHoleToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4, include: hole }) : null,
+        ms: o.ms,
+        colourGapOurs: colourGap(o.out, hole, ring),
+        colourGapTruth: c.gt ? colourGap(c.gt, hole, ring) : null,
+        idInput: c.gt ? await idCos(c.y, c.gt) : null,
+        idOurs: c.gt ? await idCos(o.out, c.gt) : null,
       });
       rows.push([c.y, c.mask, o.out, ...(c.gt ? [c.gt] : [])]);
     }
     await strip('inpainting.png', ['input', 'mask', 'ours', 'ground truth'], rows);
     results.inpainting = rec;
-    md.push('### Inpainting', '',
+    md.push(
+      '### Inpainting',
+      '',
       '| case | masked % | PSNR unmasked vs input, before the final blend (dB) | >= 30 dB? | after the blend | PSNR in the hole vs truth (dB) | colour gap hole-ring: ours / truth | identity cos to truth: input / ours |',
       '|---|---|---|---|---|---|---|---|',
-      ...rec.map((r) => `| ${r.src as string} | ${f2((r.maskedFraction as number) * 100, 1)} | ${f2(r.psnrUnmaskedBeforeBlend as number)} | ${(r.psnrUnmaskedBeforeBlend as number) >= 30 ? 'yes' : 'no'} | ${f2(r.psnrUnmasked as number)} | ${f2(r.psnrHoleToGt as number | null)} | ${f2(r.colourGapOurs as number, 1)} / ${f2(r.colourGapTruth as number | null, 1)} | ${f2(r.idInput as number | null, 3)} / ${f2(r.idOurs as number | null, 3)} |`),
-      '', 'Colour gap: distance (0-255 RGB) between the mean colour inside the hole and the mean colour of the kept pixels within 8 px of it; the truth\'s own gap says what a consistent fill looks like. Images: `docs/quality/inpainting.png`.', '');
+      ...rec.map(
+        (r) =>
+          `| ${r.src as string} | ${f2((r.maskedFraction as number) * 100, 1)} | ${f2(r.psnrUnmaskedBeforeBlend as number)} | ${(r.psnrUnmaskedBeforeBlend as number) >= 30 ? 'yes' : 'no'} | ${f2(r.psnrUnmasked as number)} | ${f2(r.psnrHoleToGt as number | null)} | ${f2(r.colourGapOurs as number, 1)} / ${f2(r.colourGapTruth as number | null, 1)} | ${f2(r.idInput as number | null, 3)} / ${f2(r.idOurs as number | null, 3)} |`,
+      ),
+      '',
+      "Colour gap: distance (0-255 RGB) between the mean colour inside the hole and the mean colour of the kept pixels within 8 px of it; the truth's own gap says what a consistent fill looks like. Images: `docs/quality/inpainting.png`.",
+      '',
+    );
   }
 
   if (ONLY.has('colorization')) {
@@ -471,7 +574,8 @@ async function main(): Promise<void> {
     const rec: Record<string, unknown>[] = [];
     const style = COLOR_STYLES[0]!;
     const cases: { y: RgbaImage; gt?: RgbaImage; src: string }[] = [];
-    for (const f of testFiles('grayscale_faces', N_TEST)) cases.push({ y: toModelFrame(await load(path.join(testdata, 'grayscale_faces', f))), src: `testdata/grayscale_faces/${f}` });
+    for (const f of testFiles('grayscale_faces', N_TEST))
+      cases.push({ y: toModelFrame(await load(path.join(testdata, 'grayscale_faces', f))), src: `testdata/grayscale_faces/${f}` });
     for (let i = 0; i < nSyn; i++) cases.push({ y: await load(syn('grey', i)), gt: await load(syn('gt', i)), src: `heldout/grey_${i}` });
     const statErr = (img: RgbaImage) => {
       const s = colorStats(img.data, pixels, 4);
@@ -499,14 +603,27 @@ async function main(): Promise<void> {
     await strip('colorization.png', ['input', 'ours', 'ground truth'], rows);
     results.colorization = rec;
     type S = { meanAbsErrMean: number; meanAbsErrStd: number };
-    md.push('### Colorization (style 0)', '', '| case | PSNR lightness vs input (dB) | colour mean abs err to style: input / ours | colour std abs err: input / ours | PSNR to ground truth: grey input / ours |', '|---|---|---|---|---|',
-      ...rec.map((r) => `| ${r.src as string} | ${f2(r.psnrLightness as number)} | ${f2((r.statsInput as S).meanAbsErrMean, 3)} / ${f2((r.statsOurs as S).meanAbsErrMean, 3)} | ${f2((r.statsInput as S).meanAbsErrStd, 3)} / ${f2((r.statsOurs as S).meanAbsErrStd, 3)} | ${f2(r.psnrInputToGt as number | null)} / ${f2(r.psnrToGt as number | null)} |`),
-      '', 'Images: `docs/quality/colorization.png`.', '');
+    md.push(
+      '### Colorization (style 0)',
+      '',
+      '| case | PSNR lightness vs input (dB) | colour mean abs err to style: input / ours | colour std abs err: input / ours | PSNR to ground truth: grey input / ours |',
+      '|---|---|---|---|---|',
+      ...rec.map(
+        (r) =>
+          `| ${r.src as string} | ${f2(r.psnrLightness as number)} | ${f2((r.statsInput as S).meanAbsErrMean, 3)} / ${f2((r.statsOurs as S).meanAbsErrMean, 3)} | ${f2((r.statsInput as S).meanAbsErrStd, 3)} / ${f2((r.statsOurs as S).meanAbsErrStd, 3)} | ${f2(r.psnrInputToGt as number | null)} / ${f2(r.psnrToGt as number | null)} |`,
+      ),
+      '',
+      'Images: `docs/quality/colorization.png`.',
+      '',
+    );
     const range = await realColourfulnessRange();
     const within = (m: number) => !!range && m >= range[0] && m <= range[1];
     const inside = range ? rec.filter((r) => within(r.colourfulness as number)).length : null;
     results.colourfulnessRealP10P90 = range;
-    md.push(`Colourfulness (Hasler and Suesstrunk) of ours: ${rec.map((r) => f2(r.colourfulness as number, 1)).join(', ')}; real held-out faces' 10-90th percentiles: ${range ? `${f2(range[0], 1)}-${f2(range[1], 1)}` : 'n/a'}; inside: ${inside ?? 'n/a'} of ${rec.length}.`, '');
+    md.push(
+      `Colourfulness (Hasler and Suesstrunk) of ours: ${rec.map((r) => f2(r.colourfulness as number, 1)).join(', ')}; real held-out faces' 10-90th percentiles: ${range ? `${f2(range[0], 1)}-${f2(range[1], 1)}` : 'n/a'}; inside: ${inside ?? 'n/a'} of ${rec.length}.`,
+      '',
+    );
   }
 
   if (ONLY.has('reference')) {
@@ -521,24 +638,41 @@ async function main(): Promise<void> {
         const y = toModelFrame(await load(path.join(testdata, 'ref_cropped_faces', f)));
         const ref = toModelFrame(await load(path.join(testdata, 'ref_faces', rf)));
         const withId = await run('reference', y, { references: [ref] });
-        const cosG: GuidanceSettings = { ...presetGuidance('reference'), identityLoss: 'cosine', weights: { smooth: 1, identity: IDENTITY_COSINE_WEIGHT } };
+        const cosG: GuidanceSettings = {
+          ...presetGuidance('reference'),
+          identityLoss: 'cosine',
+          weights: { smooth: 1, identity: IDENTITY_COSINE_WEIGHT },
+        };
         const withCos = await run('reference', y, { references: [ref] }, cosG);
         const noId = await run('blind', y);
         rec.push({
-          src: `testdata/ref_cropped_faces/${f}`, idInput: await idCos(y, ref), idWith: await idCos(withId.out, ref), idWithCos: await idCos(withCos.out, ref),
-          idWithout: await idCos(noId.out, ref), ms: withId.ms,
-          niqeWithout: await niqe512(noId.out), niqeWith: await niqe512(withId.out),
+          src: `testdata/ref_cropped_faces/${f}`,
+          idInput: await idCos(y, ref),
+          idWith: await idCos(withId.out, ref),
+          idWithCos: await idCos(withCos.out, ref),
+          idWithout: await idCos(noId.out, ref),
+          ms: withId.ms,
+          niqeWithout: await niqe512(noId.out),
+          niqeWith: await niqe512(withId.out),
         });
         rows.push([y, ref, noId.out, withId.out, withCos.out]);
       }
       // the mse weight the run used: the set's default for the task, else the paper's
       const idW = (PAPER ? undefined : manifest.defaults?.reference?.weights?.identity) ?? presetGuidance('reference').weights.identity;
       await strip('reference.png', ['input', 'reference', 'no identity', `identity mse ${idW}`, 'identity cos 1e4'], rows);
-      md.push('### Reference-based restoration', '',
+      md.push(
+        '### Reference-based restoration',
+        '',
         `| case | identity cos to reference: input | without identity term | with identity term (mse, weight ${idW}) | with identity term (-cos, weight 1e4) | NIQE without / with (mse) |`,
         '|---|---|---|---|---|---|',
-        ...rec.map((r) => `| ${r.src as string} | ${f2(r.idInput as number, 3)} | ${f2(r.idWithout as number, 3)} | ${f2(r.idWith as number, 3)} | ${f2(r.idWithCos as number, 3)} | ${f2(r.niqeWithout as number)} / ${f2(r.niqeWith as number)} |`),
-        '', 'Images: `docs/quality/reference.png`.', '');
+        ...rec.map(
+          (r) =>
+            `| ${r.src as string} | ${f2(r.idInput as number, 3)} | ${f2(r.idWithout as number, 3)} | ${f2(r.idWith as number, 3)} | ${f2(r.idWithCos as number, 3)} | ${f2(r.niqeWithout as number)} / ${f2(r.niqeWith as number)} |`,
+        ),
+        '',
+        'Images: `docs/quality/reference.png`.',
+        '',
+      );
     }
     results.reference = rec;
   }
@@ -547,12 +681,18 @@ async function main(): Promise<void> {
     const rows: RgbaImage[][] = [];
     const rec: Record<string, unknown>[] = [];
     const cases: { y: RgbaImage; mask?: RgbaImage; gt?: RgbaImage; src: string }[] = [];
-    for (const f of testFiles('old_photos/med', 1)) cases.push({ y: toModelFrame(await load(path.join(testdata, 'old_photos/med', f))), src: `testdata/old_photos/med/${f}` });
+    for (const f of testFiles('old_photos/med', 1))
+      cases.push({ y: toModelFrame(await load(path.join(testdata, 'old_photos/med', f))), src: `testdata/old_photos/med/${f}` });
     for (const f of testFiles('old_photos/med_scratch', 1)) {
       const mf = readdirSync(path.join(testdata, 'old_photos/scratch_masks')).find((m) => path.parse(m).name === path.parse(f).name);
       const y = toModelFrame(await load(path.join(testdata, 'old_photos/med_scratch', f)));
       cases.push({ y, src: `testdata/old_photos/med_scratch/${f} (no mask)` });
-      if (mf) cases.push({ y, mask: toModelFrame(await load(path.join(testdata, 'old_photos/scratch_masks', mf)), true), src: `testdata/old_photos/med_scratch/${f} (mask)` });
+      if (mf)
+        cases.push({
+          y,
+          mask: toModelFrame(await load(path.join(testdata, 'old_photos/scratch_masks', mf)), true),
+          src: `testdata/old_photos/med_scratch/${f} (mask)`,
+        });
     }
     for (let i = 0; i < Math.min(N_OLD_SYN, nSyn); i++) {
       const gt = await load(syn('gt', i));
@@ -564,20 +704,32 @@ async function main(): Promise<void> {
     for (const c of cases) {
       const o = await run('old-photo', c.y, c.mask ? { mask: c.mask } : {});
       rec.push({
-        src: c.src, niqeInput: await niqe512(c.y), niqeOurs: await niqe512(o.out),
+        src: c.src,
+        niqeInput: await niqe512(c.y),
+        niqeOurs: await niqe512(o.out),
         psnrInputToGt: c.gt ? psnr(c.y.data, c.gt.data, pixels, { channels: 4 }) : null,
         psnrOursToGt: c.gt ? psnr(o.out.data, c.gt.data, pixels, { channels: 4 }) : null,
-        idInput: c.gt ? await idCos(c.y, c.gt) : null, idOurs: c.gt ? await idCos(o.out, c.gt) : null,
+        idInput: c.gt ? await idCos(c.y, c.gt) : null,
+        idOurs: c.gt ? await idCos(o.out, c.gt) : null,
         ms: o.ms,
       });
       rows.push([c.y, c.mask ?? fromTensor(new Float32Array(3 * pixels).fill(-1), R, R), o.out, ...(c.gt ? [c.gt] : [])]);
     }
     await strip('old-photo.png', ['input', 'scratch mask', 'ours', 'ground truth'], rows);
     results.oldPhoto = rec;
-    md.push('### Old photos', '', '| case | NIQE input | NIQE ours | PSNR to ground truth: input / ours (dB) | identity cos to ground truth: input / ours |',
+    md.push(
+      '### Old photos',
+      '',
+      '| case | NIQE input | NIQE ours | PSNR to ground truth: input / ours (dB) | identity cos to ground truth: input / ours |',
       '|---|---|---|---|---|',
-      ...rec.map((r) => `| ${r.src as string} | ${f2(r.niqeInput as number)} | ${f2(r.niqeOurs as number)} | ${f2(r.psnrInputToGt as number | null)} / ${f2(r.psnrOursToGt as number | null)} | ${f2(r.idInput as number | null, 3)} / ${f2(r.idOurs as number | null, 3)} |`),
-      '', 'Images: `docs/quality/old-photo.png`.', '');
+      ...rec.map(
+        (r) =>
+          `| ${r.src as string} | ${f2(r.niqeInput as number)} | ${f2(r.niqeOurs as number)} | ${f2(r.psnrInputToGt as number | null)} / ${f2(r.psnrOursToGt as number | null)} | ${f2(r.idInput as number | null, 3)} / ${f2(r.idOurs as number | null, 3)} |`,
+      ),
+      '',
+      'Images: `docs/quality/old-photo.png`.',
+      '',
+    );
   }
 
   writeFileSync(path.join(OUT, `results${TAG}.json`), JSON.stringify(results, null, 1));

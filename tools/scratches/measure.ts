@@ -59,13 +59,17 @@ async function main() {
         px[i * 3 + 1] = m[i] && g ? 255 : l;
         px[i * 3 + 2] = !m[i] && g ? 255 : l;
       }
-      await sharp(px, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toFile(`${out}/${name}.png`);
+      await sharp(px, { raw: { width: img.width, height: img.height, channels: 3 } })
+        .png()
+        .toFile(`${out}/${name}.png`);
     }
   }
-  if (args.includes("--no-clean")) return;
+  if (args.includes('--no-clean')) return;
   const clean = [
     ...readdirSync(`${dir}med`).map((f) => `old_photos/med/${f}`),
-    ...readdirSync(`${T}cropped_faces`).slice(0, 4).map((f) => `cropped_faces/${f}`),
+    ...readdirSync(`${T}cropped_faces`)
+      .slice(0, 4)
+      .map((f) => `cropped_faces/${f}`),
   ];
   for (const f of clean) {
     const m = detectScratchMask(await load(T + f), opts);
@@ -81,7 +85,9 @@ async function main() {
         px[i * 3 + 1] = l;
         px[i * 3 + 2] = l;
       }
-      await sharp(px, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toFile(`${out}/clean-${f.replace(/\//g, '_')}.png`);
+      await sharp(px, { raw: { width: img.width, height: img.height, channels: 3 } })
+        .png()
+        .toFile(`${out}/clean-${f.replace(/\//g, '_')}.png`);
     }
   }
 }

@@ -45,7 +45,10 @@ describe('training smoke runs', () => {
     expect(out.out!.dims).toEqual(ref.shape);
     expect(maxAbsDiff(out.out!.data as Float32Array, ref.data)).toBeLessThan(1e-4);
     // dynamic H and W: a 48x48 input runs and keeps its size
-    const big = await s.run({ x: new ort.Tensor('float32', new Float32Array(3 * 48 * 48).fill(0.1), [1, 3, 48, 48]), t: new ort.Tensor('int64', BigInt64Array.from([10n]), [1]) });
+    const big = await s.run({
+      x: new ort.Tensor('float32', new Float32Array(3 * 48 * 48).fill(0.1), [1, 3, 48, 48]),
+      t: new ort.Tensor('int64', BigInt64Array.from([10n]), [1]),
+    });
     expect(big.out!.dims).toEqual([1, 3, 48, 48]);
     await s.release();
   });
@@ -54,7 +57,10 @@ describe('training smoke runs', () => {
     const { onnx } = smoke('latent_prior.py');
     const s = await ort.InferenceSession.create(onnx, opts);
     expect(s.inputNames).toEqual(['x', 't']);
-    const out = await s.run({ x: new ort.Tensor('float32', new Float32Array(4 * 8 * 8).fill(0.2), [1, 4, 8, 8]), t: new ort.Tensor('int64', BigInt64Array.from([10n]), [1]) });
+    const out = await s.run({
+      x: new ort.Tensor('float32', new Float32Array(4 * 8 * 8).fill(0.2), [1, 4, 8, 8]),
+      t: new ort.Tensor('int64', BigInt64Array.from([10n]), [1]),
+    });
     expect(out.out!.dims).toEqual([1, 4, 8, 8]);
     expect(Array.from(out.out!.data as Float32Array).every(Number.isFinite)).toBe(true);
     await s.release();

@@ -31,7 +31,9 @@ async function main(): Promise<void> {
     }
     await sess.release();
     times.sort((a, b) => a - b);
-    console.log(`${f}: ${side} -> ${dims[2]} px, median ${(times[Math.floor(times.length / 2)]! / 1000).toFixed(2)} s (runs ${times.map((t) => (t / 1000).toFixed(2)).join(', ')})`);
+    console.log(
+      `${f}: ${side} -> ${dims[2]} px, median ${(times[Math.floor(times.length / 2)]! / 1000).toFixed(2)} s (runs ${times.map((t) => (t / 1000).toFixed(2)).join(', ')})`,
+    );
   }
 }
 

@@ -41,25 +41,42 @@ const CROP = { left: 160, top: 176, width: 192, height: 192 };
 /** The compared region of a 512 px face as a PNG panel. */
 async function panel(img: RgbaImage): Promise<Buffer> {
   const raw = { width: 512, height: 512, channels: 4 as const };
-  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw }).extract(CROP).removeAlpha().png().toBuffer();
+  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw })
+    .extract(CROP)
+    .removeAlpha()
+    .png()
+    .toBuffer();
 }
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
-  const id = await ort.InferenceSession.create(path.join(repoRoot, 'public/models/common/identity/mobileface.onnx'), { intraOpNumThreads: 1 });
+  const id = await ort.InferenceSession.create(path.join(repoRoot, 'public/models/common/identity/mobileface.onnx'), {
+    intraOpNumThreads: 1,
+  });
   const embed = async (img: RgbaImage) =>
-    (await id.run({ [id.inputNames[0]!]: new ort.Tensor('float32', toIdentityInput(img.data, img.width, img.height, 4, 112), [1, 3, 112, 112]) }))[id.outputNames[0]!]!
-      .data as Float32Array;
-  const methods: { name: string; runners: UpscalerRunners; release: () => Promise<void> }[] = [{ name: 'bicubic', runners: {}, release: async () => {} }];
+    (
+      await id.run({
+        [id.inputNames[0]!]: new ort.Tensor('float32', toIdentityInput(img.data, img.width, img.height, 4, 112), [1, 3, 112, 112]),
+      })
+    )[id.outputNames[0]!]!.data as Float32Array;
+  const methods: { name: string; runners: UpscalerRunners; release: () => Promise<void> }[] = [
+    { name: 'bicubic', runners: {}, release: async () => {} },
+  ];
   for (const s of SIZES) {
     const x2 = await createOrtRunner(path.join(modelDir, `esrgan-${s}-x2.onnx`));
     const x4 = await createOrtRunner(path.join(modelDir, `esrgan-${s}-x4.onnx`));
-    methods.push({ name: `esrgan-${s}`, runners: { x2: x2.run, x4: x4.run }, release: async () => (await x2.release(), await x4.release()) });
+    methods.push({
+      name: `esrgan-${s}`,
+      runners: { x2: x2.run, x4: x4.run },
+      release: async () => (await x2.release(), await x4.release()),
+    });
   }
   type Row = { face: string; from: number; method: string; psnr: number; niqe: number; id: number; ms: number };
   const rows: Row[] = [];
   const originals: { face: string; niqe: number }[] = [];
-  const files = readdirSync(faces).filter((f) => f.endsWith('.png')).sort();
+  const files = readdirSync(faces)
+    .filter((f) => f.endsWith('.png'))
+    .sort();
   for (const file of files) {
     const orig = await loadRgba(path.join(faces, file));
     if (orig.width !== 512 || orig.height !== 512) throw new Error(`${file}: expected 512x512, got ${orig.width}x${orig.height}`);
@@ -87,10 +104,11 @@ async function main(): Promise<void> {
       panels.push(await panel(orig));
     }
     const cols = methods.length + 1;
-    if (originals.length <= N_IMAGES) await sharp({ create: { width: CROP.width * cols, height: CROP.height * FROMS.length, channels: 3, background: '#ffffff' } })
-      .composite(panels.map((p, i) => ({ input: p, left: (i % cols) * CROP.width, top: Math.floor(i / cols) * CROP.height })))
-      .png()
-      .toFile(path.join(OUT, `${path.parse(file).name}.png`));
+    if (originals.length <= N_IMAGES)
+      await sharp({ create: { width: CROP.width * cols, height: CROP.height * FROMS.length, channels: 3, background: '#ffffff' } })
+        .composite(panels.map((p, i) => ({ input: p, left: (i % cols) * CROP.width, top: Math.floor(i / cols) * CROP.height })))
+        .png()
+        .toFile(path.join(OUT, `${path.parse(file).name}.png`));
   }
   for (const m of methods) await m.release();
   await id.release();
@@ -102,7 +120,7 @@ async function main(): Promise<void> {
     `Written by \`npx tsx tools/upscaler/compare.ts\` (${new Date().toISOString().slice(0, 10)}). ${files.length} clean 512 px faces from`,
     "`../shared/testdata/ref_faces`, shrunk with antialiased bicubic to 64 (the bundled set's output size), 128 and 256 (the latent set's) px,",
     'brought back to 512 with each method',
-    'through `workers/upscaler/upscale.ts` (the app\'s and the CLI\'s code; 64 -> 512 is an x4 then an x2 pass, 128 -> 512 one x4 pass, 256 -> 512 one x2 pass)',
+    "through `workers/upscaler/upscale.ts` (the app's and the CLI's code; 64 -> 512 is an x4 then an x2 pass, 128 -> 512 one x4 pass, 256 -> 512 one x2 pass)",
     'and compared with the original. PSNR: RGB, higher is better. NIQE: Y channel at 512, 96 px blocks, lower is more natural',
     `(the originals: mean ${mean(originals.map((o) => o.niqe)).toFixed(2)}). Identity: cosine of MobileFace embeddings with the original's,`,
     'higher is better. Time: onnxruntime-node, one thread, on a shared 2-core machine (indicative only).',
@@ -113,10 +131,18 @@ async function main(): Promise<void> {
   for (const from of FROMS) {
     for (const m of methods) {
       const r = rows.filter((x) => x.from === from && x.method === m.name);
-      md.push(`| ${from} -> 512 | ${m.name} | ${mean(r.map((x) => x.psnr)).toFixed(2)} | ${mean(r.map((x) => x.niqe)).toFixed(2)} | ${mean(r.map((x) => x.id)).toFixed(4)} | ${(mean(r.map((x) => x.ms)) / 1000).toFixed(2)} |`);
+      md.push(
+        `| ${from} -> 512 | ${m.name} | ${mean(r.map((x) => x.psnr)).toFixed(2)} | ${mean(r.map((x) => x.niqe)).toFixed(2)} | ${mean(r.map((x) => x.id)).toFixed(4)} | ${(mean(r.map((x) => x.ms)) / 1000).toFixed(2)} |`,
+      );
     }
   }
-  md.push('', 'Per face (PSNR / NIQE / identity):', '', `| face | from | ${methods.map((m) => m.name).join(' | ')} | original NIQE |`, `|---|---|${methods.map(() => '---|').join('')}---|`);
+  md.push(
+    '',
+    'Per face (PSNR / NIQE / identity):',
+    '',
+    `| face | from | ${methods.map((m) => m.name).join(' | ')} | original NIQE |`,
+    `|---|---|${methods.map(() => '---|').join('')}---|`,
+  );
   for (const o of originals) {
     for (const from of FROMS) {
       const cells = methods.map((m) => {
@@ -126,7 +152,11 @@ async function main(): Promise<void> {
       md.push(`| ${o.face} | ${from} | ${cells.join(' | ')} | ${o.niqe.toFixed(2)} |`);
     }
   }
-  md.push('', `Images (\`docs/quality-sr/<face>.png\`, the middle 192x192 of the 512 result at full size): rows from 64, 128 and 256 px; columns ${methods.map((m) => m.name).join(', ')}, original.`, '');
+  md.push(
+    '',
+    `Images (\`docs/quality-sr/<face>.png\`, the middle 192x192 of the 512 result at full size): rows from 64, 128 and 256 px; columns ${methods.map((m) => m.name).join(', ')}, original.`,
+    '',
+  );
   for (const f of files.slice(0, N_IMAGES)) md.push(`![${f}](quality-sr/${path.parse(f).name}.png)`);
   writeFileSync(path.join(repoRoot, 'docs', 'quality-sr.md'), md.join('\n') + '\n');
   writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ originals, rows }, null, 1) + '\n');

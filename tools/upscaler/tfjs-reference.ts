@@ -15,8 +15,14 @@ import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 
-interface TfTensor { data(): Promise<Float32Array>; dispose(): void; shape: number[] }
-interface TfLayersModel { predict(x: TfTensor): TfTensor }
+interface TfTensor {
+  data(): Promise<Float32Array>;
+  dispose(): void;
+  shape: number[];
+}
+interface TfLayersModel {
+  predict(x: TfTensor): TfTensor;
+}
 interface TfLike {
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;
@@ -52,7 +58,10 @@ async function tfjsRun(
   w: number,
 ): Promise<{ out: Float32Array; shape: number[]; ms: number }> {
   const dir = path.dirname(modelJson);
-  const json = JSON.parse(fs.readFileSync(modelJson, 'utf8')) as { modelTopology: unknown; weightsManifest: { paths: string[]; weights: unknown[] }[] };
+  const json = JSON.parse(fs.readFileSync(modelJson, 'utf8')) as {
+    modelTopology: unknown;
+    weightsManifest: { paths: string[]; weights: unknown[] }[];
+  };
   const bin = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(dir, p)))));
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
@@ -75,7 +84,13 @@ async function tfjsRun(
 async function onnxRun(file: string, hwc: Float32Array, h: number, w: number): Promise<Float32Array> {
   const sess = await ort.InferenceSession.create(file, { intraOpNumThreads: 1 });
   // the ONNX graph takes [0,1] (the models' 0..255 is folded into its weights)
-  const r = await sess.run({ input: new ort.Tensor('float32', hwcToChw(hwc, h, w).map((v) => v / 255), [1, 3, h, w]) });
+  const r = await sess.run({
+    input: new ort.Tensor(
+      'float32',
+      hwcToChw(hwc, h, w).map((v) => v / 255),
+      [1, 3, h, w],
+    ),
+  });
   const out = r.output!.data as Float32Array;
   await sess.release();
   return out;
@@ -108,7 +123,9 @@ async function main(): Promise<void> {
     const got = await onnxRun(file, input, 64, 64);
     const d = maxAbsDiffNhwcNchw(ref.out, got, 64 * s, 64 * s);
     worst = Math.max(worst, d);
-    console.log(`${id}: 64x64 face -> ${ref.shape.join('x')}, max |TF.js/255 - ONNX| = ${d.toExponential(2)} ([0,1] units; ${(d * 255).toExponential(2)} on TF.js's 0..255), TF.js ${ref.ms.toFixed(0)} ms`);
+    console.log(
+      `${id}: 64x64 face -> ${ref.shape.join('x')}, max |TF.js/255 - ONNX| = ${d.toExponential(2)} ([0,1] units; ${(d * 255).toExponential(2)} on TF.js's 0..255), TF.js ${ref.ms.toFixed(0)} ms`,
+    );
     const small = await tfjsRun(json, patchIn, patch.size, patch.size);
     fixture[id] = {
       onnx: path.relative(repoRoot, file),
@@ -124,7 +141,12 @@ async function main(): Promise<void> {
     out,
     JSON.stringify({
       runtime: `@tensorflow/tfjs ${tf.version.tfjs} backend ${tf.getBackend()}`,
-      input: { source: 'ref_faces/00010.png, lanczos3 to 64x64, patch; bytes 0..255 (the ONNX input is bytes / 255)', patch, shape: [1, 3, patch.size, patch.size], data: Array.from(hwcToChw(patchIn, patch.size, patch.size)) },
+      input: {
+        source: 'ref_faces/00010.png, lanczos3 to 64x64, patch; bytes 0..255 (the ONNX input is bytes / 255)',
+        patch,
+        shape: [1, 3, patch.size, patch.size],
+        data: Array.from(hwcToChw(patchIn, patch.size, patch.size)),
+      },
       models: fixture,
     }) + '\n',
   );

@@ -49,7 +49,17 @@ export interface StepDump {
   grad?: Float32Array;
 }
 
-const ROLES = ['prior', 'restorer', 'identity', 'identity-vjp', 'perceptual', 'discriminator', 'decoder', 'decoder-vjp', 'encoder'] as const;
+const ROLES = [
+  'prior',
+  'restorer',
+  'identity',
+  'identity-vjp',
+  'perceptual',
+  'discriminator',
+  'decoder',
+  'decoder-vjp',
+  'encoder',
+] as const;
 
 /** The compiled graphs one run uses (null where the plan needs none). */
 interface RunGraphs {
@@ -257,7 +267,12 @@ export class Engine {
       inputs.zeroGrad = this.track(be.tensor(new Float32Array(C * h * w), [1, C, h, w]));
     }
     if (plan.restorer === 'once') {
-      inputs.fOnce = await this.timed(run, 'restorer', () => this.runRole('restorer', { photo: y }), (t) => t);
+      inputs.fOnce = await this.timed(
+        run,
+        'restorer',
+        () => this.runRole('restorer', { photo: y }),
+        (t) => t,
+      );
     }
     if (plan.start.from !== 'noise') inputs.startFrom = await this.startEstimate(run, inputs, y);
     if (plan.identity) {
@@ -311,19 +326,35 @@ export class Engine {
         // a chain of awaited runs is all microtasks and would starve it
         await yieldToEventLoop();
         if (opts.isCancelled?.()) throw new CancelledError();
-        const out = await timed('prior', () => this.runRole('prior', { sample: x, timestep: t }), (o) => o);
-        const post = await timed('posterior', () => this.runGraph(graphs.posterior, { x, out, ...scalars }), (o) => o.x0);
+        const out = await timed(
+          'prior',
+          () => this.runRole('prior', { sample: x, timestep: t }),
+          (o) => o,
+        );
+        const post = await timed(
+          'posterior',
+          () => this.runGraph(graphs.posterior, { x, out, ...scalars }),
+          (o) => o.x0,
+        );
         this.free(out);
         // x0_hat in pixels: the posterior's own (pixel sets) or the decoded latent (latent sets)
         let pix: Record<string, RtTensor> = post;
         if (graphs.decoded) {
-          const image = await timed('decoder', () => this.runRole('decoder', { input: post.z0raw as RtTensor }), (o) => o);
+          const image = await timed(
+            'decoder',
+            () => this.runRole('decoder', { input: post.z0raw as RtTensor }),
+            (o) => o,
+          );
           pix = await this.runGraph(graphs.decoded, { image });
           this.free(image);
         }
         if (plan.restorer === 'each-timestep' && !f) {
           const sample = latent ? (pix.x0 as RtTensor) : x;
-          f = await timed('restorer', () => this.runRole('restorer', { sample, photo: inputs.graphInputs.y, timestep: t }), (o) => o);
+          f = await timed(
+            'restorer',
+            () => this.runRole('restorer', { sample, photo: inputs.graphInputs.y, timestep: t }),
+            (o) => o,
+          );
         }
         const properties: Record<string, RtTensor> = { ...inputs.graphInputs };
         if (f) properties.f = f;
@@ -331,11 +362,19 @@ export class Engine {
           const cot = graphs.cotangent;
           const ref = inputs.refEmbedding;
           const w = inputs.graphInputs[weightInput('identity')] as RtTensor;
-          properties.gid = await timed('identity', () => this.identityGradient(pix.x0id as RtTensor, ref, cot, w), (o) => o);
+          properties.gid = await timed(
+            'identity',
+            () => this.identityGradient(pix.x0id as RtTensor, ref, cot, w),
+            (o) => o,
+          );
         }
         const gext: RtTensor[] = [];
         for (const [k, e] of plan.extras.entries()) {
-          const grad = await timed('models', () => this.runRole(e.role, { x0: pix.x0 as RtTensor, photo: inputs.graphInputs.y }), (o) => o);
+          const grad = await timed(
+            'models',
+            () => this.runRole(e.role, { x0: pix.x0 as RtTensor, photo: inputs.graphInputs.y }),
+            (o) => o,
+          );
           gext.push(grad);
           properties[`gext${k}`] = grad;
         }
@@ -346,14 +385,30 @@ export class Engine {
         let g: Record<string, RtTensor>;
         let graw: RtTensor | undefined;
         if (graphs.guidance) {
-          g = await timed('guidance', () => this.runGraph(graphs.guidance as Session, { ...update, ...properties }), (o) => o.next);
+          g = await timed(
+            'guidance',
+            () => this.runGraph(graphs.guidance as Session, { ...update, ...properties }),
+            (o) => o.next,
+          );
         } else {
           if (graphs.pixGrad) {
-            const gp = await timed('guidance', () => this.runGraph(graphs.pixGrad as Session, { ...properties, x0: pix.x0 as RtTensor }), (o) => o.gpix);
-            graw = await timed('decoder-vjp', () => this.runRole('decoder-vjp', { input: post.z0raw as RtTensor, cotangent: gp.gpix as RtTensor }), (o) => o);
+            const gp = await timed(
+              'guidance',
+              () => this.runGraph(graphs.pixGrad as Session, { ...properties, x0: pix.x0 as RtTensor }),
+              (o) => o.gpix,
+            );
+            graw = await timed(
+              'decoder-vjp',
+              () => this.runRole('decoder-vjp', { input: post.z0raw as RtTensor, cotangent: gp.gpix as RtTensor }),
+              (o) => o,
+            );
             this.free(gp.gpix);
           }
-          g = await timed('update', () => this.runGraph(graphs.update as Session, { ...update, graw: graw ?? (inputs.zeroGrad as RtTensor) }), (o) => o.next);
+          g = await timed(
+            'update',
+            () => this.runGraph(graphs.update as Session, { ...update, graw: graw ?? (inputs.zeroGrad as RtTensor) }),
+            (o) => o.next,
+          );
         }
         const next = g.next as RtTensor;
         if (opts.onStepDump) {
@@ -405,7 +460,11 @@ export class Engine {
     const estimate = lastF ?? inputs.fOnce;
     if (estimate) {
       const fData = await be.read(estimate, false);
-      restorerImg = chwToRgba(fData.map((v) => Math.max(-1, Math.min(1, v))), W, H);
+      restorerImg = chwToRgba(
+        fData.map((v) => Math.max(-1, Math.min(1, v))),
+        W,
+        H,
+      );
     }
     this.free(x, lastF);
     let image = chwToRgba(result, W, H);
@@ -436,11 +495,17 @@ export class Engine {
       this.free(filled);
       return pixels;
     }
-    const raw = await this.timed(run, 'encoder', () => this.runRole('encoder', { input: est }), (t) => t);
+    const raw = await this.timed(
+      run,
+      'encoder',
+      () => this.runRole('encoder', { input: est }),
+      (t) => t,
+    );
     const z = Float32Array.from(await this.backend.read(raw, false));
     this.free(raw, filled);
     const n = L.h * L.w;
-    if (z.length !== L.C * n) throw new EngineError('invalid-model', `The encoder returned ${z.length} values; a ${L.C}x${L.h}x${L.w} latent was expected.`);
+    if (z.length !== L.C * n)
+      throw new EngineError('invalid-model', `The encoder returned ${z.length} values; a ${L.C}x${L.h}x${L.w} latent was expected.`);
     for (let c = 0; c < L.C; c++) {
       const s = L.std[c] as number;
       const m = L.mean[c] as number;
@@ -570,8 +635,18 @@ export class Engine {
 /** The step scalars that the run's graphs read (each graph declares the ones it uses). */
 function scalarNamesOf(graphs: RunGraphs): (keyof StepScalars)[] {
   const probe: Record<keyof StepScalars, true> = {
-    sqrtRecipAbar: true, sqrtRecipm1Abar: true, posteriorCoef1: true, posteriorCoef2: true, minLogVar: true, maxLogVar: true,
-    scale: true, nonzero: true, sqrtOneMinusAbar: true, sqrtAbarPrev: true, ddimDirCoef: true, ddimSigma: true,
+    sqrtRecipAbar: true,
+    sqrtRecipm1Abar: true,
+    posteriorCoef1: true,
+    posteriorCoef2: true,
+    minLogVar: true,
+    maxLogVar: true,
+    scale: true,
+    nonzero: true,
+    sqrtOneMinusAbar: true,
+    sqrtAbarPrev: true,
+    ddimDirCoef: true,
+    ddimSigma: true,
   };
   const used = new Set(Object.values(graphs).flatMap((s: Session | null) => (s ? [...s.inputNames] : [])));
   return (Object.keys(probe) as (keyof StepScalars)[]).filter((n) => used.has(n));

@@ -50,7 +50,9 @@ export function featherFor(width: number, height: number): number {
 export function blendOutsideMask(result: RgbaImage, photo: RgbaImage, mask: RgbaImage, feather: number): RgbaImage {
   const { width: w, height: h } = result;
   if (photo.width !== w || photo.height !== h || mask.width !== w || mask.height !== h) {
-    throw new Error(`blendOutsideMask: sizes differ (result ${w}x${h}, photo ${photo.width}x${photo.height}, mask ${mask.width}x${mask.height})`);
+    throw new Error(
+      `blendOutsideMask: sizes differ (result ${w}x${h}, photo ${photo.width}x${photo.height}, mask ${mask.width}x${mask.height})`,
+    );
   }
   const n = w * h;
   const { d, near } = nearestKept(mask);

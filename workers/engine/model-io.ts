@@ -59,7 +59,10 @@ export function resolveModelIo(manifest: ModelManifest, sessions: Partial<Record
       for (const n of names) {
         const slot = known[n];
         if (!slot) {
-          throw new EngineError('invalid-model', `${where}: input "${n}" is not one of ${list(Object.keys(known))} (workers/models/manifest-types.ts).`);
+          throw new EngineError(
+            'invalid-model',
+            `${where}: input "${n}" is not one of ${list(Object.keys(known))} (workers/models/manifest-types.ts).`,
+          );
         }
         slotOf[n] = slot;
       }
@@ -67,7 +70,10 @@ export function resolveModelIo(manifest: ModelManifest, sessions: Partial<Record
     const outs = entry.outputs.map((t) => t.name);
     const output = ROLE_OUTPUT[role] ?? outs[0];
     if (!output || !outs.includes(output) || !session.outputNames.includes(output)) {
-      throw new EngineError('invalid-model', `${where}: expected output ${output ? `"${output}"` : 'one output'}; the manifest lists ${list(outs)}, the ONNX file has ${list([...session.outputNames])}.`);
+      throw new EngineError(
+        'invalid-model',
+        `${where}: expected output ${output ? `"${output}"` : 'one output'}; the manifest lists ${list(outs)}, the ONNX file has ${list([...session.outputNames])}.`,
+      );
     }
     io[role] = { slotOf, output };
   }

@@ -83,12 +83,16 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
     throw badInput('The photo is missing or is not RGBA pixel data.');
   }
   if (image.data.length !== image.width * image.height * 4) {
-    throw badInput(`The photo's pixel data has ${image.data.length} bytes; ${image.width}x${image.height} RGBA needs ${image.width * image.height * 4}.`);
+    throw badInput(
+      `The photo's pixel data has ${image.data.length} bytes; ${image.width}x${image.height} RGBA needs ${image.width * image.height * 4}.`,
+    );
   }
   // a latent prior downsamples the latent grid twice more: sides must be multiples of 4 cells
   const multiple = m.latent ? m.latent.downscale * 4 : 8;
   if (image.width % multiple !== 0 || image.height % multiple !== 0 || image.width < 2 * multiple || image.height < 2 * multiple) {
-    throw badInput(`The face crop is ${image.width}x${image.height}; the prior needs sides that are multiples of ${multiple} (the model set's size is ${m.resolution}x${m.resolution}).`);
+    throw badInput(
+      `The face crop is ${image.width}x${image.height}; the prior needs sides that are multiples of ${multiple} (the model set's size is ${m.resolution}x${m.resolution}).`,
+    );
   }
   if (image.width > MAX_SIDE || image.height > MAX_SIDE) {
     throw badInput(`The face crop is ${image.width}x${image.height}; at most ${MAX_SIDE} pixels a side are supported.`);
@@ -97,13 +101,16 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
     throw badInput(`The mask is ${mask.width}x${mask.height} but the photo is ${image.width}x${image.height}; they must match.`);
   }
   if (mask && mask.data?.length !== mask.width * mask.height * 4) {
-    throw badInput(`The mask's pixel data has ${mask.data?.length ?? 0} bytes; ${mask.width}x${mask.height} RGBA needs ${mask.width * mask.height * 4}.`);
+    throw badInput(
+      `The mask's pixel data has ${mask.data?.length ?? 0} bytes; ${mask.width}x${mask.height} RGBA needs ${mask.width * mask.height * 4}.`,
+    );
   }
 
   const gs = req.guidance;
   if (!gs) throw badInput('The request has no guidance settings.');
   for (const [k, v] of Object.entries({ scale: gs.scale, sStart: gs.sStart, sEnd: gs.sEnd, gradSteps: gs.gradSteps, ...gs.weights })) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw badInput(`Guidance setting "${k}" is ${String(v)}; it must be a finite number.`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw badInput(`Guidance setting "${k}" is ${String(v)}; it must be a finite number.`);
   }
   for (const [k, v] of Object.entries(gs.weights)) {
     if ((v as number) < 0) throw badInput(`The weight of the ${k} property is ${String(v)}; weights are 0 (off) or more.`);
@@ -117,7 +124,11 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
   const loss = gs.identityLoss ?? 'mse';
   if (loss !== 'mse' && loss !== 'cosine') throw badInput(`The identity loss "${String(loss)}" is not mse or cosine.`);
   const style: ColorStyle = gs.style ?? (COLOR_STYLES[0] as ColorStyle);
-  if (![...style.mean, ...style.std].every((v) => typeof v === 'number' && Number.isFinite(v)) || style.mean.length !== 3 || style.std.length !== 3) {
+  if (
+    ![...style.mean, ...style.std].every((v) => typeof v === 'number' && Number.isFinite(v)) ||
+    style.mean.length !== 3 ||
+    style.std.length !== 3
+  ) {
     throw badInput('The colour style needs three finite means and three finite standard deviations (R, G, B).');
   }
 
@@ -137,9 +148,11 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
     throw badInput(`The start is ${String(s.start)}; it must be a fraction of the schedule in (0, 1] (1 = from pure noise).`);
   }
   const every = req.previewEvery ?? 0;
-  if (!Number.isInteger(every) || every < 0) throw badInput(`previewEvery is ${String(every)}; it must be a whole number of steps (0 = no previews).`);
+  if (!Number.isInteger(every) || every < 0)
+    throw badInput(`previewEvery is ${String(every)}; it must be a whole number of steps (0 = no previews).`);
   const previewSize = req.previewSize ?? 128;
-  if (!Number.isInteger(previewSize) || previewSize < 1) throw badInput(`previewSize is ${String(previewSize)}; it must be a whole number of pixels.`);
+  if (!Number.isInteger(previewSize) || previewSize < 1)
+    throw badInput(`previewSize is ${String(previewSize)}; it must be a whole number of pixels.`);
 
   // which properties are on, and whether the set has the models they need
   const weights: AnalyticWeights = {
@@ -250,9 +263,7 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
     },
     ...(latentPreview ? { latentPreview: { matrix: latentPreview.matrix, bias: latentPreview.bias } } : {}),
     ...((req.keepLightness ?? weights.lightness > 0) ? { keepLightness: { photo: image, ...(mask ? { mask } : {}) } } : {}),
-    ...(mask && keepsUnmasked(req)
-      ? { keepUnmasked: { photo: image, mask, feather: featherFor(image.width, image.height) } }
-      : {}),
+    ...(mask && keepsUnmasked(req) ? { keepUnmasked: { photo: image, mask, feather: featherFor(image.width, image.height) } } : {}),
   };
 }
 

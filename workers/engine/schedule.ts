@@ -98,9 +98,7 @@ export function fromBetas(betas: Float64Array, timesteps: number[]): Diffusion {
     // log of the posterior variance, clipped because it is 0 at the start of the chain
     posteriorLogVarianceClipped: f((i) => Math.log(n > 1 && i === 0 ? (postVar[1] as number) : (postVar[i] as number))),
     posteriorMeanCoef1: f((i) => ((betas[i] as number) * Math.sqrt(acPrev[i] as number)) / (1 - (ac[i] as number))),
-    posteriorMeanCoef2: f(
-      (i) => ((1 - (acPrev[i] as number)) * Math.sqrt(1 - (betas[i] as number))) / (1 - (ac[i] as number)),
-    ),
+    posteriorMeanCoef2: f((i) => ((1 - (acPrev[i] as number)) * Math.sqrt(1 - (betas[i] as number))) / (1 - (ac[i] as number))),
   };
 }
 

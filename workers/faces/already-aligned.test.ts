@@ -8,11 +8,47 @@ import { ffhqTemplate, utkfaceTemplate, type Point } from './templates';
  */
 const REAL: Record<string, { size: [number, number]; landmarks: Point[] }> = {
   // FFHQ-aligned 512x512 crops
-  'cropped_faces/0040.png': { size: [512, 512], landmarks: [[198.4, 238.9], [324.2, 243.3], [254.7, 297.1], [197.5, 353.4], [301.4, 357]] },
-  'cropped_faces/0130.png': { size: [512, 512], landmarks: [[186.3, 241.9], [324.7, 244.1], [259, 318.7], [201, 375.7], [313.2, 375]] },
-  'ref_faces/00010.png': { size: [512, 512], landmarks: [[192.2, 242], [317, 239.6], [248, 308.5], [202.3, 382.2], [310.2, 381.7]] },
+  'cropped_faces/0040.png': {
+    size: [512, 512],
+    landmarks: [
+      [198.4, 238.9],
+      [324.2, 243.3],
+      [254.7, 297.1],
+      [197.5, 353.4],
+      [301.4, 357],
+    ],
+  },
+  'cropped_faces/0130.png': {
+    size: [512, 512],
+    landmarks: [
+      [186.3, 241.9],
+      [324.7, 244.1],
+      [259, 318.7],
+      [201, 375.7],
+      [313.2, 375],
+    ],
+  },
+  'ref_faces/00010.png': {
+    size: [512, 512],
+    landmarks: [
+      [192.2, 242],
+      [317, 239.6],
+      [248, 308.5],
+      [202.3, 382.2],
+      [310.2, 381.7],
+    ],
+  },
   // a whole photo: cropped_faces/0130.png at 360 px on an 800x800 background, at (380, 120)
-  'whole 800x800': { size: [800, 800], landmarks: [[509.9, 289.1], [608.2, 291.2], [560.1, 345.6], [518.7, 385.3], [601.2, 385.2]] },
+  'whole 800x800': {
+    size: [800, 800],
+    landmarks: [
+      [509.9, 289.1],
+      [608.2, 291.2],
+      [560.1, 345.6],
+      [518.7, 385.3],
+      [601.2, 385.2],
+    ],
+  },
 };
 
 const face = (landmarks: Point[]) => ({ landmarks });
@@ -91,7 +127,18 @@ describe('is the photo already an aligned crop for the model?', () => {
 
   it("maps points into the crop by the centred square, as the 'already cropped' switch crops", () => {
     // a 600x500 photo: the centred 500x500 square from x = 50, scaled to 100
-    expect(landmarksInCrop([[50, 0], [549, 499], [300, 250]], 600, 500, 100)).toEqual([
+    expect(
+      landmarksInCrop(
+        [
+          [50, 0],
+          [549, 499],
+          [300, 250],
+        ],
+        600,
+        500,
+        100,
+      ),
+    ).toEqual([
       [-0.4, -0.4],
       [99.4, 99.4],
       [49.6, 49.6],

@@ -111,7 +111,8 @@ export function checkAlreadyAligned(
   const angle = (Math.atan2(t[3], t[0]) * 180) / Math.PI;
   const measured = [distance, cornerShift, scale, angle] as const;
   if (!(distance < threshold)) return no(`points ${distance.toFixed(3)} of the side from the template (limit ${threshold})`, ...measured);
-  if (!(Math.abs(scale - 1) < maxScale)) return no(`a re-crop would scale the face by ${scale.toFixed(2)} (limit ±${maxScale})`, ...measured);
+  if (!(Math.abs(scale - 1) < maxScale))
+    return no(`a re-crop would scale the face by ${scale.toFixed(2)} (limit ±${maxScale})`, ...measured);
   if (!(Math.abs(angle) < maxAngle)) return no(`a re-crop would turn the face by ${angle.toFixed(1)}° (limit ±${maxAngle}°)`, ...measured);
   return { aligned: true, distance, cornerShift, scale, angle, reason: `points ${distance.toFixed(3)} of the side from the template` };
 }

@@ -9,13 +9,7 @@ import { detectorPath, gradient, meshPath, noise, psnr, sharedDir, solid } from 
 import { REFERENCE_CASES, referenceInput } from '../../tools/faces/tfjs-reference';
 import { refineLandmarks } from './landmarks';
 import { alignFace, applyAffine, similarityTransform, warpAffine } from './alignment';
-import {
-  BLAZEFACE_BACK,
-  detectFaces,
-  generateAnchors,
-  weightedNms,
-  type DetectorRunner,
-} from './detector';
+import { BLAZEFACE_BACK, detectFaces, generateAnchors, weightedNms, type DetectorRunner } from './detector';
 import { FFHQ_TEMPLATE_512, UTKFACE_TEMPLATE_200, UTKFACE_TEMPLATE_200_BLAZEFACE, ffhqTemplate, type Point } from './templates';
 
 let run: DetectorRunner;
@@ -291,7 +285,6 @@ describe('faces in a whole photo', () => {
       expect(faces, name).toEqual([]);
     }
   });
-
 });
 
 describe('UTKFace template', () => {

@@ -210,10 +210,7 @@ export function letterbox(
 }
 
 /** Find the score and regressor tensors of each anchor layer by shape and concatenate them. */
-export function collectOutputs(
-  spec: BlazeFaceSpec,
-  outputs: Record<string, RunnerTensor>,
-): { scores: Float32Array; boxes: Float32Array } {
+export function collectOutputs(spec: BlazeFaceSpec, outputs: Record<string, RunnerTensor>): { scores: Float32Array; boxes: Float32Array } {
   const stride = 4 + 2 * spec.keypoints;
   const counts = spec.layers.map((l) => (spec.inputSize / l.stride) ** 2 * l.anchorsPerCell);
   const total = counts.reduce((a, b) => a + b, 0);

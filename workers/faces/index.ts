@@ -10,7 +10,15 @@ import { refineFaces } from './landmarks';
 export { alignFace, pasteBack, similarityTransform, invertAffine, applyAffine, warpAffine } from './alignment';
 export { detectFaces, BLAZEFACE_BACK, type DetectorRunner, type RunnerTensor, type DetectOptions, type BlazeFaceSpec } from './detector';
 export { refineLandmarks, refineFaces } from './landmarks';
-export { FFHQ_TEMPLATE_512, UTKFACE_TEMPLATE_200, ffhqTemplate, utkfaceTemplate, namedTemplate, scaleTemplate, deriveTemplate } from './templates';
+export {
+  FFHQ_TEMPLATE_512,
+  UTKFACE_TEMPLATE_200,
+  ffhqTemplate,
+  utkfaceTemplate,
+  namedTemplate,
+  scaleTemplate,
+  deriveTemplate,
+} from './templates';
 
 export interface FaceRunners {
   /** BlazeFace (blazeface-back.onnx) */

@@ -40,7 +40,9 @@ describe('onnxruntime-web (wasm) runs the face models', () => {
     fw[0]!.landmarks.forEach((p, i) => {
       maxDiff = Math.max(maxDiff, Math.abs(p[0] - fn[0]!.landmarks[i]![0]), Math.abs(p[1] - fn[0]!.landmarks[i]![1]));
     });
-    console.log(`onnxruntime-web wasm vs node: max landmark difference ${maxDiff.toExponential(2)} px; web findFaces ${webMs.toFixed(0)} ms (512x512)`);
+    console.log(
+      `onnxruntime-web wasm vs node: max landmark difference ${maxDiff.toExponential(2)} px; web findFaces ${webMs.toFixed(0)} ms (512x512)`,
+    );
     expect(maxDiff).toBeLessThan(0.05);
     expect(Math.abs(fw[0]!.score - fn[0]!.score)).toBeLessThan(1e-4);
     for (const r of [web.detector, web.mesh, node.detector, node.mesh]) await r.release();

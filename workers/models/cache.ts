@@ -55,7 +55,13 @@ const fileKey = (sha256: string) => `${KEY_ORIGIN}/sha256/${sha256.toLowerCase()
 const manifestKey = (url: string) => `${KEY_ORIGIN}/manifest?url=${encodeURIComponent(url)}`;
 
 // Header values must be ByteStrings, so names are stored percent-encoded.
-const H = { file: 'x-pgdiff-file', set: 'x-pgdiff-set', setVersion: 'x-pgdiff-set-version', bytes: 'x-pgdiff-bytes', at: 'x-pgdiff-stored-at' };
+const H = {
+  file: 'x-pgdiff-file',
+  set: 'x-pgdiff-set',
+  setVersion: 'x-pgdiff-set-version',
+  bytes: 'x-pgdiff-bytes',
+  at: 'x-pgdiff-stored-at',
+};
 
 function metaHeaders(meta: CachedFileMeta, bytes: number): Headers {
   const h = new Headers({
@@ -171,7 +177,10 @@ export class CacheStorageModelStore implements ModelStore {
 export function defaultModelStore(): { store?: ModelStore; warning?: string } {
   const storage = (globalThis as { caches?: CacheStorageLike }).caches;
   if (!storage)
-    return { warning: 'Cache Storage is not available here (it needs a secure context such as https or localhost); models will be downloaded again next time.' };
+    return {
+      warning:
+        'Cache Storage is not available here (it needs a secure context such as https or localhost); models will be downloaded again next time.',
+    };
   return { store: new CacheStorageModelStore(storage) };
 }
 

@@ -27,24 +27,41 @@ describe('previewManifest', () => {
 });
 
 describe('previewManifestFrom', () => {
-  it('reads a picked file\'s text, or fetches a web address relative to the base', async () => {
+  it("reads a picked file's text, or fetches a web address relative to the base", async () => {
     const json = manifestJson({ prior, name: 'from-text' });
-    expect((await previewManifestFrom({ kind: 'text', text: JSON.stringify(json), name: 'manifest.json' }, 'http://x/')).name).toBe('from-text');
-    await expect(previewManifestFrom({ kind: 'text', text: '{oops', name: 'set.json' }, 'http://x/')).rejects.toThrow(/set.json is not JSON/);
+    expect((await previewManifestFrom({ kind: 'text', text: JSON.stringify(json), name: 'manifest.json' }, 'http://x/')).name).toBe(
+      'from-text',
+    );
+    await expect(previewManifestFrom({ kind: 'text', text: '{oops', name: 'set.json' }, 'http://x/')).rejects.toThrow(
+      /set.json is not JSON/,
+    );
     const asked: string[] = [];
     const fetchFn = (async (url: string) => {
       asked.push(url);
-      return url.endsWith('/missing.json') ? new Response('no', { status: 404, statusText: 'Not Found' }) : new Response(JSON.stringify(json));
+      return url.endsWith('/missing.json')
+        ? new Response('no', { status: 404, statusText: 'Not Found' })
+        : new Response(JSON.stringify(json));
     }) as typeof fetch;
-    expect((await previewManifestFrom({ kind: 'url', manifestUrl: 'models/a/manifest.json' }, 'http://host/app/', fetchFn)).name).toBe('from-text');
+    expect((await previewManifestFrom({ kind: 'url', manifestUrl: 'models/a/manifest.json' }, 'http://host/app/', fetchFn)).name).toBe(
+      'from-text',
+    );
     expect(asked).toEqual(['http://host/app/models/a/manifest.json']);
-    await expect(previewManifestFrom({ kind: 'url', manifestUrl: '/missing.json' }, 'http://host/', fetchFn)).rejects.toThrow(/answered 404 Not Found/);
+    await expect(previewManifestFrom({ kind: 'url', manifestUrl: '/missing.json' }, 'http://host/', fetchFn)).rejects.toThrow(
+      /answered 404 Not Found/,
+    );
   });
 });
 
 describe('the model cache per set', () => {
   it('groups cache entries per set, largest first', () => {
-    const e = (set: string, bytes: number, kind: 'model' | 'manifest' = 'model', at = 1): CacheEntry => ({ kind, key: `${set}-${bytes}`, file: 'f', set, bytes, storedAt: at });
+    const e = (set: string, bytes: number, kind: 'model' | 'manifest' = 'model', at = 1): CacheEntry => ({
+      kind,
+      key: `${set}-${bytes}`,
+      file: 'f',
+      set,
+      bytes,
+      storedAt: at,
+    });
     const g = groupCache([e('a', 10), e('b', 500), e('a', 20, 'model', 5), e('a', 2, 'manifest')]);
     expect(g.map((x) => [x.set, x.files, x.bytes, x.storedAt])).toEqual([
       ['b', 1, 500, 1],

@@ -55,7 +55,8 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 class RetryableError extends Error {}
 
 function httpError(status: number, statusText: string, url: string, file: string): ModelLoadError | RetryableError {
-  if (status === 404 || status === 410) return new ModelLoadError('not-found', `${file} was not found at ${url} (HTTP ${status})`, { file });
+  if (status === 404 || status === 410)
+    return new ModelLoadError('not-found', `${file} was not found at ${url} (HTTP ${status})`, { file });
   const msg = `${file}: the server answered HTTP ${status}${statusText ? ` ${statusText}` : ''} for ${url}`;
   if (status === 408 || status === 425 || status === 429 || status >= 500) return new RetryableError(msg);
   return new ModelLoadError('network', msg, { file });
@@ -187,8 +188,12 @@ export async function downloadFile(target: DownloadTarget, opts: DownloadOptions
       failures = loaded > startedAt ? 1 : failures + 1;
       if (failures > retry.maxRetries) {
         const why = lastError instanceof Error ? lastError.message : String(lastError);
-        const cors = e instanceof TypeError && loaded === 0 ? ' (if the server is another site, it may not allow cross-origin requests: CORS)' : '';
-        throw new ModelLoadError('network', `${file}: download failed after ${stats.attempts} attempts: ${why}${cors}`, { cause: lastError, file });
+        const cors =
+          e instanceof TypeError && loaded === 0 ? ' (if the server is another site, it may not allow cross-origin requests: CORS)' : '';
+        throw new ModelLoadError('network', `${file}: download failed after ${stats.attempts} attempts: ${why}${cors}`, {
+          cause: lastError,
+          file,
+        });
       }
       const delay = retry.delaysMs[Math.min(failures - 1, retry.delaysMs.length - 1)] ?? 1000;
       await sleep(delay, signal);
@@ -201,6 +206,10 @@ export async function downloadFile(target: DownloadTarget, opts: DownloadOptions
   throwIfCancelled(signal, `checking ${file}`);
   const got = await opts.digest(buf);
   if (got !== target.sha256.toLowerCase())
-    throw new ModelLoadError('integrity', `${file}: sha256 mismatch: expected ${target.sha256.toLowerCase()}, got ${got} (the file is damaged or not the one the manifest describes)`, { file });
+    throw new ModelLoadError(
+      'integrity',
+      `${file}: sha256 mismatch: expected ${target.sha256.toLowerCase()}, got ${got} (the file is damaged or not the one the manifest describes)`,
+      { file },
+    );
   return { bytes: buf, stats };
 }

@@ -10,7 +10,12 @@ import { MemoryCacheStorage } from '../../tests/helpers/models/memory-cache-stor
 const prior = { path: 'prior.onnx', data: randomFile(300_000) };
 const priorFp16 = { path: 'prior.fp16.onnx', data: randomFile(150_000) };
 const restorer = { path: 'restorer.onnx', data: randomFile(200_000) };
-const manifest = manifestJson({ prior, priorFp16, restorer, params: { largestTensorBytes: { fp32: 40_000, fp16: 20_000 }, largestTensorName: 'w1' } });
+const manifest = manifestJson({
+  prior,
+  priorFp16,
+  restorer,
+  params: { largestTensorBytes: { fp32: 40_000, fp16: 20_000 }, largestTensorName: 'w1' },
+});
 
 let server: FileServer;
 const fast = { retry: { maxRetries: 3, delaysMs: [5, 10, 20] }, progressIntervalMs: 0 } satisfies LoadOptions;
@@ -49,7 +54,10 @@ async function rejection(p: Promise<unknown>): Promise<ModelLoadError> {
 describe('loadModelSet from a URL', () => {
   it('loads every role, checks hashes, emits monotonic progress ending at total', async () => {
     const events: ProgressEvent[] = [];
-    const set = await loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, onProgress: (e) => events.push(e) });
+    const set = await loadModelSet(
+      { kind: 'url', manifestUrl: server.url('/set/manifest.json') },
+      { ...fast, store: null, onProgress: (e) => events.push(e) },
+    );
     expect(set.models.map((m) => [m.role, m.precision])).toEqual([
       ['prior', 'fp32'],
       ['restorer', 'fp32'],
@@ -73,7 +81,10 @@ describe('loadModelSet from a URL', () => {
   });
 
   it('picks fp16 files with shader-f16', async () => {
-    const set = await loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, shaderF16: true, roles: ['prior'] });
+    const set = await loadModelSet(
+      { kind: 'url', manifestUrl: server.url('/set/manifest.json') },
+      { ...fast, store: null, shaderF16: true, roles: ['prior'] },
+    );
     expect(set.models).toHaveLength(1);
     expect(set.models[0]).toMatchObject({ role: 'prior', precision: 'fp16', file: { path: 'prior.fp16.onnx' } });
     expect(sha256Of(set.models[0]!.bytes)).toBe(sha256Of(priorFp16.data));
@@ -83,7 +94,10 @@ describe('loadModelSet from a URL', () => {
   it('resumes with Range after a dropped connection', async () => {
     server.drops.set('/set/prior.onnx', { afterBytes: 70_000, times: 2 });
     const events: ProgressEvent[] = [];
-    const set = await loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, roles: ['prior'], onProgress: (e) => events.push(e) });
+    const set = await loadModelSet(
+      { kind: 'url', manifestUrl: server.url('/set/manifest.json') },
+      { ...fast, store: null, roles: ['prior'], onProgress: (e) => events.push(e) },
+    );
     expect(sha256Of(set.models[0]!.bytes)).toBe(sha256Of(prior.data));
     const reqs = server.requests('/set/prior.onnx');
     expect(reqs.map((r) => r.status)).toEqual([200, 206, 206]);
@@ -119,11 +133,16 @@ describe('loadModelSet from a URL', () => {
 
   it('retries a 503 and gives up with a network error after maxRetries', async () => {
     server.failures.set('/set/restorer.onnx', { status: 503, times: 1 });
-    const ok = await loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, roles: ['restorer'] });
+    const ok = await loadModelSet(
+      { kind: 'url', manifestUrl: server.url('/set/manifest.json') },
+      { ...fast, store: null, roles: ['restorer'] },
+    );
     expect(sha256Of(ok.models[0]!.bytes)).toBe(sha256Of(restorer.data));
     server.log.length = 0;
     server.failures.set('/set/restorer.onnx', { status: 503, times: 100 });
-    const e = await rejection(loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, roles: ['restorer'] }));
+    const e = await rejection(
+      loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, roles: ['restorer'] }),
+    );
     expect(e.code).toBe('network');
     expect(e.message).toMatch(/restorer\.onnx: download failed after 4 attempts: .*HTTP 503/);
     expect(server.requests('/set/restorer.onnx')).toHaveLength(4);
@@ -131,7 +150,10 @@ describe('loadModelSet from a URL', () => {
 
   it('retries a stalled connection', async () => {
     server.stalls.set('/set/restorer.onnx', { afterBytes: 50_000, times: 1 });
-    const set = await loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, roles: ['restorer'], stallTimeoutMs: 1500 });
+    const set = await loadModelSet(
+      { kind: 'url', manifestUrl: server.url('/set/manifest.json') },
+      { ...fast, store: null, roles: ['restorer'], stallTimeoutMs: 1500 },
+    );
     expect(sha256Of(set.models[0]!.bytes)).toBe(sha256Of(restorer.data));
     expect(server.requests('/set/restorer.onnx').map((r) => r.status)).toEqual([200, 206]);
   });
@@ -165,7 +187,10 @@ describe('loadModelSet from a URL', () => {
   it('a stale copy that fails its hash is fetched again past the HTTP cache', async () => {
     server.stale.set('/set/restorer.onnx', { data: randomFile(200_000), times: 1 });
     const warnings: string[] = [];
-    const set = await loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, roles: ['restorer'], onWarning: (w) => warnings.push(w) });
+    const set = await loadModelSet(
+      { kind: 'url', manifestUrl: server.url('/set/manifest.json') },
+      { ...fast, store: null, roles: ['restorer'], onWarning: (w) => warnings.push(w) },
+    );
     expect(sha256Of(set.models[0]!.bytes)).toBe(sha256Of(restorer.data));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/restorer\.onnx: sha256 mismatch: .*downloading restorer\.onnx again, bypassing the browser's HTTP cache/);
@@ -180,7 +205,9 @@ describe('loadModelSet from a URL', () => {
     const other = structuredClone(manifest) as { models: { files: { fp32: { path: string } } }[] };
     other.models[1]!.files.fp32.path = 'missing.onnx';
     server.files.set('/m2/manifest.json', new TextEncoder().encode(JSON.stringify(other)));
-    const e2 = await rejection(loadModelSet({ kind: 'url', manifestUrl: server.url('/m2/manifest.json') }, { ...fast, store: null, roles: ['restorer'] }));
+    const e2 = await rejection(
+      loadModelSet({ kind: 'url', manifestUrl: server.url('/m2/manifest.json') }, { ...fast, store: null, roles: ['restorer'] }),
+    );
     expect(e2.code).toBe('not-found');
     expect(e2.message).toMatch(/missing\.onnx was not found at .*\/m2\/missing\.onnx \(HTTP 404\)/);
 
@@ -208,7 +235,9 @@ describe('loadModelSet from a URL', () => {
       const set = await loadModelSet({ kind: 'bundled' }, { ...fast, store: null, bundledBaseUrl: s.url('/app/'), roles: ['restorer'] });
       expect(set.manifestUrl).toBe(s.url('/app/models/pgdiff-utk-latent/manifest.json'));
       expect(sha256Of(set.models[0]!.bytes)).toBe(sha256Of(restorer.data));
-      const e = await rejection(loadModelSet({ kind: 'bundled', name: '../secret' }, { ...fast, store: null, bundledBaseUrl: s.url('/app/') }));
+      const e = await rejection(
+        loadModelSet({ kind: 'bundled', name: '../secret' }, { ...fast, store: null, bundledBaseUrl: s.url('/app/') }),
+      );
       expect(e.message).toMatch(/not a valid bundled model-set name/);
     } finally {
       await s.close();
@@ -218,11 +247,16 @@ describe('loadModelSet from a URL', () => {
 
 describe('manifest-object source', () => {
   it('validates the given manifest and resolves files against baseUrl', async () => {
-    const set = await loadModelSet({ kind: 'manifest-object', manifest, baseUrl: server.url('/set/') }, { ...fast, store: null, roles: ['restorer'] });
+    const set = await loadModelSet(
+      { kind: 'manifest-object', manifest, baseUrl: server.url('/set/') },
+      { ...fast, store: null, roles: ['restorer'] },
+    );
     expect(set.models[0]!.location).toBe(server.url('/set/restorer.onnx'));
     expect(sha256Of(set.models[0]!.bytes)).toBe(sha256Of(restorer.data));
     expect(server.requests('/set/manifest.json')).toHaveLength(0);
-    const e = await rejection(loadModelSet({ kind: 'manifest-object', manifest: { ...manifest, resolution: 0 }, baseUrl: server.url('/set/') }, { store: null }));
+    const e = await rejection(
+      loadModelSet({ kind: 'manifest-object', manifest: { ...manifest, resolution: 0 }, baseUrl: server.url('/set/') }, { store: null }),
+    );
     expect(e.code).toBe('invalid-manifest');
     expect(e.message).toMatch(/resolution: expected a positive integer, got number 0/);
   });
@@ -259,7 +293,12 @@ describe('cache', () => {
     server.offline = false;
 
     const entries = await store.list();
-    expect(entries.filter((e) => e.kind === 'model').map((e) => [e.file, e.set, e.bytes]).sort()).toEqual([
+    expect(
+      entries
+        .filter((e) => e.kind === 'model')
+        .map((e) => [e.file, e.set, e.bytes])
+        .sort(),
+    ).toEqual([
       ['prior.onnx', 'fixture', 300_000],
       ['restorer.onnx', 'fixture', 200_000],
     ]);
@@ -358,7 +397,9 @@ describe('cache', () => {
 describe('device limits', () => {
   const limits = { maxBufferSize: 1 << 20, maxStorageBufferBindingSize: 30_000 };
   it('refuses a file whose largest tensor exceeds the limit, before downloading', async () => {
-    const e = await rejection(loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, deviceLimits: limits }));
+    const e = await rejection(
+      loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, deviceLimits: limits }),
+    );
     expect(e.code).toBe('too-large');
     expect(e.file).toBe('prior.onnx');
     expect(e.hint).toMatch(/smaller \(or fp16\) model set, or the WASM backend/);
@@ -367,17 +408,24 @@ describe('device limits', () => {
     );
     expect(server.requests('/set/prior.onnx')).toHaveLength(0);
     // fp16 halves the tensor: it fits.
-    const set = await loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, store: null, deviceLimits: limits, shaderF16: true, roles: ['prior'] });
+    const set = await loadModelSet(
+      { kind: 'url', manifestUrl: server.url('/set/manifest.json') },
+      { ...fast, store: null, deviceLimits: limits, shaderF16: true, roles: ['prior'] },
+    );
     expect(set.models[0]!.precision).toBe('fp16');
   });
 
   it('uses the file size as an upper bound when largestTensorBytes is absent, and says so', () => {
     const m = parseManifest(manifest, 'x');
     const entry = m.models[1]!;
-    expect(() => checkFitsDevice(entry, 'fp32', entry.files.fp32, { maxBufferSize: 100_000, maxStorageBufferBindingSize: 1 << 30 })).toThrow(
+    expect(() =>
+      checkFitsDevice(entry, 'fp32', entry.files.fp32, { maxBufferSize: 100_000, maxStorageBufferBindingSize: 1 << 30 }),
+    ).toThrow(
       /The restorer model restorer\.onnx \(fp32\) does not fit this GPU: the manifest does not give its largest tensor \(params\.largestTensorBytes\), so its file size 195\.3 KiB \(200000 bytes\) is used as an upper bound, but the GPU allows at most 97\.7 KiB \(100000 bytes\) per buffer \(maxBufferSize\)/,
     );
-    expect(() => checkFitsDevice(entry, 'fp32', entry.files.fp32, { maxBufferSize: 200_000, maxStorageBufferBindingSize: 200_000 })).not.toThrow();
+    expect(() =>
+      checkFitsDevice(entry, 'fp32', entry.files.fp32, { maxBufferSize: 200_000, maxStorageBufferBindingSize: 200_000 }),
+    ).not.toThrow();
   });
 });
 
@@ -407,12 +455,17 @@ describe('cancellation', () => {
   it('cancels during a retry wait and before starting', async () => {
     server.failures.set('/set/prior.onnx', { status: 503, times: 10 });
     const ac = new AbortController();
-    const p = loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { ...fast, retry: { maxRetries: 5, delaysMs: [60_000] }, store: null, signal: ac.signal });
+    const p = loadModelSet(
+      { kind: 'url', manifestUrl: server.url('/set/manifest.json') },
+      { ...fast, retry: { maxRetries: 5, delaysMs: [60_000] }, store: null, signal: ac.signal },
+    );
     setTimeout(() => ac.abort(), 200);
     const t0 = Date.now();
     expect((await rejection(p)).code).toBe('cancelled');
     expect(Date.now() - t0).toBeLessThan(5_000);
-    const e = await rejection(loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { signal: AbortSignal.abort() }));
+    const e = await rejection(
+      loadModelSet({ kind: 'url', manifestUrl: server.url('/set/manifest.json') }, { signal: AbortSignal.abort() }),
+    );
     expect(e.code).toBe('cancelled');
   });
 });
@@ -447,7 +500,9 @@ describe('picked files', () => {
     expect(e1.message).toBe('The manifest manifest.json needs restorer.onnx, which was not picked');
     const bad = restorer.data.slice();
     bad[0] = bad[0]! ^ 1;
-    const e2 = await rejection(loadModelSet(pick(['manifest.json', 'prior.onnx', 'restorer.onnx'], { 'restorer.onnx': bad }), { store: null }));
+    const e2 = await rejection(
+      loadModelSet(pick(['manifest.json', 'prior.onnx', 'restorer.onnx'], { 'restorer.onnx': bad }), { store: null }),
+    );
     expect(e2.code).toBe('integrity');
     expect(e2.message).toContain(`restorer.onnx: sha256 mismatch: expected ${sha256Of(restorer.data)}, got ${sha256Of(bad)}`);
     const e3 = await rejection(loadModelSet(pick(['prior.onnx']), { store: null }));

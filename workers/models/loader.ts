@@ -8,7 +8,16 @@ import type { ComponentManifest, ModelEntry, ModelFile, ModelManifest, ModelRole
 import { defaultModelStore, type ModelStore } from './cache';
 import { DEFAULT_RETRY, downloadFile, sha256Hex, type DigestFn, type FetchLike, type RetryOptions } from './download';
 import { ModelLoadError, abortableSleep, isAbortError, throwIfCancelled } from './errors';
-import { ManifestError, fileBaseName, largestTensorOf, parseComponentManifest, parseManifest, pickFile, resolveFileUrl, type Precision } from './manifest';
+import {
+  ManifestError,
+  fileBaseName,
+  largestTensorOf,
+  parseComponentManifest,
+  parseManifest,
+  pickFile,
+  resolveFileUrl,
+  type Precision,
+} from './manifest';
 
 export { ModelLoadError } from './errors';
 export type { ModelLoadErrorCode } from './errors';
@@ -157,7 +166,7 @@ function makeCtx(opts: LoadOptions): Ctx {
     if (d.warning) warn(d.warning);
   } else store = opts.store ?? undefined;
   // bound: calling the global fetch as a method of another object throws "Illegal invocation"
-  const f = opts.fetch ?? (globalThis.fetch ? ((input, init) => globalThis.fetch(input, init)) as FetchLike : undefined);
+  const f = opts.fetch ?? (globalThis.fetch ? (((input, init) => globalThis.fetch(input, init)) as FetchLike) : undefined);
   if (!f) throw new ModelLoadError('network', 'fetch is not available here');
   return { opts, fetch: f, digest: opts.digest ?? sha256Hex, store, warnings, warn };
 }
@@ -219,7 +228,8 @@ async function fetchManifest<M extends Listing>(ctx: Ctx, url: string, parse: (j
     try {
       // Revalidate with the server (cheap with an ETag) so a new version of the set is noticed.
       const res = await ctx.fetch(url, { cache: 'no-cache', signal: attemptCtl.signal });
-      if (res.status === 404 || res.status === 410) throw new ModelLoadError('not-found', `No model-set manifest at ${url} (HTTP ${res.status})`);
+      if (res.status === 404 || res.status === 410)
+        throw new ModelLoadError('not-found', `No model-set manifest at ${url} (HTTP ${res.status})`);
       if (!res.ok) {
         const msg = `The server answered HTTP ${res.status} for the manifest ${url}`;
         if (res.status >= 500 || res.status === 429 || res.status === 408) throw new TypeError(msg);
@@ -231,7 +241,8 @@ async function fetchManifest<M extends Listing>(ctx: Ctx, url: string, parse: (j
       if (signal?.aborted) throw new ModelLoadError('cancelled', 'Cancelled: loading the manifest', { cause: e });
       if (e instanceof ModelLoadError) throw e;
       netError = attemptCtl.signal.aborted ? new Error(`no answer within ${timeoutMs} ms`) : e;
-      if (isAbortError(e) && !attemptCtl.signal.aborted) throw new ModelLoadError('cancelled', 'Cancelled: loading the manifest', { cause: e });
+      if (isAbortError(e) && !attemptCtl.signal.aborted)
+        throw new ModelLoadError('cancelled', 'Cancelled: loading the manifest', { cause: e });
       if (attempt >= maxRetries) break;
       await sleep(retry.delaysMs[Math.min(attempt, retry.delaysMs.length - 1)] ?? 1000, signal);
     } finally {
@@ -244,19 +255,26 @@ async function fetchManifest<M extends Listing>(ctx: Ctx, url: string, parse: (j
       ctx.warn(`Could not reach ${url} (${describeError(netError)}); using the copy cached on ${new Date(cached.storedAt).toISOString()}.`);
       return parse(cached.json, `${url} (cached)`);
     }
-    throw new ModelLoadError('network', `Could not download the manifest ${url}: ${describeError(netError)} (if it is on another site, that server may not allow cross-origin requests: CORS)`, { cause: netError });
+    throw new ModelLoadError(
+      'network',
+      `Could not download the manifest ${url}: ${describeError(netError)} (if it is on another site, that server may not allow cross-origin requests: CORS)`,
+      { cause: netError },
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
     // servers that answer every path with their index page: there is no manifest at this address
-    if (text.trimStart().startsWith('<')) throw new ModelLoadError('not-found', `No model-set manifest at ${url} (the server answered with an HTML page)`, { cause: e });
+    if (text.trimStart().startsWith('<'))
+      throw new ModelLoadError('not-found', `No model-set manifest at ${url} (the server answered with an HTML page)`, { cause: e });
     throw new ModelLoadError('invalid-manifest', `Invalid model manifest ${url}: not JSON (${describeError(e)})`, { cause: e });
   }
   const manifest = parse(json, url);
   if (ctx.store)
-    await ctx.store.putManifest(url, json, { file: fileBaseName(url), set: manifest.name, setVersion: manifest.setVersion }).catch((e: unknown) => ctx.warn(cacheWarning(`cache the manifest of ${manifest.name}`, e)));
+    await ctx.store
+      .putManifest(url, json, { file: fileBaseName(url), set: manifest.name, setVersion: manifest.setVersion })
+      .catch((e: unknown) => ctx.warn(cacheWarning(`cache the manifest of ${manifest.name}`, e)));
   return manifest;
 }
 
@@ -273,7 +291,11 @@ function plan(manifest: Listing, opts: LoadOptions): Plan[] {
   const roles = opts.roles;
   if (roles) {
     const missing = roles.filter((r) => !manifest.models.some((m) => m.role === r));
-    if (missing.length) throw new ModelLoadError('invalid-manifest', `The model set ${manifest.name} has no ${missing.map((r) => `"${r}"`).join(', ')} model`);
+    if (missing.length)
+      throw new ModelLoadError(
+        'invalid-manifest',
+        `The model set ${manifest.name} has no ${missing.map((r) => `"${r}"`).join(', ')} model`,
+      );
   }
   const out = manifest.models
     .filter((e) => !roles || roles.includes(e.role))
@@ -366,7 +388,9 @@ async function loadFromFiles(ctx: Ctx, files: { name: string; data: ArrayBuffer 
   if (jsons.length !== 1)
     throw new ModelLoadError(
       jsons.length ? 'invalid-manifest' : 'not-found',
-      jsons.length ? `Pick one manifest, not ${jsons.length} (${jsons.map((f) => f.name).join(', ')})` : 'No manifest.json among the picked files: pick the manifest together with the ONNX files',
+      jsons.length
+        ? `Pick one manifest, not ${jsons.length} (${jsons.map((f) => f.name).join(', ')})`
+        : 'No manifest.json among the picked files: pick the manifest together with the ONNX files',
     );
   const mf = jsons[0]!;
   let json: unknown;
@@ -391,17 +415,29 @@ async function loadFromFiles(ctx: Ctx, files: { name: string; data: ArrayBuffer 
   });
   const missing = plans.filter((_, i) => !chosen[i]).map((p) => fileBaseName(p.file.path));
   if (missing.length)
-    throw new ModelLoadError('not-found', `The manifest ${mf.name} needs ${missing.join(', ')}, which ${missing.length > 1 ? 'were' : 'was'} not picked`, { file: missing[0] });
+    throw new ModelLoadError(
+      'not-found',
+      `The manifest ${mf.name} needs ${missing.join(', ')}, which ${missing.length > 1 ? 'were' : 'was'} not picked`,
+      { file: missing[0] },
+    );
   const models: LoadedModel[] = [];
   for (const p of chosen as Plan[]) {
     throwIfCancelled(opts.signal, `loading ${manifest.name}`);
     const name = fileBaseName(p.file.path);
     const bytes = new Uint8Array(byName.get(name)!.data);
     if (bytes.byteLength !== p.file.bytes)
-      throw new ModelLoadError('integrity', `${name}: the picked file has ${bytes.byteLength} bytes but the manifest says ${p.file.bytes}`, { file: name });
+      throw new ModelLoadError(
+        'integrity',
+        `${name}: the picked file has ${bytes.byteLength} bytes but the manifest says ${p.file.bytes}`,
+        { file: name },
+      );
     const got = await ctx.digest(bytes);
     if (got !== p.file.sha256)
-      throw new ModelLoadError('integrity', `${name}: sha256 mismatch: expected ${p.file.sha256}, got ${got} (the file is damaged or not the one the manifest describes)`, { file: name });
+      throw new ModelLoadError(
+        'integrity',
+        `${name}: sha256 mismatch: expected ${p.file.sha256}, got ${got} (the file is damaged or not the one the manifest describes)`,
+        { file: name },
+      );
     opts.onProgress?.({ status: 'download', file: name, loaded: p.file.bytes, total: p.file.bytes });
     models.push({ role: p.entry.role, entry: p.entry, precision: p.precision, file: p.file, location: name, bytes, fromCache: false });
   }

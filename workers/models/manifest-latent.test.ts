@@ -61,7 +61,9 @@ describe('parseManifest: latent sets', () => {
       prior.inputs[0].shape = [1, 4, 64, 64];
       prior.outputs[0].shape = [1, 5, 'H', 'W'];
     });
-    expect(issues.find((i) => /inputs\[0\]\.shape\[2\]/.test(i.path))?.message).toMatch(/16 \(the manifest's resolution \/ latent.downscale\)/);
+    expect(issues.find((i) => /inputs\[0\]\.shape\[2\]/.test(i.path))?.message).toMatch(
+      /16 \(the manifest's resolution \/ latent.downscale\)/,
+    );
     expect(issues.find((i) => /outputs\[0\]\.shape\[1\]/.test(i.path))?.message).toMatch(/expected 8 channels/);
   });
 
@@ -73,13 +75,22 @@ describe('parseManifest: latent sets', () => {
       m.defaults = { blur: {}, inpainting: { scale: -1, steps: 0, sampler: 'euler', gradSteps: 1, advised: [2, 1] } };
     });
     const paths = issues.map((i) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(['defaults.blur', 'defaults.inpainting.scale', 'defaults.inpainting.steps', 'defaults.inpainting.sampler', 'defaults.inpainting.advised']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'defaults.blur',
+        'defaults.inpainting.scale',
+        'defaults.inpainting.steps',
+        'defaults.inpainting.sampler',
+        'defaults.inpainting.advised',
+      ]),
+    );
   });
 
   it('a start below T is a fraction in (0, 1] and, in a latent set, needs the encoder', () => {
-    const start = (v: unknown) => issuesOf((m) => {
-      m.defaults = { blind: { scale: 0.5, steps: 50, sampler: 'ddpm', gradSteps: 1, start: v } };
-    }).filter((i) => i.path === 'defaults.blind.start');
+    const start = (v: unknown) =>
+      issuesOf((m) => {
+        m.defaults = { blind: { scale: 0.5, steps: 50, sampler: 'ddpm', gradSteps: 1, start: v } };
+      }).filter((i) => i.path === 'defaults.blind.start');
     expect(start(0)[0]?.message).toMatch(/fraction of T in \(0, 1\]/);
     expect(start(1.5)[0]?.message).toMatch(/fraction of T in \(0, 1\]/);
     // the fixture set has no encoder: starting from an estimate cannot encode it

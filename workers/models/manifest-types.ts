@@ -136,7 +136,6 @@ export interface ModelManifest {
 
 export type TaskId = 'blind' | 'colorization' | 'inpainting' | 'reference' | 'old-photo';
 
-
 /**
  * Models the app uses whichever model set is loaded (the face detector and mesh): the same entries, sha256
  * checks and cache as a model set, without the diffusion fields. format "pgdiff-components", version 1.

@@ -45,7 +45,12 @@ describe('parseManifest', () => {
   const cases: [string, (m: J) => void, string, RegExp][] = [
     ['not an object', (m) => Object.keys(m).forEach((k) => delete m[k]), 'format', /expected "pgdiff-model-set"/],
     ['wrong format', (m) => (m.format = 'onnx'), 'format', /expected "pgdiff-model-set", got "onnx"/],
-    ['newer version', (m) => (m.version = 2), 'version', /unsupported manifest version number 2; this app reads version 1 \(the model set is newer than the app: update the app\)/],
+    [
+      'newer version',
+      (m) => (m.version = 2),
+      'version',
+      /unsupported manifest version number 2; this app reads version 1 \(the model set is newer than the app: update the app\)/,
+    ],
     ['string version', (m) => (m.version = '1'), 'version', /unsupported manifest version "1"; this app reads version 1/],
     ['missing name', (m) => delete m.name, 'name', /missing \(expected a non-empty string\)/],
     ['empty licence', (m) => (m.licence = ' '), 'licence', /expected a non-empty string/],
@@ -54,31 +59,81 @@ describe('parseManifest', () => {
     ['four landmarks', (m) => m.alignment.template.pop(), 'alignment.template', /expected 5 landmarks .* got 4/],
     ['bad landmark', (m) => (m.alignment.template[2] = [1, 'a']), 'alignment.template[2]', /expected \[x, y\] with two finite numbers/],
     ['landmark outside', (m) => (m.alignment.template[1] = [70, 3]), 'alignment.template[1]', /lies outside the 64x64 crop/],
-    ['bad schedule', (m) => (m.diffusion.schedule = 'quadratic'), 'diffusion.schedule', /expected one of "linear", "scaled-linear", "cosine", got "quadratic"/],
+    [
+      'bad schedule',
+      (m) => (m.diffusion.schedule = 'quadratic'),
+      'diffusion.schedule',
+      /expected one of "linear", "scaled-linear", "cosine", got "quadratic"/,
+    ],
     ['bad prediction', (m) => (m.diffusion.prediction = 'v'), 'diffusion.prediction', /expected one of "epsilon"/],
     ['zero steps', (m) => (m.diffusion.steps = 0), 'diffusion.steps', /positive integer/],
     ['bad layout', (m) => (m.preprocessing.layout = 'NHWC'), 'preprocessing.layout', /expected one of "NCHW", got "NHWC"/],
     ['testOnly not boolean', (m) => (m.testOnly = 'yes'), 'testOnly', /expected true or false/],
     ['no models', (m) => (m.models = []), 'models', /expected a non-empty list of models, got an empty list/],
-    ['short sha256', (m) => (m.models[1].files.fp32.sha256 = 'abc'), 'models[1].files.fp32.sha256', /expected 64 hex characters, got 3 characters "abc"/],
-    ['non-hex sha256', (m) => (m.models[0].files.fp16.sha256 = 'g'.repeat(64)), 'models[0].files.fp16.sha256', /expected 64 hex characters/],
+    [
+      'short sha256',
+      (m) => (m.models[1].files.fp32.sha256 = 'abc'),
+      'models[1].files.fp32.sha256',
+      /expected 64 hex characters, got 3 characters "abc"/,
+    ],
+    [
+      'non-hex sha256',
+      (m) => (m.models[0].files.fp16.sha256 = 'g'.repeat(64)),
+      'models[0].files.fp16.sha256',
+      /expected 64 hex characters/,
+    ],
     ['negative bytes', (m) => (m.models[0].files.fp32.bytes = -5), 'models[0].files.fp32.bytes', /positive integer, got number -5/],
-    ['fp32 file with fp16 dtype', (m) => (m.models[0].files.fp32.dtype = 'float16'), 'models[0].files.fp32.dtype', /expected one of "float32", got "float16"/],
+    [
+      'fp32 file with fp16 dtype',
+      (m) => (m.models[0].files.fp32.dtype = 'float16'),
+      'models[0].files.fp32.dtype',
+      /expected one of "float32", got "float16"/,
+    ],
     ['missing fp32', (m) => delete m.models[1].files.fp32, 'models[1].files.fp32', /missing \(expected an object\)/],
     ['unknown precision', (m) => (m.models[1].files.fp23 = m.models[1].files.fp32), 'models[1].files.fp23', /unknown precision/],
     ['empty path', (m) => (m.models[0].files.fp32.path = ''), 'models[0].files.fp32.path', /non-empty string/],
     ['unknown role', (m) => (m.models[1].role = 'upscaler'), 'models[1].role', /expected one of "prior", "restorer".*got "upscaler"/],
     ['no inputs', (m) => delete m.models[1].inputs, 'models[1].inputs', /missing \(expected a non-empty list of tensors\)/],
     ['empty outputs', (m) => (m.models[0].outputs = []), 'models[0].outputs', /got an empty list/],
-    ['bad tensor dtype', (m) => (m.models[0].inputs[1].dtype = 'uint8'), 'models[0].inputs[1].dtype', /expected one of "float32", "float16", "int64", "int32", got "uint8"/],
-    ['bad dimension', (m) => (m.models[0].inputs[0].shape[0] = -2), 'models[0].inputs[0].shape[0]', /expected an integer >= -1 or a dimension name, got number -2/],
+    [
+      'bad tensor dtype',
+      (m) => (m.models[0].inputs[1].dtype = 'uint8'),
+      'models[0].inputs[1].dtype',
+      /expected one of "float32", "float16", "int64", "int32", got "uint8"/,
+    ],
+    [
+      'bad dimension',
+      (m) => (m.models[0].inputs[0].shape[0] = -2),
+      'models[0].inputs[0].shape[0]',
+      /expected an integer >= -1 or a dimension name, got number -2/,
+    ],
     ['duplicate tensor name', (m) => (m.models[0].inputs[1].name = 'x'), 'models[0].inputs[1].name', /duplicate tensor name "x"/],
-    ['spatial size vs resolution', (m) => (m.models[0].inputs[0].shape[3] = 32), 'models[0].inputs[0].shape[3]', /expected 64 \(the manifest's resolution\) or a dynamic dimension, got 32/],
-    ['learned-range needs 6 channels', (m) => (m.models[0].outputs[0].shape[1] = 3), 'models[0].outputs[0].shape[1]', /expected 6 channels for diffusion.variance "learned-range", got 3/],
+    [
+      'spatial size vs resolution',
+      (m) => (m.models[0].inputs[0].shape[3] = 32),
+      'models[0].inputs[0].shape[3]',
+      /expected 64 \(the manifest's resolution\) or a dynamic dimension, got 32/,
+    ],
+    [
+      'learned-range needs 6 channels',
+      (m) => (m.models[0].outputs[0].shape[1] = 3),
+      'models[0].outputs[0].shape[1]',
+      /expected 6 channels for diffusion.variance "learned-range", got 3/,
+    ],
     ['params not an object', (m) => (m.models[0].params = [1]), 'models[0].params', /expected an object, got an array/],
-    ['bad largestTensorBytes', (m) => (m.models[0].params = { largestTensorBytes: { fp32: 'big' } }), 'models[0].params.largestTensorBytes.fp32', /expected a byte count/],
+    [
+      'bad largestTensorBytes',
+      (m) => (m.models[0].params = { largestTensorBytes: { fp32: 'big' } }),
+      'models[0].params.largestTensorBytes.fp32',
+      /expected a byte count/,
+    ],
     ['no prior', (m) => (m.models[0].role = 'perceptual'), 'models', /expected exactly one model with role "prior", found 0/],
-    ['two priors', (m) => m.models.push(structuredClone(m.models[0])), 'models', /expected exactly one model with role "prior", found 2 \(models\[0\], models\[2\]\)/],
+    [
+      'two priors',
+      (m) => m.models.push(structuredClone(m.models[0])),
+      'models',
+      /expected exactly one model with role "prior", found 2 \(models\[0\], models\[2\]\)/,
+    ],
     ['duplicate role', (m) => m.models.push(structuredClone(m.models[1])), 'models[2].role', /role "restorer" appears more than once/],
     ['identity without vjp', (m) => (m.models[1].role = 'identity'), 'models', /role "identity" needs its gradient model "identity-vjp"/],
     ['vjp without identity', (m) => (m.models[1].role = 'identity-vjp'), 'models', /role "identity-vjp" needs the "identity" model/],
@@ -120,7 +175,9 @@ describe('helpers', () => {
     expect(pickFile(m.models[1]!, { shaderF16: true })).toMatchObject({ precision: 'fp32' });
   });
   it('resolveFileUrl resolves against the manifest URL', () => {
-    expect(resolveFileUrl('sub/restorer.onnx', 'https://a.example/models/set/manifest.json')).toBe('https://a.example/models/set/sub/restorer.onnx');
+    expect(resolveFileUrl('sub/restorer.onnx', 'https://a.example/models/set/manifest.json')).toBe(
+      'https://a.example/models/set/sub/restorer.onnx',
+    );
     expect(resolveFileUrl('../x.onnx', 'https://a.example/models/set/manifest.json')).toBe('https://a.example/models/x.onnx');
     expect(resolveFileUrl('https://cdn.example/p.onnx', 'https://a.example/m.json')).toBe('https://cdn.example/p.onnx');
     expect(fileBaseName('sub/dir/restorer.onnx?v=2')).toBe('restorer.onnx');
@@ -128,7 +185,10 @@ describe('helpers', () => {
   it('largestTensorOf reads a number or per-precision figures', () => {
     const e = (params: Record<string, unknown>): ModelEntry => ({ ...entry, params });
     expect(largestTensorOf(e({ largestTensorBytes: 7 }), 'fp16')).toEqual({ bytes: 7 });
-    expect(largestTensorOf(e({ largestTensorBytes: { fp32: 8, fp16: 4 }, largestTensorName: { fp16: 'w' } }), 'fp16')).toEqual({ bytes: 4, name: 'w' });
+    expect(largestTensorOf(e({ largestTensorBytes: { fp32: 8, fp16: 4 }, largestTensorName: { fp16: 'w' } }), 'fp16')).toEqual({
+      bytes: 4,
+      name: 'w',
+    });
     expect(largestTensorOf(e({}), 'fp32')).toBeUndefined();
   });
 });

@@ -2,7 +2,17 @@
  * Validation of model-set manifests (shapes in manifest-types.ts) and small helpers the loader and
  * the engine share: which file of a role to use, and where it lives.
  */
-import type { ComponentManifest, LatentSpace, ModelEntry, ModelFile, ModelManifest, ModelRole, TaskDefaults, TaskId, TensorSpec } from './manifest-types';
+import type {
+  ComponentManifest,
+  LatentSpace,
+  ModelEntry,
+  ModelFile,
+  ModelManifest,
+  ModelRole,
+  TaskDefaults,
+  TaskId,
+  TensorSpec,
+} from './manifest-types';
 
 export const MANIFEST_FORMAT = 'pgdiff-model-set';
 export const COMPONENTS_FORMAT = 'pgdiff-components';
@@ -126,7 +136,12 @@ function checkFile(c: Checker, v: unknown, path: string, dtype: ModelFile['dtype
 
 function checkTensors(c: Checker, v: unknown, path: string): TensorSpec[] | undefined {
   if (!Array.isArray(v) || v.length === 0) {
-    c.fail(path, v === undefined ? 'missing (expected a non-empty list of tensors)' : `expected a non-empty list of tensors, got ${Array.isArray(v) ? 'an empty list' : describe(v)}`);
+    c.fail(
+      path,
+      v === undefined
+        ? 'missing (expected a non-empty list of tensors)'
+        : `expected a non-empty list of tensors, got ${Array.isArray(v) ? 'an empty list' : describe(v)}`,
+    );
     return undefined;
   }
   const out: TensorSpec[] = [];
@@ -237,7 +252,9 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
     c.fail(
       'version',
       `unsupported manifest version ${describe(o.version)}; this app reads version${SUPPORTED_MANIFEST_VERSIONS.length > 1 ? 's' : ''} ${SUPPORTED_MANIFEST_VERSIONS.join(', ')}` +
-        (typeof o.version === 'number' && o.version > Math.max(...SUPPORTED_MANIFEST_VERSIONS) ? ' (the model set is newer than the app: update the app)' : ''),
+        (typeof o.version === 'number' && o.version > Math.max(...SUPPORTED_MANIFEST_VERSIONS)
+          ? ' (the model set is newer than the app: update the app)'
+          : ''),
     );
     throw fail();
   }
@@ -263,9 +280,15 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
   if (a) {
     size = c.positiveInt(a.size, 'alignment.size');
     if (size !== undefined && resolution !== undefined && size !== resolution)
-      c.fail('alignment.size', `expected ${resolution} (the manifest's resolution; the template is in the model crop's pixels), got ${size}`);
+      c.fail(
+        'alignment.size',
+        `expected ${resolution} (the manifest's resolution; the template is in the model crop's pixels), got ${size}`,
+      );
     if (!Array.isArray(a.template) || a.template.length !== 5)
-      c.fail('alignment.template', `expected 5 landmarks [x, y] (left eye, right eye, nose, left mouth, right mouth), got ${Array.isArray(a.template) ? `${a.template.length}` : describe(a.template)}`);
+      c.fail(
+        'alignment.template',
+        `expected 5 landmarks [x, y] (left eye, right eye, nose, left mouth, right mouth), got ${Array.isArray(a.template) ? `${a.template.length}` : describe(a.template)}`,
+      );
     else {
       const pts: [number, number][] = [];
       a.template.forEach((p, i) => {
@@ -299,7 +322,12 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
 
   const models: ModelEntry[] = [];
   if (!Array.isArray(o.models) || o.models.length === 0) {
-    c.fail('models', o.models === undefined ? 'missing (expected a non-empty list of models)' : `expected a non-empty list of models, got ${Array.isArray(o.models) ? 'an empty list' : describe(o.models)}`);
+    c.fail(
+      'models',
+      o.models === undefined
+        ? 'missing (expected a non-empty list of models)'
+        : `expected a non-empty list of models, got ${Array.isArray(o.models) ? 'an empty list' : describe(o.models)}`,
+    );
   } else {
     const rolesAt = new Map<ModelRole, number[]>();
     o.models.forEach((m, i) => {
@@ -323,32 +351,50 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
           const base = latent ? latent.channels : 3;
           const want = diffusion.variance === 'learned-range' ? 2 * base : base;
           if (typeof ch === 'number' && ch > 0 && ch !== want && !(want === base && ch === 2 * base))
-            c.fail(`models[${i}].outputs[0].shape[1]`, `expected ${want} channels for diffusion.variance "${diffusion.variance}", got ${ch}`);
+            c.fail(
+              `models[${i}].outputs[0].shape[1]`,
+              `expected ${want} channels for diffusion.variance "${diffusion.variance}", got ${ch}`,
+            );
         }
       }
     });
     const priors = rolesAt.get('prior') ?? [];
     if (priors.length !== 1)
-      c.fail('models', `expected exactly one model with role "prior", found ${priors.length}${priors.length ? ` (models[${priors.join('], models[')}])` : ''}`);
+      c.fail(
+        'models',
+        `expected exactly one model with role "prior", found ${priors.length}${priors.length ? ` (models[${priors.join('], models[')}])` : ''}`,
+      );
     for (const [role, at] of rolesAt)
       if (role !== 'prior' && at.length > 1)
-        c.fail(`models[${at[1]}].role`, `role "${role}" appears more than once (models[${at.join('], models[')}]); each role may appear once`);
+        c.fail(
+          `models[${at[1]}].role`,
+          `role "${role}" appears more than once (models[${at.join('], models[')}]); each role may appear once`,
+        );
     const latentRoles = (['decoder', 'decoder-vjp', 'encoder'] as const).filter((r) => rolesAt.has(r));
     if (o.latent !== undefined) {
       for (const r of ['decoder', 'decoder-vjp'] as const)
         if (!rolesAt.has(r)) c.fail('models', `a latent set (the manifest has "latent") needs a model with role "${r}"`);
     } else if (latentRoles.length > 0) {
       const at = rolesAt.get(latentRoles[0]!)![0];
-      c.fail(`models[${at}].role`, `role "${latentRoles[0]}" belongs to latent sets: add the "latent" block (channels, downscale, mean, std)`);
+      c.fail(
+        `models[${at}].role`,
+        `role "${latentRoles[0]}" belongs to latent sets: add the "latent" block (channels, downscale, mean, std)`,
+      );
     }
     if (o.latent !== undefined && !rolesAt.has('encoder') && defaults) {
       for (const [task, d] of Object.entries(defaults))
-        if ((d.start ?? 1) < 1) c.fail(`defaults.${task}.start`, 'starting below T from the estimate needs the set\'s "encoder" model (latent sets)');
+        if ((d.start ?? 1) < 1)
+          c.fail(`defaults.${task}.start`, 'starting below T from the estimate needs the set\'s "encoder" model (latent sets)');
     }
     const hasId = rolesAt.has('identity');
     const hasVjp = rolesAt.has('identity-vjp');
     if (hasId !== hasVjp)
-      c.fail('models', hasId ? 'role "identity" needs its gradient model "identity-vjp" too (they come together)' : 'role "identity-vjp" needs the "identity" model too (they come together)');
+      c.fail(
+        'models',
+        hasId
+          ? 'role "identity" needs its gradient model "identity-vjp" too (they come together)'
+          : 'role "identity-vjp" needs the "identity" model too (they come together)',
+      );
   }
 
   if (c.issues.length > 0) throw fail();
@@ -400,7 +446,10 @@ export function parseComponentManifest(json: unknown, source: string): Component
       const e = checkEntry(c, m, `models[${i}]`);
       if (!e) return;
       if (!COMPONENT_ROLES.includes(e.role))
-        c.fail(`models[${i}].role`, `role "${e.role}" belongs to a model set; a components manifest holds ${COMPONENT_ROLES.map((r) => `"${r}"`).join(', ')}`);
+        c.fail(
+          `models[${i}].role`,
+          `role "${e.role}" belongs to a model set; a components manifest holds ${COMPONENT_ROLES.map((r) => `"${r}"`).join(', ')}`,
+        );
       else if (models.some((x) => x.role === e.role)) c.fail(`models[${i}].role`, `role "${e.role}" appears more than once`);
       else models.push(e);
     });
@@ -471,7 +520,8 @@ function checkDefaults(c: Checker, v: unknown): Partial<Record<TaskId, TaskDefau
     const t = c.object(d, path);
     if (!t) continue;
     const scale = t.scale;
-    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale < 0) c.fail(`${path}.scale`, `expected a number >= 0, got ${describe(scale)}`);
+    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale < 0)
+      c.fail(`${path}.scale`, `expected a number >= 0, got ${describe(scale)}`);
     const steps = c.positiveInt(t.steps, `${path}.steps`);
     const sampler = c.oneOf(t.sampler, ['ddpm', 'ddim'] as const, `${path}.sampler`);
     const gradSteps = c.positiveInt(t.gradSteps, `${path}.gradSteps`);
@@ -490,7 +540,8 @@ function checkDefaults(c: Checker, v: unknown): Partial<Record<TaskId, TaskDefau
     let advised: [number, number] | undefined;
     if (t.advised !== undefined) {
       const a = finiteList(c, t.advised, `${path}.advised`, 2);
-      if (a && !(a[0]! >= 0 && a[0]! <= a[1]!)) c.fail(`${path}.advised`, `expected [low, high] with 0 <= low <= high, got [${a.join(', ')}]`);
+      if (a && !(a[0]! >= 0 && a[0]! <= a[1]!))
+        c.fail(`${path}.advised`, `expected [low, high] with 0 <= low <= high, got [${a.join(', ')}]`);
       else if (a) advised = [a[0]!, a[1]!];
     }
     const start = t.start;

@@ -38,7 +38,10 @@ describe('watchDeviceLost', () => {
       return { lost };
     });
     const calls: string[] = [];
-    w.listeners.push(() => calls.push('a'), () => calls.push('b'));
+    w.listeners.push(
+      () => calls.push('a'),
+      () => calls.push('b'),
+    );
     await w.backend.createSession(new Uint8Array(1), 'face-detector', { device: 'cpu' });
     // a CPU session does not create onnxruntime's GPU device: reading it now would make one of its own
     expect(reads).toBe(0);

@@ -45,12 +45,20 @@ function threadCount(): number {
   return g.crossOriginIsolated ? Math.max(1, Math.min(4, g.navigator?.hardwareConcurrency ?? 1)) : 1;
 }
 
-export async function probeWebGpu(): Promise<{ ok: boolean; reason?: string; shaderF16: boolean; adapter?: string; software?: boolean; limits?: Runtime['limits'] }> {
+export async function probeWebGpu(): Promise<{
+  ok: boolean;
+  reason?: string;
+  shaderF16: boolean;
+  adapter?: string;
+  software?: boolean;
+  limits?: Runtime['limits'];
+}> {
   const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
   if (!gpu) return { ok: false, shaderF16: false, reason: 'This browser does not offer WebGPU (navigator.gpu is missing).' };
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) return { ok: false, shaderF16: false, reason: 'WebGPU is present but no GPU adapter is available (blocklisted or disabled).' };
+    if (!adapter)
+      return { ok: false, shaderF16: false, reason: 'WebGPU is present but no GPU adapter is available (blocklisted or disabled).' };
     const info = adapter.info;
     return {
       ok: true,

@@ -112,7 +112,11 @@ describe.runIf(existsSync(T))('scratch detector on real old photos', () => {
     const w = img.width;
     const blot = new Uint8Array(w * img.height);
     // an irregular blotch of three overlapping discs (about 50 x 30 px) on the cheek, paper white with grain
-    const discs: [number, number, number][] = [[330, 330, 14], [350, 325, 12], [342, 342, 10]];
+    const discs: [number, number, number][] = [
+      [330, 330, 14],
+      [350, 325, 12],
+      [342, 342, 10],
+    ];
     for (let y = 0; y < img.height; y++)
       for (let x = 0; x < w; x++) {
         if (!discs.some(([cx, cy, r]) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r)) continue;
@@ -137,7 +141,12 @@ describe.runIf(existsSync(T))('scratch detector on real old photos', () => {
     expect(newOutside).toBeLessThan(0.25 * total);
   });
   it('flags few pixels on clean faces', async () => {
-    const files = ['cropped_faces/0040.png', 'cropped_faces/0128.png', 'old_photos/med/051_Eminem_00.png', 'old_photos/med/063_Judy_Garland_00.png'];
+    const files = [
+      'cropped_faces/0040.png',
+      'cropped_faces/0128.png',
+      'old_photos/med/051_Eminem_00.png',
+      'old_photos/med/063_Judy_Garland_00.png',
+    ];
     for (const f of files) {
       const frac = fraction(detectScratchMask(await load(T + f)));
       console.log(`clean ${f}: ${(frac * 100).toFixed(2)}% flagged`);

@@ -52,7 +52,12 @@ describe('errors across comlink', () => {
     close = p.close;
     const e = await p.remote.badInput().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CodedError);
-    expect(e).toMatchObject({ code: 'bad-input', message: 'The mask is 32x32 but the photo is 64x64.', hint: ERRORS['bad-input'].hint, name: 'EngineError' });
+    expect(e).toMatchObject({
+      code: 'bad-input',
+      message: 'The mask is 32x32 but the photo is 64x64.',
+      hint: ERRORS['bad-input'].hint,
+      name: 'EngineError',
+    });
     expect(await p.remote.custom().catch((x: unknown) => x)).toMatchObject({ code: 'model-load-failed', hint: 'try y' });
     const plain = await p.remote.plain().catch((x: unknown) => x);
     expect(plain).toBeInstanceOf(Error);

@@ -8,8 +8,7 @@ import { CodedError, isErrorCode } from './errors';
 
 /** What travels: the thrown value, or an Error's parts (with its code and hint when it has them). */
 type Wire =
-  | { kind: 'error'; name: string; message: string; stack?: string; code?: string; hint?: string }
-  | { kind: 'value'; value: unknown };
+  { kind: 'error'; name: string; message: string; stack?: string; code?: string; hint?: string } | { kind: 'value'; value: unknown };
 
 /** What comlink hands the handler: the thrown value behind its (unexported) throw marker. */
 interface Thrown {

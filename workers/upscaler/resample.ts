@@ -51,7 +51,10 @@ export function resizeBicubic(img: RgbaImage, width: number, height: number): Rg
   for (let y = 0; y < H; y++) {
     const row = y * W * 4;
     for (let x = 0; x < width; x++) {
-      let r = 0, g = 0, b = 0, a = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0;
       const s0 = hx.start[x]!;
       for (let k = 0; k < hx.taps; k++) {
         const wt = hx.w[x * hx.taps + k]!;

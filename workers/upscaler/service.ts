@@ -100,7 +100,11 @@ export class Upscaler {
   async dispose(): Promise<void> {
     const l = this.loading;
     this.loading = null;
-    if (l) await l.then((m) => m.release(), () => undefined);
+    if (l)
+      await l.then(
+        (m) => m.release(),
+        () => undefined,
+      );
   }
 }
 

@@ -8,7 +8,6 @@ import type { RgbaImage, UpscaleMethod } from '../api';
 import type { DetectorRunner } from '../faces/detector';
 import { resizeBicubic } from './resample';
 
-
 /** The models by scale: input [1,3,h,w] RGB in [0,1], output [1,3,s*h,s*w] in [0,1]. */
 export interface UpscalerRunners {
   x2?: DetectorRunner;

@@ -53,7 +53,12 @@ export function CapabilitiesPanel() {
           </li>
         )}
         <li className="badge" data-testid="cap-backend">
-          Runs on: {caps.backend === 'webgpu' ? 'GPU (WebGPU)' : caps.backend === 'wasm' ? `CPU (WASM, ${caps.threads} thread${caps.threads === 1 ? '' : 's'})` : 'CPU'}
+          Runs on:{' '}
+          {caps.backend === 'webgpu'
+            ? 'GPU (WebGPU)'
+            : caps.backend === 'wasm'
+              ? `CPU (WASM, ${caps.threads} thread${caps.threads === 1 ? '' : 's'})`
+              : 'CPU'}
         </li>
         {caps.adapter && (
           <li className="badge badge--quiet" title={caps.adapter}>
@@ -80,11 +85,23 @@ export function CapabilitiesPanel() {
       {caps.softwareAdapter && (
         <p className="caps-device">
           {caps.backend === 'webgpu' ? (
-            <button type="button" className="button button--small" disabled={switching || running} onClick={() => switchTo('auto')} data-testid="device-cpu">
+            <button
+              type="button"
+              className="button button--small"
+              disabled={switching || running}
+              onClick={() => switchTo('auto')}
+              data-testid="device-cpu"
+            >
               Use the CPU instead (faster than a software GPU)
             </button>
           ) : (
-            <button type="button" className="button button--small" disabled={switching || running} onClick={() => switchTo('webgpu')} data-testid="device-webgpu">
+            <button
+              type="button"
+              className="button button--small"
+              disabled={switching || running}
+              onClick={() => switchTo('webgpu')}
+              data-testid="device-webgpu"
+            >
               Use WebGPU anyway (software renderer, slow)
             </button>
           )}

@@ -35,13 +35,7 @@ function TaskPicker() {
       <div className="task-picker__grid">
         {TASKS.map((t) => (
           <label key={t.task} className="task-option" data-testid={`task-${t.task}`}>
-            <input
-              type="radio"
-              name={name}
-              value={t.task}
-              checked={task === t.task}
-              onChange={() => setTask(t.task as TaskName)}
-            />
+            <input type="radio" name={name} value={t.task} checked={task === t.task} onChange={() => setTask(t.task as TaskName)} />
             <span className="task-option__text">
               <span className="task-option__label">{t.label}</span>
               <span className="task-option__blurb small muted">{t.blurb}</span>
@@ -51,7 +45,12 @@ function TaskPicker() {
       </div>
       {hasSetDefaults && (
         <label className="switch small">
-          <input type="checkbox" checked={paperValues} onChange={(e) => setPaperValues(e.currentTarget.checked)} data-testid="paper-values" />
+          <input
+            type="checkbox"
+            checked={paperValues}
+            onChange={(e) => setPaperValues(e.currentTarget.checked)}
+            data-testid="paper-values"
+          />
           Use the paper's settings instead of the ones chosen for this model set
         </label>
       )}
@@ -189,22 +188,14 @@ function ColorStylePicker() {
               data-testid={`style-${o.value}`}
               title={disabled ? 'Add reference photos first' : o.label}
             >
-              <input
-                type="radio"
-                name={name}
-                checked={choice === o.value}
-                disabled={disabled}
-                onChange={() => setChoice(o.value)}
-              />
+              <input type="radio" name={name} checked={choice === o.value} disabled={disabled} onChange={() => setChoice(o.value)} />
               {style ? <StyleSwatch style={style} /> : <span className="style-swatch style-swatch--empty" aria-hidden="true" />}
               <span className="small">{o.label}</span>
             </label>
           );
         })}
       </div>
-      {choice === 'references' && !refStyle && (
-        <p className="small warn-text">No reference photos: style 0 is used until you add some.</p>
-      )}
+      {choice === 'references' && !refStyle && <p className="small warn-text">No reference photos: style 0 is used until you add some.</p>}
     </fieldset>
   );
 }
@@ -317,10 +308,24 @@ function Advanced() {
         <fieldset className="inline-fieldset">
           <legend>Sampler</legend>
           <label>
-            <input type="radio" name={kindName} checked={sampler.kind === 'ddpm'} onChange={() => setSampler({ kind: 'ddpm' })} data-testid="sampler-ddpm" /> DDPM
+            <input
+              type="radio"
+              name={kindName}
+              checked={sampler.kind === 'ddpm'}
+              onChange={() => setSampler({ kind: 'ddpm' })}
+              data-testid="sampler-ddpm"
+            />{' '}
+            DDPM
           </label>
           <label>
-            <input type="radio" name={kindName} checked={sampler.kind === 'ddim'} onChange={() => setSampler({ kind: 'ddim', eta: sampler.eta ?? 0 })} data-testid="sampler-ddim" /> DDIM
+            <input
+              type="radio"
+              name={kindName}
+              checked={sampler.kind === 'ddim'}
+              onChange={() => setSampler({ kind: 'ddim', eta: sampler.eta ?? 0 })}
+              data-testid="sampler-ddim"
+            />{' '}
+            DDIM
           </label>
         </fieldset>
         <LabelledSlider
@@ -335,7 +340,16 @@ function Advanced() {
           hint="Below 1 the run starts from the restorer's estimate (or the photo) with that much noise added, and only the steps below it run: faster and closer to the photo. 1 is the paper's start."
         />
         {sampler.kind === 'ddim' && (
-          <LabelledSlider testId="eta" label="DDIM eta (0 = deterministic)" value={sampler.eta ?? 0} min={0} max={1} step={0.05} defaultValue={0} onChange={(v) => setSampler({ eta: v })} />
+          <LabelledSlider
+            testId="eta"
+            label="DDIM eta (0 = deterministic)"
+            value={sampler.eta ?? 0}
+            min={0}
+            max={1}
+            step={0.05}
+            defaultValue={0}
+            onChange={(v) => setSampler({ eta: v })}
+          />
         )}
         <LabelledSlider
           testId="grad-steps"
@@ -371,7 +385,12 @@ function Advanced() {
         />
         <div className="inline-field">
           <label htmlFor={updateId}>Update rule</label>
-          <select id={updateId} value={g.update} onChange={(e) => setField('update', e.currentTarget.value as typeof g.update)} data-testid="update-rule">
+          <select
+            id={updateId}
+            value={g.update}
+            onChange={(e) => setField('update', e.currentTarget.value as typeof g.update)}
+            data-testid="update-rule"
+          >
             {(Object.keys(UPDATE_LABELS) as (keyof typeof UPDATE_LABELS)[]).map((k) => (
               <option key={k} value={k}>
                 {UPDATE_LABELS[k]}
@@ -379,13 +398,23 @@ function Advanced() {
             ))}
           </select>
           {recommended !== g.update && (
-            <button type="button" className="button button--small" onClick={() => setField('update', recommended)} data-testid="update-recommended">
+            <button
+              type="button"
+              className="button button--small"
+              onClick={() => setField('update', recommended)}
+              data-testid="update-recommended"
+            >
               Use the recommended rule for these properties: {UPDATE_LABELS[recommended]}
             </button>
           )}
         </div>
         <label className="switch">
-          <input type="checkbox" checked={g.zeroGradInMask} onChange={(e) => setField('zeroGradInMask', e.currentTarget.checked)} data-testid="zero-grad-in-mask" />
+          <input
+            type="checkbox"
+            checked={g.zeroGradInMask}
+            onChange={(e) => setField('zeroGradInMask', e.currentTarget.checked)}
+            data-testid="zero-grad-in-mask"
+          />
           Ignore the photo inside the mask (missing pixels do not guide)
         </label>
         <label className="switch">

@@ -30,12 +30,47 @@ export interface PropertyInfo {
 }
 
 export const PROPERTIES: readonly PropertyInfo[] = [
-  { key: 'smooth', label: 'Smooth semantics', help: 'Follow the restorer’s clean estimate of the face (blind restoration).', defaultWeight: 1, max: 5, step: 0.05 },
-  { key: 'unmasked', label: 'Keep unmasked pixels', help: 'Keep the photo as it is outside the mask (inpainting).', defaultWeight: 1, max: 5, step: 0.05 },
+  {
+    key: 'smooth',
+    label: 'Smooth semantics',
+    help: 'Follow the restorer’s clean estimate of the face (blind restoration).',
+    defaultWeight: 1,
+    max: 5,
+    step: 0.05,
+  },
+  {
+    key: 'unmasked',
+    label: 'Keep unmasked pixels',
+    help: 'Keep the photo as it is outside the mask (inpainting).',
+    defaultWeight: 1,
+    max: 5,
+    step: 0.05,
+  },
   { key: 'lightness', label: 'Lightness', help: 'Keep the brightness of the input (colorization).', defaultWeight: 1, max: 5, step: 0.05 },
-  { key: 'color', label: 'Colour statistics', help: 'Pull the colours toward the chosen colour style.', defaultWeight: 0.05, max: 2, step: 0.005 },
-  { key: 'identity', label: 'Identity', help: 'Look like the person in the reference photos (needs references).', defaultWeight: 25, max: 100, step: 0.5 },
-  { key: 'restorerLightness', label: 'Restorer lightness', help: 'Old photos: brightness of the restorer’s estimate outside the mask.', defaultWeight: 1, max: 5, step: 0.05 },
+  {
+    key: 'color',
+    label: 'Colour statistics',
+    help: 'Pull the colours toward the chosen colour style.',
+    defaultWeight: 0.05,
+    max: 2,
+    step: 0.005,
+  },
+  {
+    key: 'identity',
+    label: 'Identity',
+    help: 'Look like the person in the reference photos (needs references).',
+    defaultWeight: 25,
+    max: 100,
+    step: 0.5,
+  },
+  {
+    key: 'restorerLightness',
+    label: 'Restorer lightness',
+    help: 'Old photos: brightness of the restorer’s estimate outside the mask.',
+    defaultWeight: 1,
+    max: 5,
+    step: 0.05,
+  },
 ];
 
 /** The default weight of a property for a task: the preset's when it uses it, else the spec's. */

@@ -8,7 +8,12 @@ describe('toAppError', () => {
     expect(e).toMatchObject({ code: 'gpu-out-of-memory', message: 'OOM in prior', hint: 'fewer variants' });
     expect(e.title).toMatch(/memory/);
     const c = toAppError(new CodedError('device-lost', 'lost in the prior'));
-    expect(c).toEqual({ code: 'device-lost', title: ERRORS['device-lost'].title, message: 'lost in the prior', hint: ERRORS['device-lost'].hint });
+    expect(c).toEqual({
+      code: 'device-lost',
+      title: ERRORS['device-lost'].title,
+      message: 'lost in the prior',
+      hint: ERRORS['device-lost'].hint,
+    });
     expect(toAppError(new AppErrorException(makeError('too-large', 'big')))).toMatchObject({ code: 'too-large', message: 'big' });
   });
   it('never guesses a code from the message text', () => {

@@ -26,7 +26,8 @@ export function makeError(code: AppErrorCode, message?: string, hint?: string): 
 export function toAppError(err: unknown): AppError {
   if (typeof err === 'object' && err !== null) {
     const e = err as { code?: unknown; message?: unknown; hint?: unknown };
-    if (isErrorCode(e.code) && typeof e.message === 'string') return makeError(e.code, e.message, typeof e.hint === 'string' ? e.hint : undefined);
+    if (isErrorCode(e.code) && typeof e.message === 'string')
+      return makeError(e.code, e.message, typeof e.hint === 'string' ? e.hint : undefined);
   }
   return makeError('internal', err instanceof Error ? err.message : String(err));
 }
@@ -50,7 +51,13 @@ export class AppErrorException extends CodedError {
 }
 
 /** An AppError as EngineErrorInfo (UI-only codes become 'internal'), for slices that hold engine errors. */
-const UI_CODES: ReadonlySet<AppErrorCode> = new Set<AppErrorCode>(['not-an-image', 'corrupt-image', 'too-large', 'no-face', 'worker-crashed']);
+const UI_CODES: ReadonlySet<AppErrorCode> = new Set<AppErrorCode>([
+  'not-an-image',
+  'corrupt-image',
+  'too-large',
+  'no-face',
+  'worker-crashed',
+]);
 
 export function toEngineInfo(err: AppError): EngineErrorInfo {
   const code = UI_CODES.has(err.code) ? 'internal' : (err.code as EngineErrorCode);

@@ -24,12 +24,7 @@ function PhotoWithBoxes() {
     <figure className="photo-view" data-testid="photo-view">
       <div className="photo-view__frame" style={{ aspectRatio: `${working.width} / ${working.height}` }}>
         <ImageCanvas image={working} label={`The photo ${name ?? ''}`} className="photo-view__image" testId="photo-canvas" />
-        <svg
-          className="photo-view__boxes"
-          viewBox={`0 0 ${working.width} ${working.height}`}
-          preserveAspectRatio="none"
-          aria-hidden="true"
-        >
+        <svg className="photo-view__boxes" viewBox={`0 0 ${working.width} ${working.height}`} preserveAspectRatio="none" aria-hidden="true">
           {faces.map((f, i) => (
             <g key={i} className={selected.includes(i) ? 'face-box face-box--selected' : 'face-box'}>
               <rect x={f.box.x} y={f.box.y} width={f.box.width} height={f.box.height} vectorEffect="non-scaling-stroke" />
@@ -58,10 +53,22 @@ function FacePicker() {
       </legend>
       {faces.length > 1 && (
         <div className="button-row">
-          <button type="button" className="button button--small" disabled={busy || selected.length === faces.length} onClick={() => void selectAllFaces(true)} data-testid="faces-select-all">
+          <button
+            type="button"
+            className="button button--small"
+            disabled={busy || selected.length === faces.length}
+            onClick={() => void selectAllFaces(true)}
+            data-testid="faces-select-all"
+          >
             Select all
           </button>
-          <button type="button" className="button button--small" disabled={busy || selected.length === 0} onClick={() => void selectAllFaces(false)} data-testid="faces-select-none">
+          <button
+            type="button"
+            className="button button--small"
+            disabled={busy || selected.length === 0}
+            onClick={() => void selectAllFaces(false)}
+            data-testid="faces-select-none"
+          >
             Select none
           </button>
         </div>
@@ -97,9 +104,7 @@ function AlignedCrops() {
   return (
     <div className="aligned" data-testid="aligned-crops">
       <p className="muted small">
-        {crops.length === 1
-          ? 'This is what the model will restore:'
-          : 'Aligned faces. The mask you paint applies to the highlighted one:'}
+        {crops.length === 1 ? 'This is what the model will restore:' : 'Aligned faces. The mask you paint applies to the highlighted one:'}
       </p>
       <ul className="thumb-row">
         {crops.map((c, i) => (
@@ -133,7 +138,10 @@ export function FacesPanel() {
   return (
     <section className="panel" aria-labelledby="faces-title" data-testid="faces-panel">
       <h2 id="faces-title" className="panel__title">
-        <span className="step-number" aria-hidden="true">2</span> Faces
+        <span className="step-number" aria-hidden="true">
+          2
+        </span>{' '}
+        Faces
       </h2>
       <label className="switch">
         <input

@@ -27,7 +27,11 @@ function Entry({ entry, index }: { entry: HistoryEntry; index: number }) {
   const [applied, setApplied] = useState(false);
   const when = new Date(entry.createdAt).toLocaleString();
   return (
-    <li className={`history__item${current ? ' history__item--current' : ''}`} data-testid={`history-entry-${index}`} data-run-id={entry.id}>
+    <li
+      className={`history__item${current ? ' history__item--current' : ''}`}
+      data-testid={`history-entry-${index}`}
+      data-run-id={entry.id}
+    >
       <Thumb blob={entry.thumbnail} alt={`Result of ${entry.photoName}`} />
       <div className="history__body">
         <p className="history__title">

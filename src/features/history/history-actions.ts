@@ -18,7 +18,9 @@ export async function loadHistory(): Promise<void> {
     useAppStore.getState().setHistory([]);
     useAppStore
       .getState()
-      .setHistoryError(`History is not available in this browser (${toAppError(e).message}). Results are still shown, but not kept after a reload.`);
+      .setHistoryError(
+        `History is not available in this browser (${toAppError(e).message}). Results are still shown, but not kept after a reload.`,
+      );
   }
 }
 
@@ -39,7 +41,7 @@ export async function saveRunToHistory(record: RunRecord, photo: Blob | undefine
       task: record.settings.guidance.task,
       settings: record.settings,
       faceCount: record.faces.length,
-      variantCount: firstOut ? record.faces[0]?.outputs.length ?? 0 : 0,
+      variantCount: firstOut ? (record.faces[0]?.outputs.length ?? 0) : 0,
       thumbnail: thumb,
       modelName: record.modelName,
       backend: record.backend,
@@ -128,9 +130,9 @@ export async function restoreRunInputs(id: string): Promise<boolean> {
   useAppStore.getState().setMaskImage(maskFace?.mask, maskCrop?.key);
   useAppStore.getState().clearReferences();
   if (record.references.length) {
-    useAppStore.getState().addReferences(
-      record.references.map((crop, i) => ({ id: `${record.id}-ref-${i}`, name: `reference ${i + 1}`, crop })),
-    );
+    useAppStore
+      .getState()
+      .addReferences(record.references.map((crop, i) => ({ id: `${record.id}-ref-${i}`, name: `reference ${i + 1}`, crop })));
   }
   return true;
 }

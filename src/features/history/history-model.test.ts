@@ -89,7 +89,9 @@ describe('history serialisation', () => {
     expect(validateStored(null)).toBeUndefined();
     expect(validateStored({ ...good, version: 2 })).toBeUndefined();
     expect(validateStored({ ...good, faces: [] })).toBeUndefined();
-    expect(validateStored({ ...good, settings: { ...good.settings, guidance: { ...good.settings.guidance, task: 'nope' } } })).toBeUndefined();
+    expect(
+      validateStored({ ...good, settings: { ...good.settings, guidance: { ...good.settings.guidance, task: 'nope' } } }),
+    ).toBeUndefined();
     expect(validateStored({ ...good, faces: [{ ...good.faces[0], inverse: [1, 2, 3] }] })).toBeUndefined();
     expect(validateStored({ ...good, scale: 0 })).toBeUndefined();
   });

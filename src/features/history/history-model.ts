@@ -98,12 +98,7 @@ export interface HistoryEntry {
 export type Encode = (img: RgbaImage) => Promise<Blob>;
 export type Decode = (blob: Blob) => Promise<RgbaImage>;
 
-export async function toStored(
-  record: RunRecord,
-  photo: Blob | undefined,
-  encode: Encode,
-  thumbnail: Blob,
-): Promise<StoredRun> {
+export async function toStored(record: RunRecord, photo: Blob | undefined, encode: Encode, thumbnail: Blob): Promise<StoredRun> {
   const faces: StoredFace[] = [];
   for (const f of record.faces) {
     const outputs: Blob[] = [];

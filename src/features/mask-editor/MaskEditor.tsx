@@ -210,7 +210,8 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
   return (
     <div className="mask-editor" data-testid="mask-editor" data-state="ready" {...keyHandlers}>
       <p className="small muted">
-        Paint over what is missing, scratched or damaged. {taskUsesMask ? 'The current task uses this mask.' : 'The current task ignores the mask (use “Fill missing parts” or “Old photo”).'}
+        Paint over what is missing, scratched or damaged.{' '}
+        {taskUsesMask ? 'The current task uses this mask.' : 'The current task ignores the mask (use “Fill missing parts” or “Old photo”).'}
       </p>
       <div className="mask-toolbar" role="toolbar" aria-label="Mask tools">
         <div className="mask-toolbar__group" role="group" aria-label="Tool">
@@ -236,13 +237,33 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
         </div>
         <div className="mask-toolbar__group" role="group" aria-label="History">
           {/* aria-disabled (not disabled) keeps keyboard focus in the editor when the stack runs out */}
-          <button type="button" className="button button--small" onClick={undo} aria-disabled={!h.canUndo} aria-keyshortcuts="Control+Z" data-testid="mask-undo">
+          <button
+            type="button"
+            className="button button--small"
+            onClick={undo}
+            aria-disabled={!h.canUndo}
+            aria-keyshortcuts="Control+Z"
+            data-testid="mask-undo"
+          >
             Undo
           </button>
-          <button type="button" className="button button--small" onClick={redo} aria-disabled={!h.canRedo} aria-keyshortcuts="Control+Shift+Z Control+Y" data-testid="mask-redo">
+          <button
+            type="button"
+            className="button button--small"
+            onClick={redo}
+            aria-disabled={!h.canRedo}
+            aria-keyshortcuts="Control+Shift+Z Control+Y"
+            data-testid="mask-redo"
+          >
             Redo
           </button>
-          <button type="button" className="button button--small" onClick={() => coverage > 0 && change(clearMask)} aria-disabled={coverage === 0} data-testid="mask-clear">
+          <button
+            type="button"
+            className="button button--small"
+            onClick={() => coverage > 0 && change(clearMask)}
+            aria-disabled={coverage === 0}
+            data-testid="mask-clear"
+          >
             Clear
           </button>
           <button type="button" className="button button--small" onClick={() => change(invertMask)} data-testid="mask-invert">
@@ -250,13 +271,27 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
           </button>
         </div>
         <div className="mask-toolbar__group" role="group" aria-label="Zoom">
-          <button type="button" className="button button--small" onClick={() => zoomBy(0.8)} aria-label="Zoom out" aria-keyshortcuts="-" data-testid="mask-zoom-out">
+          <button
+            type="button"
+            className="button button--small"
+            onClick={() => zoomBy(0.8)}
+            aria-label="Zoom out"
+            aria-keyshortcuts="-"
+            data-testid="mask-zoom-out"
+          >
             −
           </button>
           <span className="small mask-zoom" aria-live="off" data-testid="mask-zoom">
             {zoomPct}%
           </span>
-          <button type="button" className="button button--small" onClick={() => zoomBy(1.25)} aria-label="Zoom in" aria-keyshortcuts="+" data-testid="mask-zoom-in">
+          <button
+            type="button"
+            className="button button--small"
+            onClick={() => zoomBy(1.25)}
+            aria-label="Zoom in"
+            aria-keyshortcuts="+"
+            data-testid="mask-zoom-in"
+          >
             +
           </button>
           <button type="button" className="button button--small" onClick={fit} aria-keyshortcuts="0" data-testid="mask-zoom-fit">
@@ -305,7 +340,13 @@ function MaskCanvas({ cropKey, crop }: { cropKey: string; crop: RgbaImage }) {
         {coverage > 0 ? `${(coverage * 100).toFixed(1)}% of the face is marked as missing.` : 'Nothing is marked yet.'}
       </p>
       <div className="mask-toolbar">
-        <button type="button" className="button button--small" onClick={() => void detectScratches(crop, (found) => change((m) => addMarked(m, found)))} disabled={detecting} data-testid="mask-detect-scratches">
+        <button
+          type="button"
+          className="button button--small"
+          onClick={() => void detectScratches(crop, (found) => change((m) => addMarked(m, found)))}
+          disabled={detecting}
+          data-testid="mask-detect-scratches"
+        >
           {detecting ? 'Looking for scratches…' : 'Detect scratches'}
         </button>
         <button type="button" className="button button--small" onClick={() => fileRef.current?.click()} data-testid="mask-import">

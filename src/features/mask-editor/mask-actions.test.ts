@@ -35,7 +35,11 @@ describe('mask actions (pure parts)', () => {
 
   it('imports a crop-sized mask as is, a whole-photo mask placed on the face, and refuses another shape', () => {
     const crop = { width: 64, height: 64 };
-    const left = maskFromImport(image(64, 64, (x) => x < 16), crop, undefined);
+    const left = maskFromImport(
+      image(64, 64, (x) => x < 16),
+      crop,
+      undefined,
+    );
     expect('mask' in left && countMasked(left.mask)).toBe(16 * 64);
     expect('note' in left).toBe(false);
 
@@ -50,7 +54,11 @@ describe('mask actions (pure parts)', () => {
     expect(whole.mask.data[20 * 64 + 20]).toBe(1);
     expect(whole.mask.data[5 * 64 + 5]).toBe(0);
 
-    const odd = maskFromImport(image(300, 200, () => true), crop, maskImportPhoto(photo, active));
+    const odd = maskFromImport(
+      image(300, 200, () => true),
+      crop,
+      maskImportPhoto(photo, active),
+    );
     expect('error' in odd && odd.error).toMatch(/300×200.*64×64.*800×600/);
   });
 

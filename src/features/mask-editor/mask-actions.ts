@@ -39,7 +39,8 @@ export function maskFromImport(
 ): { mask: MaskBuffer; note?: string } | { error: string } {
   const plan: MaskImportPlan = planMaskImport(img, crop, photo);
   if (plan.kind === 'refuse') return { error: plan.message };
-  const mask = plan.kind === 'photo' ? warpMaskToCrop(img, plan.cropToMask, crop.width, crop.height) : maskFromImage(img, crop.width, crop.height);
+  const mask =
+    plan.kind === 'photo' ? warpMaskToCrop(img, plan.cropToMask, crop.width, crop.height) : maskFromImage(img, crop.width, crop.height);
   return plan.note ? { mask, note: plan.note } : { mask };
 }
 
@@ -55,7 +56,9 @@ export function addMarked(mask: MaskBuffer, found: MaskBuffer): void {
 
 /** What the announcer says after scratch detection. */
 export function detectionMessage(marked: number, total: number): string {
-  return marked ? `Scratch detection marked ${((100 * marked) / total).toFixed(1)}% of the face. Check and correct it.` : 'No scratches were found.';
+  return marked
+    ? `Scratch detection marked ${((100 * marked) / total).toFixed(1)}% of the face. Check and correct it.`
+    : 'No scratches were found.';
 }
 
 /**

@@ -7,7 +7,10 @@ const photo = { width: 2000, height: 1000, workingWidth: 1000, workingHeight: 50
 describe('importing a mask image', () => {
   it('takes a crop-sized mask as is, scales one of the same shape, refuses other shapes naming the sizes', () => {
     expect(planMaskImport({ width: 64, height: 64 }, { width: 64, height: 64 }, photo)).toEqual({ kind: 'crop' });
-    expect(planMaskImport({ width: 512, height: 512 }, { width: 64, height: 64 }, photo)).toEqual({ kind: 'crop', note: 'resized from 512×512' });
+    expect(planMaskImport({ width: 512, height: 512 }, { width: 64, height: 64 }, photo)).toEqual({
+      kind: 'crop',
+      note: 'resized from 512×512',
+    });
     const r = planMaskImport({ width: 300, height: 200 }, { width: 64, height: 64 }, photo);
     expect(r.kind).toBe('refuse');
     expect(r.kind === 'refuse' && r.message).toMatch(/300×200.*64×64.*2000×1000/);

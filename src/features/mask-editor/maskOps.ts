@@ -285,7 +285,11 @@ export function planMaskImport(
     const k = photo.cropToWorking;
     if (mask.width === photo.width && mask.height === photo.height) {
       const s = 1 / photo.scale;
-      return { kind: 'photo', cropToMask: [k[0] * s, k[1] * s, k[2] * s, k[3] * s, k[4] * s, k[5] * s], note: `a mask for the whole ${mask.width}×${mask.height} photo, placed on this face` };
+      return {
+        kind: 'photo',
+        cropToMask: [k[0] * s, k[1] * s, k[2] * s, k[3] * s, k[4] * s, k[5] * s],
+        note: `a mask for the whole ${mask.width}×${mask.height} photo, placed on this face`,
+      };
     }
     if (mask.width === photo.workingWidth && mask.height === photo.workingHeight) {
       return { kind: 'photo', cropToMask: [...k], note: `a mask for the whole photo, placed on this face` };

@@ -149,8 +149,8 @@ function useTestOnlyGate(preview: ManifestPreview | undefined) {
   useEffect(() => setAck(false), [preview]);
   const gate = preview?.testOnly ? (
     <label className="switch small" data-testid="models-test-ack">
-      <input type="checkbox" checked={ack} onChange={(e) => setAck(e.currentTarget.checked)} />I understand this is a test model with random weights:
-      its results are noise.
+      <input type="checkbox" checked={ack} onChange={(e) => setAck(e.currentTarget.checked)} />I understand this is a test model with random
+      weights: its results are noise.
     </label>
   ) : null;
   return { allowed: !preview?.testOnly || ack, gate };
@@ -185,7 +185,9 @@ function FromUrl({ onLoaded }: { onLoaded: () => void }) {
       // the worker fetches and checks the manifest (the same parser that loads the set)
       setPreview({ url, p: await engine.previewManifest({ kind: 'url', manifestUrl: url }) });
     } catch (e) {
-      setProblem(`Could not read a model manifest at that address: ${errorText(e)}. Check the address, and that the server allows cross-origin requests (CORS).`);
+      setProblem(
+        `Could not read a model manifest at that address: ${errorText(e)}. Check the address, and that the server allows cross-origin requests (CORS).`,
+      );
     } finally {
       setChecking(false);
     }
@@ -336,7 +338,9 @@ function CacheSection({ version, onSets }: { version: number; onSets: (sets: Cac
   const clear = async (set?: string) => {
     try {
       const n = await engine.clearModelCache(set);
-      setMessage(`Removed ${n} cached file${n === 1 ? '' : 's'}${set ? ` of “${set}”` : ''}. A loaded model keeps working until you reload the page.`);
+      setMessage(
+        `Removed ${n} cached file${n === 1 ? '' : 's'}${set ? ` of “${set}”` : ''}. A loaded model keeps working until you reload the page.`,
+      );
       useAppStore.getState().announce('Model cache cleared.');
     } catch (e) {
       setMessage(`Could not clear the cache: ${errorText(e)}`);
@@ -369,10 +373,16 @@ function CacheSection({ version, onSets }: { version: number; onSets: (sets: Cac
               <li key={s.set} data-testid="models-cache-set">
                 <span>
                   <strong>{s.set}</strong>
-                  {s.setVersion && <span className="muted"> {s.setVersion}</span>} · {s.files} file{s.files === 1 ? '' : 's'} · {formatBytes(s.bytes)}
+                  {s.setVersion && <span className="muted"> {s.setVersion}</span>} · {s.files} file{s.files === 1 ? '' : 's'} ·{' '}
+                  {formatBytes(s.bytes)}
                   {s.storedAt > 0 && <span className="muted"> · {new Date(s.storedAt).toLocaleDateString()}</span>}
                 </span>
-                <button type="button" className="button button--small" onClick={() => void clear(s.set)} aria-label={`Remove ${s.set} from this device`}>
+                <button
+                  type="button"
+                  className="button button--small"
+                  onClick={() => void clear(s.set)}
+                  aria-label={`Remove ${s.set} from this device`}
+                >
                   Remove
                 </button>
               </li>
@@ -420,15 +430,19 @@ export function ModelsPanel() {
       <details className="models-section" open={status === 'error' || status === 'idle'}>
         <summary>Load the official PGDiff models (or another set)</summary>
         <p className="small muted">
-          Model sets converted with the project’s <code>tools/convert</code> consist of a <code>manifest.json</code> and{' '}
-          <code>.onnx</code> files. Use a web address (https) where they are published, or files on this device. Nothing about
-          your photos is sent anywhere.
+          Model sets converted with the project’s <code>tools/convert</code> consist of a <code>manifest.json</code> and <code>.onnx</code>{' '}
+          files. Use a web address (https) where they are published, or files on this device. Nothing about your photos is sent anywhere.
         </p>
         <h4>From a web address</h4>
         <FromUrl onLoaded={bump} />
         <h4>From files on this device</h4>
         <FromFiles onLoaded={bump} />
-        <button type="button" className="button button--small button--quiet" onClick={() => void loadModelSet({ kind: 'bundled' }).then(bump)} data-testid="models-load-bundled">
+        <button
+          type="button"
+          className="button button--small button--quiet"
+          onClick={() => void loadModelSet({ kind: 'bundled' }).then(bump)}
+          data-testid="models-load-bundled"
+        >
           Load the set that comes with the app
         </button>
       </details>

@@ -14,7 +14,12 @@ describe('picked files', () => {
     expect(findManifestFile(files)?.name).toBe('manifest.json');
     expect(findManifestFile([{ name: 'a.json' }, { name: 'b.json' }])).toBeUndefined();
     expect(findManifestFile([{ name: 'set.json' }, { name: 'x.onnx' }])?.name).toBe('set.json');
-    expect(matchPickedFiles(files.map((f) => f.name), p)).toEqual({
+    expect(
+      matchPickedFiles(
+        files.map((f) => f.name),
+        p,
+      ),
+    ).toEqual({
       missingRequired: ['restorer.onnx'],
       missingOptional: ['prior.fp16.onnx'],
       unused: ['notes.txt'],

@@ -34,7 +34,10 @@ export function matchPickedFiles(
 
 /** The manifest among picked files: manifest.json first, else the only .json file. */
 export function findManifestFile<T extends { name: string }>(files: T[]): T | undefined {
-  return files.find((f) => baseName(f.name).toLowerCase() === 'manifest.json') ?? (files.filter((f) => /\.json$/i.test(f.name)).length === 1 ? files.find((f) => /\.json$/i.test(f.name)) : undefined);
+  return (
+    files.find((f) => baseName(f.name).toLowerCase() === 'manifest.json') ??
+    (files.filter((f) => /\.json$/i.test(f.name)).length === 1 ? files.find((f) => /\.json$/i.test(f.name)) : undefined)
+  );
 }
 
 export function formatBytes(n: number): string {

@@ -29,8 +29,8 @@ export function ReferencesPanel() {
   return (
     <div className="references" data-testid="references-panel">
       <p className="small muted">
-        Good, sharp photos of the same person help “Restore with reference photos” keep who they are. Their colours can also serve as
-        the colour style. {identityOn ? '' : 'The current task does not use identity.'}
+        Good, sharp photos of the same person help “Restore with reference photos” keep who they are. Their colours can also serve as the
+        colour style. {identityOn ? '' : 'The current task does not use identity.'}
       </p>
       <div
         className={`dropzone references__drop${over ? ' dropzone--active' : ''}`}
@@ -78,7 +78,13 @@ export function ReferencesPanel() {
               <span className="reference-thumb__name small" title={r.name}>
                 {r.name}
               </span>
-              <button type="button" className="button button--small button--quiet" onClick={() => remove(r.id)} aria-label={`Remove reference ${r.name}`} data-testid="reference-remove">
+              <button
+                type="button"
+                className="button button--small button--quiet"
+                onClick={() => remove(r.id)}
+                aria-label={`Remove reference ${r.name}`}
+                data-testid="reference-remove"
+              >
                 Remove
               </button>
             </li>

@@ -45,7 +45,10 @@ export function ResultsPanel() {
   useEffect(() => {
     if (!run || view !== 'photo' || pair?.key === variantsKey) return;
     let live = true;
-    wholePhotoPair(run, run.faces.map((_, i) => chosen[i] ?? 0))
+    wholePhotoPair(
+      run,
+      run.faces.map((_, i) => chosen[i] ?? 0),
+    )
       .then((p) => live && setPair({ key: variantsKey, ...p }))
       .catch((e: unknown) => live && setError(toAppError(e)));
     return () => {
@@ -88,14 +91,26 @@ export function ResultsPanel() {
         Result
       </h2>
       <p className="muted small" data-testid="results-summary">
-        {run.photoName} · {describeSettings(run.settings, run.steps)} · {formatDuration(run.totalMs)} on{' '}
-        {run.backend.toUpperCase()} · model {run.modelName}
+        {run.photoName} · {describeSettings(run.settings, run.steps)} · {formatDuration(run.totalMs)} on {run.backend.toUpperCase()} · model{' '}
+        {run.modelName}
       </p>
       <div className="tabs" role="group" aria-label="Show">
-        <button type="button" className="button button--quiet" aria-pressed={view === 'face'} onClick={() => setView('face')} data-testid="view-face">
+        <button
+          type="button"
+          className="button button--quiet"
+          aria-pressed={view === 'face'}
+          onClick={() => setView('face')}
+          data-testid="view-face"
+        >
           {run.faces.length > 1 ? 'Faces' : 'Face'}
         </button>
-        <button type="button" className="button button--quiet" aria-pressed={view === 'photo'} onClick={() => setView('photo')} data-testid="view-photo">
+        <button
+          type="button"
+          className="button button--quiet"
+          aria-pressed={view === 'photo'}
+          onClick={() => setView('photo')}
+          data-testid="view-photo"
+        >
           Whole photo
         </button>
       </div>
@@ -177,9 +192,16 @@ export function ResultsPanel() {
                 />
               </label>
             )}
-            <label className="inline-field small" title="Faces larger in the photo than the model's output are enlarged to their size there">
+            <label
+              className="inline-field small"
+              title="Faces larger in the photo than the model's output are enlarged to their size there"
+            >
               Enlarge faces with{' '}
-              <select value={upscaler} onChange={(e) => setUpscaler(e.currentTarget.value as UpscaleMethod)} data-testid="download-upscaler">
+              <select
+                value={upscaler}
+                onChange={(e) => setUpscaler(e.currentTarget.value as UpscaleMethod)}
+                data-testid="download-upscaler"
+              >
                 <option value="esrgan">super-resolution (ESRGAN)</option>
                 <option value="bicubic">bicubic</option>
               </select>

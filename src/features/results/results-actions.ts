@@ -120,7 +120,11 @@ export async function downloadAllFaces(run: RunRecord, variants: number[], opts:
  * The full photo with every restored face pasted back (variant chosen per face), at the original
  * resolution. Uses the photo on screen when it is the run's photo, else the copy kept in history.
  */
-export async function composeFullPhoto(run: RunRecord, variants: number[], upscaler: UpscaleMethod = 'esrgan'): Promise<{ image: RgbaImage; note: DownloadNote }> {
+export async function composeFullPhoto(
+  run: RunRecord,
+  variants: number[],
+  upscaler: UpscaleMethod = 'esrgan',
+): Promise<{ image: RgbaImage; note: DownloadNote }> {
   const r = await composeWithOriginal(run, variants, upscaler);
   return { image: r.composed, note: r.note };
 }
@@ -147,7 +151,11 @@ async function runOriginal(run: RunRecord): Promise<RunOriginal> {
   const kept = await historyPhoto(run.id);
   if (!kept) {
     throw new AppErrorException(
-      makeError('bad-input', 'The original photo of this run is not kept.', 'Load the photo again, then re-run this entry to get the full photo.'),
+      makeError(
+        'bad-input',
+        'The original photo of this run is not kept.',
+        'Load the photo again, then re-run this entry to get the full photo.',
+      ),
     );
   }
   const bitmap = await createImageBitmap(kept.blob, { imageOrientation: 'from-image' });
@@ -193,8 +201,15 @@ async function composeWithOriginal(
   return { original, composed: keepOriginalInPhoto(composed, original, pasted), note };
 }
 
-export async function downloadFullPhoto(run: RunRecord, variants: number[], opts: DownloadOptions = { format: 'png', quality: 0.92 }): Promise<DownloadNote> {
+export async function downloadFullPhoto(
+  run: RunRecord,
+  variants: number[],
+  opts: DownloadOptions = { format: 'png', quality: 0.92 },
+): Promise<DownloadNote> {
   const { image, note } = await composeFullPhoto(run, variants, opts.upscaler);
-  downloadBlob(await encodeImage(image, opts.format, opts.quality), `${safeFileStem(run.photoName)}-restored-full.${FORMAT_EXT[opts.format]}`);
+  downloadBlob(
+    await encodeImage(image, opts.format, opts.quality),
+    `${safeFileStem(run.photoName)}-restored-full.${FORMAT_EXT[opts.format]}`,
+  );
   return note;
 }

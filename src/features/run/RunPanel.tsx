@@ -68,15 +68,15 @@ function Estimate() {
   if (ms === undefined) {
     return (
       <p className="muted small" data-testid="run-estimate">
-        {work}. {backend === 'wasm' ? 'Running on the CPU (WASM) is slow; ' : ''}a time estimate appears once the first
-        steps have run on this device.
+        {work}. {backend === 'wasm' ? 'Running on the CPU (WASM) is slow; ' : ''}a time estimate appears once the first steps have run on
+        this device.
       </p>
     );
   }
   return (
     <p className="muted small" data-testid="run-estimate">
-      {work}: {aboutDuration(estimateRunMs(ms, calls, settings.variants, faces))} on this device (measured{' '}
-      {formatDuration(ms)} per model call).
+      {work}: {aboutDuration(estimateRunMs(ms, calls, settings.variants, faces))} on this device (measured {formatDuration(ms)} per model
+      call).
     </p>
   );
 }
@@ -91,7 +91,10 @@ export function RunPanel() {
   return (
     <section className="panel" aria-labelledby="run-title" data-testid="run-panel">
       <h2 id="run-title" className="panel__title">
-        <span className="step-number" aria-hidden="true">4</span> Restore
+        <span className="step-number" aria-hidden="true">
+          4
+        </span>{' '}
+        Restore
       </h2>
       <div className="run-actions">
         <button
@@ -105,13 +108,7 @@ export function RunPanel() {
           {running ? 'Restoring…' : `Restore (${TASK_LABELS[task]})`}
         </button>
         {running && (
-          <button
-            type="button"
-            className="button"
-            onClick={cancelRun}
-            disabled={status === 'cancelling'}
-            data-testid="cancel-button"
-          >
+          <button type="button" className="button" onClick={cancelRun} disabled={status === 'cancelling'} data-testid="cancel-button">
             {status === 'cancelling' ? 'Stopping…' : 'Cancel'}
           </button>
         )}

@@ -29,10 +29,18 @@ export function runBlocker(s: AppState): AppError | undefined {
   const w = s.guidance.weights;
   const mask = selectMaskImage(s);
   if ((task === 'inpainting' || (w.unmasked ?? 0) > 0) && !mask) {
-    return makeError('bad-input', 'Inpainting needs a mask.', 'Paint over the missing or damaged parts in the mask editor, or import a mask image.');
+    return makeError(
+      'bad-input',
+      'Inpainting needs a mask.',
+      'Paint over the missing or damaged parts in the mask editor, or import a mask image.',
+    );
   }
   if ((task === 'reference' || (w.identity ?? 0) > 0) && selectReferenceImages(s).length === 0) {
-    return makeError('bad-input', 'Reference-based restoration needs a reference photo.', 'Add a good photo of the same person under “References”.');
+    return makeError(
+      'bad-input',
+      'Reference-based restoration needs a reference photo.',
+      'Add a good photo of the same person under “References”.',
+    );
   }
   return undefined;
 }

@@ -44,7 +44,10 @@ describe('buildFaceRequests (the requests a run sends)', () => {
 
   it('passes the references to every face and previews about 30 times a run', () => {
     const refs = [img(64, 64, 9)];
-    const r = buildFaceRequests(inputs({ references: refs, settings: { guidance: presetGuidance('reference'), sampler: defaultSampler(), variants: 2 } }), 90);
+    const r = buildFaceRequests(
+      inputs({ references: refs, settings: { guidance: presetGuidance('reference'), sampler: defaultSampler(), variants: 2 } }),
+      90,
+    );
     if ('error' in r) throw new Error(r.error.message);
     for (const q of r.requests) {
       expect(q.request.references).toBe(refs);
@@ -54,7 +57,10 @@ describe('buildFaceRequests (the requests a run sends)', () => {
   });
 
   it('does not send a mask to a task that never reads it', () => {
-    const r = buildFaceRequests(inputs({ mask: img(64), settings: { guidance: presetGuidance('blind'), sampler: defaultSampler(), variants: 1 } }), 100);
+    const r = buildFaceRequests(
+      inputs({ mask: img(64), settings: { guidance: presetGuidance('blind'), sampler: defaultSampler(), variants: 1 } }),
+      100,
+    );
     if ('error' in r) throw new Error(r.error.message);
     expect(r.requests[0]!.request.mask).toBeUndefined();
   });

@@ -23,7 +23,10 @@ export function UploadPanel() {
   return (
     <section className="panel" aria-labelledby="upload-title" data-testid="upload-panel">
       <h2 id="upload-title" className="panel__title">
-        <span className="step-number" aria-hidden="true">1</span> Your photo
+        <span className="step-number" aria-hidden="true">
+          1
+        </span>{' '}
+        Your photo
       </h2>
       <div
         className={`dropzone${dragging ? ' dropzone--active' : ''}`}
@@ -82,8 +85,8 @@ export function UploadPanel() {
           }}
         />
         <p id={hintId} className="muted small">
-          JPEG, PNG, WebP or any image your browser opens, up to {formatMegapixels(MAX_PIXELS)}. It stays on this
-          device: nothing is uploaded.
+          JPEG, PNG, WebP or any image your browser opens, up to {formatMegapixels(MAX_PIXELS)}. It stays on this device: nothing is
+          uploaded.
         </p>
       </div>
       {error && <ErrorNotice error={error} testId="photo-error" onDismiss={clearError} />}

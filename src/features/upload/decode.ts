@@ -2,15 +2,7 @@
 import type { LoadedPhoto } from '../../store/photoSlice';
 import { drawToRgba } from '../../canvas/canvas';
 import { AppErrorException, makeError } from '../errors/errors';
-import {
-  MAX_FILE_BYTES,
-  MAX_PIXELS,
-  WORK_MAX_SIDE,
-  formatMegapixels,
-  readHeaderSize,
-  sniffImageKind,
-  workingSize,
-} from './image-math';
+import { MAX_FILE_BYTES, MAX_PIXELS, WORK_MAX_SIDE, formatMegapixels, readHeaderSize, sniffImageKind, workingSize } from './image-math';
 
 let counter = 0;
 
@@ -50,15 +42,16 @@ export async function decodePhoto(file: Blob, name: string): Promise<LoadedPhoto
     }
     if (kind) {
       throw new AppErrorException(
-        makeError('corrupt-image', `“${name}” looks like a ${kind.toUpperCase()} image but could not be decoded: it may be damaged or incomplete.`),
+        makeError(
+          'corrupt-image',
+          `“${name}” looks like a ${kind.toUpperCase()} image but could not be decoded: it may be damaged or incomplete.`,
+        ),
       );
     }
     throw new AppErrorException(
       makeError(
         'not-an-image',
-        declaredImage
-          ? `“${name}” is named like an image but does not contain one this browser can read.`
-          : `“${name}” is not an image.`,
+        declaredImage ? `“${name}” is named like an image but does not contain one this browser can read.` : `“${name}” is not an image.`,
       ),
     );
   }

@@ -102,11 +102,7 @@ export function readHeaderSize(b: Uint8Array, kind: ImageKind): { width: number;
 }
 
 /** The working copy's size: longest side at most maxSide, never upscaled. */
-export function workingSize(
-  width: number,
-  height: number,
-  maxSide = WORK_MAX_SIDE,
-): { width: number; height: number; scale: number } {
+export function workingSize(width: number, height: number, maxSide = WORK_MAX_SIDE): { width: number; height: number; scale: number } {
   if (!(width > 0) || !(height > 0)) throw new RangeError(`bad image size ${width}x${height}`);
   const longest = Math.max(width, height);
   if (longest <= maxSide) return { width, height, scale: 1 };

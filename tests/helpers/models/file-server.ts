@@ -80,7 +80,9 @@ export class FileServer {
       res.setHeader('access-control-allow-origin', '*');
       res.setHeader('access-control-expose-headers', 'content-range, content-length, etag, accept-ranges');
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, { 'access-control-allow-headers': 'range, if-range, cache-control', 'access-control-allow-methods': 'GET' }).end();
+        res
+          .writeHead(204, { 'access-control-allow-headers': 'range, if-range, cache-control', 'access-control-allow-methods': 'GET' })
+          .end();
         return;
       }
     }
@@ -111,7 +113,11 @@ export class FileServer {
     const etag = `"${body.byteLength}-${body[0] ?? 0}-${body[body.byteLength - 1] ?? 0}"`;
     let start = 0;
     let status = 200;
-    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', etag, 'accept-ranges': this.range ? 'bytes' : 'none' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      etag,
+      'accept-ranges': this.range ? 'bytes' : 'none',
+    };
     const m = req.headers.range && /^bytes=(\d+)-$/.exec(req.headers.range);
     const ifRangeOk = !req.headers['if-range'] || req.headers['if-range'] === etag;
     if (this.range && m && ifRangeOk) {

@@ -79,7 +79,13 @@ function node(n: NodeDef, i: number): Uint8Array {
   // AttributeProto: name=1, i=3, t=5, type=20 (INT=2, TENSOR=4)
   if (n.value) attrs.push(fBytes(5, cat([fString(1, 'value'), fBytes(5, tensor(n.value)), fVarint(20, 4)])));
   for (const [k, v] of Object.entries(n.ints ?? {})) attrs.push(fBytes(5, cat([fString(1, k), fVarint(3, v), fVarint(20, 2)])));
-  return cat([...n.inputs.map((s) => fString(1, s)), ...n.outputs.map((s) => fString(2, s)), fString(3, `n${i}`), fString(4, n.op), ...attrs]);
+  return cat([
+    ...n.inputs.map((s) => fString(1, s)),
+    ...n.outputs.map((s) => fString(2, s)),
+    fString(3, `n${i}`),
+    fString(4, n.op),
+    ...attrs,
+  ]);
 }
 
 export function onnxModel(m: {
@@ -97,7 +103,12 @@ export function onnxModel(m: {
     ...m.inputs.map((v) => fBytes(11, valueInfo(v))),
     ...m.outputs.map((v) => fBytes(12, valueInfo(v))),
   ]);
-  return cat([fVarint(1, m.irVersion ?? 8), fString(2, 'pgdiff-test'), fBytes(7, graph), fBytes(8, cat([fString(1, ''), fVarint(2, m.opset ?? 17)]))]);
+  return cat([
+    fVarint(1, m.irVersion ?? 8),
+    fString(2, 'pgdiff-test'),
+    fBytes(7, graph),
+    fBytes(8, cat([fString(1, ''), fVarint(2, m.opset ?? 17)])),
+  ]);
 }
 
 /**

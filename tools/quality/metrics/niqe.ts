@@ -43,8 +43,8 @@ export function rgbToY(rgb: ArrayLike<number>, width: number, height: number, ch
 
 // ---------- gamma function (Lanczos, g=7, n=9; ~1e-15 relative) ----------
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
 ];
 export function gammaFn(x: number): number {
   if (x < 0.5) return Math.PI / (Math.sin(Math.PI * x) * gammaFn(1 - x));
@@ -76,11 +76,22 @@ function grids(): [Float64Array, Float64Array] {
 /** AGGD parameters (alpha, beta_l, beta_r) of a sample, as BasicSR estimate_aggd_param. NaN when a side is empty. */
 export function estimateAggd(block: Float64Array): [number, number, number] {
   const [gam, rg] = grids();
-  let sl = 0, nl = 0, sr = 0, nr = 0, sabs = 0, ssq = 0;
+  let sl = 0,
+    nl = 0,
+    sr = 0,
+    nr = 0,
+    sabs = 0,
+    ssq = 0;
   const n = block.length;
   for (let i = 0; i < n; i++) {
     const v = block[i]!;
-    if (v < 0) { sl += v * v; nl++; } else if (v > 0) { sr += v * v; nr++; }
+    if (v < 0) {
+      sl += v * v;
+      nl++;
+    } else if (v > 0) {
+      sr += v * v;
+      nr++;
+    }
     sabs += Math.abs(v);
     ssq += v * v;
   }
@@ -96,7 +107,10 @@ export function estimateAggd(block: Float64Array): [number, number, number] {
   } else {
     for (let i = 0; i < GAM_N; i++) {
       const d = (rg[i]! - rhatnorm) ** 2;
-      if (d < bestV) { bestV = d; best = i; }
+      if (d < bestV) {
+        bestV = d;
+        best = i;
+      }
     }
   }
   const alpha = gam[best]!;
@@ -108,7 +122,12 @@ function blockFeatures(block: Float64Array, bh: number, bw: number): number[] {
   const feat: number[] = [];
   const [a0, l0, r0] = estimateAggd(block);
   feat.push(a0, (l0 + r0) / 2);
-  const shifts: [number, number][] = [[0, 1], [1, 0], [1, 1], [1, -1]];
+  const shifts: [number, number][] = [
+    [0, 1],
+    [1, 0],
+    [1, 1],
+    [1, -1],
+  ];
   const prod = new Float64Array(bh * bw);
   for (const [s0, s1] of shifts) {
     for (let y = 0; y < bh; y++) {
@@ -336,10 +355,14 @@ export function niqePlane(input: Plane, opts: NiqeOptions = {}): number {
   const d = 36;
   const mu = new Float64Array(d);
   for (let k = 0; k < d; k++) {
-    let s = 0, c = 0;
+    let s = 0,
+      c = 0;
     for (const f of feats) {
       const v = f[k]!;
-      if (!Number.isNaN(v)) { s += v; c++; }
+      if (!Number.isNaN(v)) {
+        s += v;
+        c++;
+      }
     }
     mu[k] = s / c;
   }

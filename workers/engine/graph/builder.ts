@@ -38,7 +38,8 @@ export class GraphBuilder {
   input(name: string, dims: readonly number[], type: ElemType = 'float32'): string {
     const seen = this.inputDims.get(name);
     if (seen !== undefined) {
-      if (seen !== `${type}:${dims.join('x')}`) throw new Error(`internal: graph ${this.name} declares input ${name} twice with different shapes`);
+      if (seen !== `${type}:${dims.join('x')}`)
+        throw new Error(`internal: graph ${this.name} declares input ${name} twice with different shapes`);
       return name;
     }
     this.inputDims.set(name, `${type}:${dims.join('x')}`);
@@ -86,22 +87,46 @@ export class GraphBuilder {
   }
 
   // Small helpers that keep the graph code readable.
-  add(a: string, b: string): string { return this.op('Add', [a, b]); }
-  sub(a: string, b: string): string { return this.op('Sub', [a, b]); }
-  mul(a: string, b: string): string { return this.op('Mul', [a, b]); }
-  div(a: string, b: string): string { return this.op('Div', [a, b]); }
-  sqrt(a: string): string { return this.op('Sqrt', [a]); }
-  exp(a: string): string { return this.op('Exp', [a]); }
-  neg(a: string): string { return this.op('Neg', [a]); }
-  scale(a: string, k: number): string { return this.mul(a, this.constF(k)); }
-  clip(a: string, lo: number, hi: number): string { return this.op('Clip', [a, this.constF(lo, []), this.constF(hi, [])]); }
-  matmul(a: string, b: string): string { return this.op('MatMul', [a, b]); }
+  add(a: string, b: string): string {
+    return this.op('Add', [a, b]);
+  }
+  sub(a: string, b: string): string {
+    return this.op('Sub', [a, b]);
+  }
+  mul(a: string, b: string): string {
+    return this.op('Mul', [a, b]);
+  }
+  div(a: string, b: string): string {
+    return this.op('Div', [a, b]);
+  }
+  sqrt(a: string): string {
+    return this.op('Sqrt', [a]);
+  }
+  exp(a: string): string {
+    return this.op('Exp', [a]);
+  }
+  neg(a: string): string {
+    return this.op('Neg', [a]);
+  }
+  scale(a: string, k: number): string {
+    return this.mul(a, this.constF(k));
+  }
+  clip(a: string, lo: number, hi: number): string {
+    return this.op('Clip', [a, this.constF(lo, []), this.constF(hi, [])]);
+  }
+  matmul(a: string, b: string): string {
+    return this.op('MatMul', [a, b]);
+  }
   /** ReduceSum over axes (opset 13+: axes as an input). */
   sum(a: string, axes: number[], keepdims = true): string {
     return this.op('ReduceSum', [a, this.constI64(axes)], { keepdims: keepdims ? 1 : 0 });
   }
-  mean(a: string, axes: number[], count: number): string { return this.scale(this.sum(a, axes), 1 / count); }
-  sumSq(a: string, axes: number[]): string { return this.sum(this.mul(a, a), axes); }
+  mean(a: string, axes: number[], count: number): string {
+    return this.scale(this.sum(a, axes), 1 / count);
+  }
+  sumSq(a: string, axes: number[]): string {
+    return this.sum(this.mul(a, a), axes);
+  }
   /** Channel slice [start, end) on axis 1. */
   sliceC(a: string, start: number, end: number): string {
     return this.op('Slice', [a, this.constI64([start]), this.constI64([end]), this.constI64([1])]);
@@ -111,7 +136,9 @@ export class GraphBuilder {
     return this.op('Slice', [vec, this.constI64([i]), this.constI64([i + 1]), this.constI64([0])]);
   }
   /** where(cond, a, b) with cond from Equal/Greater. */
-  where(cond: string, a: string, b: string): string { return this.op('Where', [cond, a, b]); }
+  where(cond: string, a: string, b: string): string {
+    return this.op('Where', [cond, a, b]);
+  }
 
   build(): Uint8Array {
     const model = {

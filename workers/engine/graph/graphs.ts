@@ -5,7 +5,14 @@ import { aaBilinearMatrix, transpose } from './resize';
 /** Weights of the properties whose gradients are written out in the graph. */
 export type AnalyticWeights = Required<Omit<PropertyWeights, 'perceptual' | 'adversarial'>>;
 export type AnalyticProperty = keyof AnalyticWeights;
-export const ANALYTIC_PROPERTIES: readonly AnalyticProperty[] = ['unmasked', 'lightness', 'color', 'smooth', 'identity', 'restorerLightness'];
+export const ANALYTIC_PROPERTIES: readonly AnalyticProperty[] = [
+  'unmasked',
+  'lightness',
+  'color',
+  'smooth',
+  'identity',
+  'restorerLightness',
+];
 
 /**
  * The structure of one request's graphs: sizes and WHICH properties are on. Values that a slider moves
@@ -362,7 +369,15 @@ export function buildPreviewGraph(H: number, W: number, size: number): Uint8Arra
 export function buildFenceGraph(dims: readonly number[]): Uint8Array {
   const g = new GraphBuilder('fence');
   const x = g.input('x', dims);
-  g.output(g.sum(x, dims.map((_, i) => i), false), 'sum', []);
+  g.output(
+    g.sum(
+      x,
+      dims.map((_, i) => i),
+      false,
+    ),
+    'sum',
+    [],
+  );
   return g.build();
 }
 
