@@ -503,15 +503,9 @@ export class Engine {
     );
     const z = Float32Array.from(await this.backend.read(raw, false));
     this.free(raw, filled);
-    const n = L.h * L.w;
-    if (z.length !== L.C * n)
+    if (z.length !== L.C * L.h * L.w)
       throw new EngineError('invalid-model', `The encoder returned ${z.length} values; a ${L.C}x${L.h}x${L.w} latent was expected.`);
-    for (let c = 0; c < L.C; c++) {
-      const s = L.std[c] as number;
-      const m = L.mean[c] as number;
-      for (let i = c * n; i < (c + 1) * n; i++) z[i] = ((z[i] as number) - m) / s;
-    }
-    return z;
+    return scaleLatent(z, L, 'normalise');
   }
 
   /** The final latent, denormalised and decoded at full resolution, clamped to [-1, 1]. */
@@ -519,12 +513,7 @@ export class Engine {
     const L = run.plan.graphs.latent as NonNullable<RunPlan['graphs']['latent']>;
     // a copy: on CPU backends read() may hand back the tensor's own buffer
     const z = Float32Array.from(await this.backend.read(x, false));
-    const n = L.h * L.w;
-    for (let c = 0; c < L.C; c++) {
-      const s = L.std[c] as number;
-      const m = L.mean[c] as number;
-      for (let i = c * n; i < (c + 1) * n; i++) z[i] = (z[i] as number) * s + m;
-    }
+    scaleLatent(z, L, 'denormalise');
     const zt = this.track(this.backend.tensor(z, [1, L.C, L.h, L.w]));
     const img = await this.runRole('decoder', { input: zt });
     const out = await this.backend.read(img, false);
@@ -664,4 +653,19 @@ function assertFinite(a: Float32Array, what: string): void {
   for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i] as number)) throw badInput(`The ${what} contains NaN or infinite values (index ${i}).`);
   }
+}
+
+/** In place, per channel: the encoder's latent -> the prior's normalised space, or back (the decoder's input). */
+function scaleLatent(
+  z: Float32Array,
+  L: { C: number; h: number; w: number; mean: readonly number[]; std: readonly number[] },
+  to: 'normalise' | 'denormalise',
+): Float32Array {
+  const n = L.h * L.w;
+  for (let c = 0; c < L.C; c++) {
+    const s = L.std[c] as number;
+    const m = L.mean[c] as number;
+    for (let i = c * n; i < (c + 1) * n; i++) z[i] = to === 'normalise' ? ((z[i] as number) - m) / s : (z[i] as number) * s + m;
+  }
+  return z;
 }
