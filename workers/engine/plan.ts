@@ -1,7 +1,7 @@
 import type { ColorStyle, RestoreRequest, RgbaImage } from '../api';
 import type { ModelManifest } from '../models/manifest-types';
 import { COLOR_STYLES } from '../shared/presets';
-import { keepsUnmasked } from '../shared/requests';
+import { keepsLightness, keepsUnmasked } from '../shared/requests';
 import { countPriorCalls, repeatsAt, startIndexFor, type GradWindow } from '../shared/steps';
 import { EngineError, badInput } from './errors';
 import { ANALYTIC_PROPERTIES, type AnalyticProperty, type AnalyticWeights, type GraphSpec, type StepScalars } from './graph/graphs';
@@ -262,7 +262,7 @@ export function planRun(req: RestoreRequest, set: LoadedSet, opts: { emitGrad?: 
       from: every === 0 ? 'none' : latentPreview ? 'latent' : guided ? 'x0' : 'none',
     },
     ...(latentPreview ? { latentPreview: { matrix: latentPreview.matrix, bias: latentPreview.bias } } : {}),
-    ...((req.keepLightness ?? weights.lightness > 0) ? { keepLightness: { photo: image, ...(mask ? { mask } : {}) } } : {}),
+    ...(keepsLightness(req) ? { keepLightness: { photo: image, ...(mask ? { mask } : {}) } } : {}),
     ...(mask && keepsUnmasked(req) ? { keepUnmasked: { photo: image, mask, feather: featherFor(image.width, image.height) } } : {}),
   };
 }

@@ -76,6 +76,16 @@ describe('history serialisation', () => {
     expect(noMask.faces[0]?.keptUnmasked).toBeUndefined();
   });
 
+  it('keeps whether the run kept the lightness of the photo (the downloads read it), with a mask or without', async () => {
+    const r = record();
+    const round = async () => fromStored(structuredClone(await toStored(r, undefined, encode, new Blob(['t']))), decode);
+    expect((await round()).faces[0]?.keptLightness).toBeUndefined();
+    r.faces[0]!.keptLightness = true;
+    expect((await round()).faces[0]?.keptLightness).toBe(true);
+    delete r.faces[0]!.mask;
+    expect((await round()).faces[0]?.keptLightness).toBe(true);
+  });
+
   it('settings are copied, not shared with the live controls', async () => {
     const r = record();
     const stored = await toStored(r, undefined, encode, new Blob(['t']));

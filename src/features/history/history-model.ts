@@ -28,6 +28,12 @@ export interface RunFaceResult {
    * downloads then put the original photo's pixels back there at their full resolution
    */
   keptUnmasked?: boolean;
+  /**
+   * true when the run put the photo's lightness back into its result (RestoreRequest.keepLightness, or its default:
+   * colorization), outside `mask` when there is one: the downloads then take their lightness from the original photo
+   * at its full resolution and only the colour from the enlarged result
+   */
+  keptLightness?: boolean;
 }
 
 export interface RunRecord {
@@ -57,6 +63,7 @@ interface StoredFace {
   inverse: Affine;
   mask?: Blob;
   keptUnmasked?: boolean;
+  keptLightness?: boolean;
 }
 
 /** What one IndexedDB record holds. */
@@ -112,6 +119,7 @@ export async function toStored(record: RunRecord, photo: Blob | undefined, encod
     };
     if (f.mask) face.mask = await encode(f.mask);
     if (f.mask && f.keptUnmasked) face.keptUnmasked = true;
+    if (f.keptLightness) face.keptLightness = true;
     faces.push(face);
   }
   const references: Blob[] = [];
@@ -151,6 +159,7 @@ export async function fromStored(stored: StoredRun, decode: Decode): Promise<Run
     if (f.mask) face.mask = await decode(f.mask);
     // runs saved before this was recorded read as not kept (their downloads stay as they were)
     if (f.mask && f.keptUnmasked === true) face.keptUnmasked = true;
+    if (f.keptLightness === true) face.keptLightness = true;
     faces.push(face);
   }
   const references: RgbaImage[] = [];

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Affine, RgbaImage } from '../../../workers/api';
-import { featherFor } from '../../../workers/engine/image';
-import { invertAffine, pasteBack, similarityTransform } from '../../../workers/faces/alignment';
+import { blendOutsideMask, featherFor, withLightnessOf } from '../../../workers/engine/image';
+import { featherWeight, invertAffine, pasteBack, similarityTransform, warpAffine } from '../../../workers/faces/alignment';
 import { scaleCropInverse } from '../../../workers/upscaler/geometry';
 import { centerSquareTransform } from '../upload/image-math';
-import { cropToOriginalCentres, keepOriginalInCrop, keepOriginalInPhoto, originalInCropFrame, resizeMaskNearest } from './keep-original';
+import {
+  cropToOriginalCentres,
+  keepOriginalInCrop,
+  keepOriginalInPhoto,
+  keptOf,
+  originalInCropFrame,
+  resizeMaskNearest,
+} from './keep-original';
 
 /** Deterministic noise (a photo with detail everywhere, so any resampling shows). */
 function noise(w: number, h: number, seed: number): RgbaImage {
@@ -87,7 +94,7 @@ describe('a delivered face keeps the original outside the mask', () => {
   const photo = noise(512, 512, 2);
   const mask = rectMask(64, { x: 20, y: 24, w: 16, h: 10 });
   const delivered = noise(512, 512, 3); // the enlarged model output: different everywhere
-  const out = keepOriginalInCrop(delivered, photo, wholePhoto(512, 64), 64, mask);
+  const out = keepOriginalInCrop(delivered, photo, wholePhoto(512, 64), 64, { keptOutside: mask });
   const big = resizeMaskNearest(mask, 512, 512);
   const feather = featherFor(512, 512);
 
@@ -125,7 +132,7 @@ describe('a delivered face keeps the original outside the mask', () => {
   });
 
   it('refuses sizes that do not match, never a silent stretch', () => {
-    expect(() => keepOriginalInCrop(noise(512, 256, 1), photo, wholePhoto(512, 64), 64, mask)).toThrow(/not square/);
+    expect(() => keepOriginalInCrop(noise(512, 256, 1), photo, wholePhoto(512, 64), 64, { keptOutside: mask })).toThrow(/not square/);
   });
 });
 
@@ -211,7 +218,7 @@ describe('the full photo keeps the original outside the masks', () => {
     // model crop 48 px, face 96 px in the photo: enlarge 2x, keep the original in the crop, paste, keep in the photo
     const inv48 = scaleCropInverse(invA, 0.5);
     const enlarged = noise(sideA, sideA, 7);
-    const keptCrop = keepOriginalInCrop(enlarged, photo, inv48, 48, maskA);
+    const keptCrop = keepOriginalInCrop(enlarged, photo, inv48, 48, { keptOutside: maskA });
     const pasted = pasteBack(photo, [{ crop: keptCrop, inverse: scaleCropInverse(inv48, 2) }]);
     const full = keepOriginalInPhoto(pasted, photo, [{ size: sideA, inverse: scaleCropInverse(inv48, 2), keptOutside: maskA }]);
     let same = 0;
@@ -232,5 +239,260 @@ describe('the full photo keeps the original outside the masks', () => {
     expect(wrong).toBe(0);
     expect(same).toBeGreaterThan(60_000);
     expect(differ).toBeGreaterThan(100);
+  });
+});
+
+/** A grey photo (R = G = B) with detail in every pixel, lightness in [60, 190]. */
+function greyNoise(w: number, h: number, seed: number): RgbaImage {
+  const n = noise(w, h, seed);
+  for (let i = 0; i < w * h; i++) {
+    const v = 60 + Math.floor(((n.data[i * 4] as number) * 130) / 256);
+    n.data.set([v, v, v, 255], i * 4);
+  }
+  return n;
+}
+
+/** A coloured "model output": lightness in [60, 190] plus a chroma of at most 30 a channel (no clamping anywhere). */
+function colourNoise(w: number, h: number, seed: number): RgbaImage {
+  const n = noise(w, h, seed);
+  for (let i = 0; i < w * h; i++) {
+    const l = 60 + Math.floor(((n.data[i * 4] as number) * 130) / 256);
+    const a = Math.round(((n.data[i * 4 + 1] as number) / 255) * 30 - 15);
+    const b = Math.round(((n.data[i * 4 + 2] as number) / 255) * 30 - 15);
+    n.data.set([l + a, l + b, l - a - b, 255], i * 4);
+  }
+  return n;
+}
+
+/** withLightnessOf's lightness: the mean of R, G, B. */
+const lightAt = (img: RgbaImage, x: number, y: number) => {
+  const o = (y * img.width + x) * 4;
+  return ((img.data[o] as number) + (img.data[o + 1] as number) + (img.data[o + 2] as number)) / 3;
+};
+/** the largest difference of the chroma (each channel less the lightness) of a and b at (x, y) */
+const chromaOff = (a: RgbaImage, b: RgbaImage, x: number, y: number) => {
+  const o = (y * a.width + x) * 4;
+  const la = lightAt(a, x, y);
+  const lb = lightAt(b, x, y);
+  let m = 0;
+  for (let c = 0; c < 3; c++) m = Math.max(m, Math.abs((a.data[o + c] as number) - la - ((b.data[o + c] as number) - lb)));
+  return m;
+};
+/** how far from grey a pixel is: max - min of R, G, B */
+const colourAt = (img: RgbaImage, x: number, y: number) => {
+  const o = (y * img.width + x) * 4;
+  const px = [img.data[o] as number, img.data[o + 1] as number, img.data[o + 2] as number];
+  return Math.max(...px) - Math.min(...px);
+};
+/** PSNR (dB) of the lightness of a against b's over the pixels `where` picks */
+function lightnessPsnr(a: RgbaImage, b: RgbaImage, where: (x: number, y: number) => boolean): { psnr: number; n: number } {
+  let se = 0;
+  let n = 0;
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      if (!where(x, y)) continue;
+      se += (lightAt(a, x, y) - lightAt(b, x, y)) ** 2;
+      n++;
+    }
+  }
+  return { psnr: 10 * Math.log10((255 * 255) / Math.max(1e-12, se / n)), n };
+}
+
+/** The 64 px model output enlarged 8x (bilinear, pixel centres): the upscaler's blur of every fine detail. */
+const enlarge8 = (img: RgbaImage) => warpAffine(img, [8, 0, 3.5, 0, 8, 3.5], img.width * 8, img.height * 8, { edge: 'clamp' });
+
+describe('a colorized face keeps the original lightness at its size in the photo', () => {
+  const photo = greyNoise(512, 512, 11); // a grey 512 px photo: fine detail in every pixel
+  const result = colourNoise(64, 64, 12); // the 64 px colorization
+  const delivered = enlarge8(result);
+  const all = () => true;
+
+  it("lightness: the original's at full resolution; colour: the enlarged result's", () => {
+    const out = keepOriginalInCrop(delivered, photo, wholePhoto(512, 64), 64, { keptLightness: {} });
+    const kept = lightnessPsnr(out, photo, all);
+    const before = lightnessPsnr(delivered, photo, all);
+    expect(kept.psnr).toBeGreaterThanOrEqual(40);
+    // without the step the face had the 64 px lightness, enlarged: the detail was gone
+    expect(before.psnr).toBeLessThan(25);
+    let chroma = 0;
+    let colour = 0;
+    for (let y = 0; y < 512; y++) {
+      for (let x = 0; x < 512; x++) {
+        chroma = Math.max(chroma, chromaOff(out, delivered, x, y));
+        colour += colourAt(out, x, y);
+      }
+    }
+    // the chroma is the result's (to the rounding of each channel), so the face is not grey
+    expect(chroma).toBeLessThanOrEqual(1);
+    expect(colour / (512 * 512)).toBeGreaterThan(10);
+  });
+
+  it("with a mask the lightness is kept outside it only, as the engine keeps it; the mask's pixels are the result's", () => {
+    const mask = rectMask(64, { x: 20, y: 24, w: 16, h: 10 });
+    const big = resizeMaskNearest(mask, 512, 512);
+    const out = keepOriginalInCrop(delivered, photo, wholePhoto(512, 64), 64, { keptLightness: { mask } });
+    let wrong = 0;
+    for (let y = 0; y < 512; y++) {
+      for (let x = 0; x < 512; x++) {
+        if (missing(big, x, y)) {
+          if (!sameAt(out, delivered, x, y)) wrong++;
+        } else if (Math.abs(lightAt(out, x, y) - lightAt(photo, x, y)) > 0.5 || chromaOff(out, delivered, x, y) > 1) wrong++;
+      }
+    }
+    expect(wrong).toBe(0);
+  });
+
+  it("keep unmasked and keep lightness compose: outside the mask the photo's bytes, inside it the result's", () => {
+    const mask = rectMask(64, { x: 20, y: 24, w: 16, h: 10 });
+    const big = resizeMaskNearest(mask, 512, 512);
+    const feather = featherFor(512, 512);
+    const out = keepOriginalInCrop(delivered, photo, wholePhoto(512, 64), 64, { keptOutside: mask, keptLightness: { mask } });
+    let outside = 0;
+    let deep = 0;
+    let wrong = 0;
+    for (let y = 0; y < 512; y++) {
+      for (let x = 0; x < 512; x++) {
+        const d = Math.min(x - 160 + 1, 288 - x, y - 192 + 1, 272 - y);
+        if (!missing(big, x, y)) {
+          if (!sameAt(out, photo, x, y)) wrong++;
+          outside++;
+        } else if (d >= feather) {
+          if (!sameAt(out, delivered, x, y)) wrong++;
+          deep++;
+        }
+      }
+    }
+    expect(wrong).toBe(0);
+    expect(outside).toBe(512 * 512 - 128 * 80);
+    expect(deep).toBeGreaterThan(0);
+  });
+
+  it("at the model's resolution the two rules give what the engine gives (blend, then lightness)", () => {
+    const crop = greyNoise(64, 64, 13);
+    const mask = rectMask(64, { x: 20, y: 24, w: 16, h: 10 });
+    const identity: Affine = [1, 0, 0, 0, 1, 0];
+    const engine = withLightnessOf(blendOutsideMask(result, crop, mask, featherFor(64, 64)), crop, mask);
+    expect(keepOriginalInCrop(result, crop, identity, 64, { keptOutside: mask, keptLightness: { mask } }).data).toEqual(engine.data);
+    const noMask = keepOriginalInCrop(result, crop, identity, 64, { keptLightness: {} });
+    expect(noMask.data).toEqual(withLightnessOf(result, crop).data);
+  });
+});
+
+describe('what a run kept, from its record', () => {
+  const mask = rectMask(8, { x: 1, y: 1, w: 2, h: 2 });
+  it('keep unmasked needs the mask; the lightness is kept outside the mask when there is one', () => {
+    expect(keptOf({})).toBeUndefined();
+    expect(keptOf({ keptUnmasked: true })).toBeUndefined();
+    expect(keptOf({ mask, keptUnmasked: true })).toEqual({ keptOutside: mask });
+    expect(keptOf({ keptLightness: true })).toEqual({ keptLightness: {} });
+    expect(keptOf({ mask, keptLightness: true })).toEqual({ keptLightness: { mask } });
+    expect(keptOf({ mask, keptUnmasked: true, keptLightness: true })).toEqual({ keptOutside: mask, keptLightness: { mask } });
+  });
+});
+
+describe('the full photo keeps the original lightness under a colorized face', () => {
+  // a grey 300x220 photo; face A (turned, 96 px, colorized: kept the lightness), face B (overlapping A, not kept)
+  const photo = greyNoise(300, 220, 14);
+  const sideA = 96;
+  const invA = invertAffine(
+    similarityTransform(
+      [
+        [60, 50],
+        [150, 60],
+      ],
+      [
+        [10, 20],
+        [60, 20],
+      ],
+    ),
+  );
+  const invB: Affine = [1.2, 0, 120, 0, 1.2, 90];
+  const sideB = 64;
+  const cropA = colourNoise(sideA, sideA, 15);
+  const cropB = colourNoise(sideB, sideB, 16);
+  const composed = pasteBack(photo, [
+    { crop: cropA, inverse: invA },
+    { crop: cropB, inverse: invB },
+  ]);
+  const toCrop = (inv: Affine, x: number, y: number) => {
+    const t = invertAffine(inv);
+    return [t[0] * x + t[1] * y + t[2], t[3] * x + t[4] * y + t[5]] as const;
+  };
+  /** whether the paste of a face (side, inverse) changed photo pixel (x, y): pasteBack's margin and feather */
+  const pasted = (inv: Affine, side: number, x: number, y: number) => {
+    const [u, v] = toCrop(inv, x, y);
+    return featherWeight(u, v, side, 0.02 * side, 0.1 * side) > 0;
+  };
+  const maskA = rectMask(48, { x: 18, y: 20, w: 10, h: 8 });
+  const inMaskA = (x: number, y: number) => {
+    const [u, v] = toCrop(invA, x, y);
+    const mu = Math.floor(((u + 0.5) * 48) / sideA);
+    const mv = Math.floor(((v + 0.5) * 48) / sideA);
+    return mu >= 0 && mv >= 0 && mu < 48 && mv < 48 && missing(maskA, mu, mv);
+  };
+
+  it("under A only: the original's lightness, the pasted colour; under B and elsewhere: as composed", () => {
+    const out = keepOriginalInPhoto(composed, photo, [
+      { size: sideA, inverse: invA, keptLightness: {} },
+      { size: sideB, inverse: invB },
+    ]);
+    const onlyA = (x: number, y: number) => pasted(invA, sideA, x, y) && !pasted(invB, sideB, x, y);
+    let wrong = 0;
+    let underA = 0;
+    let colour = 0;
+    for (let y = 0; y < 220; y++) {
+      for (let x = 0; x < 300; x++) {
+        if (onlyA(x, y)) {
+          underA++;
+          colour += colourAt(out, x, y);
+          if (Math.abs(lightAt(out, x, y) - lightAt(photo, x, y)) > 0.5 || chromaOff(out, composed, x, y) > 1) wrong++;
+        } else if (!sameAt(out, composed, x, y)) wrong++;
+      }
+    }
+    expect(wrong).toBe(0);
+    expect(underA).toBeGreaterThan(3000);
+    expect(colour / underA).toBeGreaterThan(5);
+    expect(lightnessPsnr(out, photo, onlyA).psnr).toBeGreaterThanOrEqual(40);
+    expect(lightnessPsnr(composed, photo, onlyA).psnr).toBeLessThan(25);
+  });
+
+  it("with A's mask: both rules give the photo's bytes outside it and the pasted face inside it", () => {
+    const out = keepOriginalInPhoto(composed, photo, [{ size: sideA, inverse: invA, keptOutside: maskA, keptLightness: { mask: maskA } }]);
+    // (B is not in this list: its pixels are composed ones; only pixels not under B are looked at)
+    let wrong = 0;
+    let inMask = 0;
+    let kept = 0;
+    for (let y = 0; y < 220; y++) {
+      for (let x = 0; x < 300; x++) {
+        if (pasted(invB, sideB, x, y) || !pasted(invA, sideA, x, y)) continue;
+        if (inMaskA(x, y)) {
+          inMask++;
+          if (!sameAt(out, composed, x, y)) wrong++;
+        } else {
+          kept++;
+          if (!sameAt(out, photo, x, y)) wrong++;
+        }
+      }
+    }
+    expect(wrong).toBe(0);
+    expect(inMask).toBeGreaterThan(100);
+    expect(kept).toBeGreaterThan(3000);
+  });
+
+  it("with A's mask and the lightness only: the original's lightness outside the mask, the pasted face inside", () => {
+    const out = keepOriginalInPhoto(composed, photo, [{ size: sideA, inverse: invA, keptLightness: { mask: maskA } }]);
+    let wrong = 0;
+    let inMask = 0;
+    for (let y = 0; y < 220; y++) {
+      for (let x = 0; x < 300; x++) {
+        if (pasted(invB, sideB, x, y) || !pasted(invA, sideA, x, y)) continue;
+        if (inMaskA(x, y)) {
+          inMask++;
+          if (!sameAt(out, composed, x, y)) wrong++;
+        } else if (Math.abs(lightAt(out, x, y) - lightAt(photo, x, y)) > 0.5 || chromaOff(out, composed, x, y) > 1) wrong++;
+      }
+    }
+    expect(wrong).toBe(0);
+    expect(inMask).toBeGreaterThan(100);
   });
 });

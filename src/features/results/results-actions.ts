@@ -6,7 +6,7 @@ import { engine } from '../../worker-client';
 import { AppErrorException, makeError } from '../errors/errors';
 import type { RunRecord } from '../history/history-model';
 import { historyPhoto } from '../history/history-actions';
-import { cropToOriginalCentres, keepOriginalInCrop, keepOriginalInPhoto, type PastedFace } from './keep-original';
+import { cropToOriginalCentres, keepOriginalInCrop, keepOriginalInPhoto, keptOf, type PastedFace } from './keep-original';
 
 export function cropFileName(run: RunRecord, face: number, variant: number, format: ImageFormat = 'png'): string {
   const f = run.faces.length > 1 ? `-face${face + 1}` : '';
@@ -65,10 +65,10 @@ export function enlargeCrop(img: RgbaImage, side: number, method: UpscaleMethod)
 }
 
 /**
- * One restored face at its size in the original photo (the super-resolution step when larger). When the run kept
- * the photo's pixels outside the mask, the original photo's own pixels are put back there at that size, with the
- * engine's feathered edge (the model's output only had them at its resolution). `original` saves loading the photo
- * again for several faces.
+ * One restored face at its size in the original photo (the super-resolution step when larger). What the run kept of
+ * the photo comes from the original photo at that size (the model's output only had it at its resolution): its
+ * pixels outside the mask, with the engine's feathered edge; its lightness (colorization), with the enlarged result's
+ * colour. `original` saves loading the photo again for several faces.
  */
 export async function faceAtPhotoSize(
   run: RunRecord,
@@ -80,18 +80,13 @@ export async function faceAtPhotoSize(
   const f = run.faces[face];
   const img = f?.outputs[variant];
   if (!f || !img) return undefined;
-  const kept = keptMask(f);
+  const kept = keptOf(f);
   const photo = kept ? (original ?? (await runOriginal(run))) : undefined;
   const inverse = cropToOriginalCentres(f.inverse, photo?.scale ?? run.scale, f.faceIndex < 0);
   const side = deliveredCropSide(inverse, img.width);
   const r = await enlargeCrop(img, side, method);
   if (!kept || !photo) return r;
   return { ...r, image: keepOriginalInCrop(r.image, photo.image, inverse, img.width, kept) };
-}
-
-/** The mask outside which a face's run kept the photo's pixels, if it did. */
-function keptMask(f: RunRecord['faces'][number]): RgbaImage | undefined {
-  return f.keptUnmasked && f.mask ? f.mask : undefined;
 }
 
 export async function downloadCrop(
@@ -111,7 +106,7 @@ export async function downloadCrop(
 export async function downloadAllFaces(run: RunRecord, variants: number[], opts: DownloadOptions): Promise<DownloadNote> {
   let note: DownloadNote;
   // the photo is read once for all the faces that need it
-  const original = run.faces.some((f) => keptMask(f)) ? await runOriginal(run) : undefined;
+  const original = run.faces.some((f) => keptOf(f)) ? await runOriginal(run) : undefined;
   for (let i = 0; i < run.faces.length; i++) note = (await downloadCrop(run, i, variants[i] ?? 0, opts, original)) ?? note;
   return note;
 }
@@ -170,7 +165,8 @@ async function runOriginal(run: RunRecord): Promise<RunOriginal> {
  * The photo and the photo with the faces pasted back. With `enlarge`, each face larger in the photo than the model's
  * output is first brought to its size there by the super-resolution step (downloads); without, the model's crop is
  * resampled by the paste itself (the on-screen preview, which is scaled down anyway). Where a run kept the photo's
- * pixels outside its mask, the composed photo has the original's own bytes there (the paste resamples the crop).
+ * pixels outside its mask, the composed photo has the original's own bytes there (the paste resamples the crop);
+ * where it kept the lightness, the original's lightness at full resolution with the pasted face's colour.
  */
 async function composeWithOriginal(
   run: RunRecord,
@@ -186,16 +182,18 @@ async function composeWithOriginal(
     if (!crop) continue;
     const inverse = cropToOriginalCentres(f.inverse, scale, f.faceIndex < 0);
     const side = deliveredCropSide(inverse, crop.width);
-    const kept = keptMask(f);
+    const kept = keptOf(f);
     let piece = { crop, inverse };
     if (enlarge && side > crop.width) {
       const r = await enlargeCrop(crop, side, enlarge);
       note = r.fallbackReason ?? note;
-      const image = kept ? keepOriginalInCrop(r.image, original, inverse, crop.width, kept) : r.image;
+      // the kept pixels go in here (the feathered edge is the crop's); the lightness after the paste, in the photo
+      const outside = kept?.keptOutside;
+      const image = outside ? keepOriginalInCrop(r.image, original, inverse, crop.width, { keptOutside: outside }) : r.image;
       piece = { crop: image, inverse: scaleCropInverse(inverse, side / crop.width) };
     }
     pieces.push(piece);
-    pasted.push({ size: piece.crop.width, inverse: piece.inverse, ...(kept ? { keptOutside: kept } : {}) });
+    pasted.push({ size: piece.crop.width, inverse: piece.inverse, ...kept });
   }
   const composed = await engine.pasteBack(original, pieces);
   return { original, composed: keepOriginalInPhoto(composed, original, pasted), note };

@@ -10,7 +10,7 @@ import type { AppError } from '../errors/errors';
 import type { RunFaceResult, RunRecord } from '../history/history-model';
 import { restoreRunInputs, saveRunToHistory } from '../history/history-actions';
 import { stepsPerVariant } from './run-math';
-import { buildFaceRequests, keepsUnmasked } from './run-requests';
+import { buildFaceRequests, keepsLightness, keepsUnmasked } from './run-requests';
 
 let controller: AbortController | undefined;
 
@@ -126,6 +126,7 @@ export async function startRun(): Promise<RunRecord | undefined> {
       };
       if (faceMask) face.mask = faceMask;
       if (keepsUnmasked(request)) face.keptUnmasked = true;
+      if (keepsLightness(request)) face.keptLightness = true;
       faces.push(face);
     }
     const totalMs = performance.now() - t0;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { RgbaImage } from '../../../workers/api';
+import type { GuidanceSettings, RgbaImage } from '../../../workers/api';
 import { presetGuidance, defaultSampler } from '../../../workers/shared/presets';
 import type { FaceCrop } from '../../store/facesSlice';
-import { buildFaceRequests, keepsUnmasked, type RequestInputs } from './run-requests';
+import { buildFaceRequests, keepsLightness, keepsUnmasked, type RequestInputs } from './run-requests';
 
 const img = (w: number, h = w, v = 0): RgbaImage => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4).fill(v) });
 const crop = (key: string, size = 64): FaceCrop => ({
@@ -81,5 +81,18 @@ describe('buildFaceRequests (the requests a run sends)', () => {
     expect(at({ keepUnmasked: true, settings: { guidance: off, sampler: defaultSampler(), variants: 1 } })).toEqual([true, false]);
     // no mask, nothing to keep outside
     expect(at({ mask: undefined, keepUnmasked: true })).toEqual([false, false]);
+  });
+
+  it('records whether the engine keeps the lightness: the request, else the lightness property (colorization)', () => {
+    const at = (guidance: GuidanceSettings, keepLightness?: boolean) => {
+      const r = buildFaceRequests(inputs({ settings: { guidance, sampler: defaultSampler(), variants: 1 } }), 100);
+      if ('error' in r) throw new Error(r.error.message);
+      return r.requests.map((q) => keepsLightness(keepLightness === undefined ? q.request : { ...q.request, keepLightness }));
+    };
+    expect(at(presetGuidance('colorization'))).toEqual([true, true]);
+    expect(at(presetGuidance('colorization'), false)).toEqual([false, false]);
+    expect(at(presetGuidance('blind'))).toEqual([false, false]);
+    expect(at(presetGuidance('blind'), true)).toEqual([true, true]);
+    expect(at({ ...presetGuidance('colorization'), weights: { color: 0.05 } })).toEqual([false, false]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { GuidanceSettings, RestoreRequest, RgbaImage, SamplerSettings } from '../../../workers/api';
 import type { FaceCrop } from '../../store/facesSlice';
-import { keepsUnmasked } from '../../../workers/shared/requests';
+import { keepsLightness, keepsUnmasked } from '../../../workers/shared/requests';
 import { usesMask } from '../controls/controls-model';
 import { makeError } from '../errors/errors';
 import type { AppError } from '../errors/errors';
@@ -58,5 +58,5 @@ export function buildFaceRequests(
   return { requests: out };
 }
 
-// the engine's rule, shared with workers/engine/plan.ts: the run record keeps its answer for full-size downloads
-export { keepsUnmasked };
+// the engine's rules, shared with workers/engine/plan.ts: the run record keeps their answers for full-size downloads
+export { keepsLightness, keepsUnmasked };
