@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import type { RgbaImage } from '../api';
 import { detectScratchMask, detectScratches } from './detect';
-import { lineOffsets, lineOpen } from './morphology';
+import { lineMean, lineOffsets, lineOpen, squareFilter } from './morphology';
+import { paintScratches } from './synthetic';
 
 const T = new URL('../../../shared/testdata/', import.meta.url).pathname;
 
@@ -51,6 +52,47 @@ describe('morphology', () => {
     expect(o[20 * w + 6]).toBe(0);
     const v = lineOpen({ width: w, height: w, data }, 6, Math.PI / 2).data;
     expect(v[10 * w + 15]).toBe(0); // a vertical element does not fit a horizontal line
+  });
+  it('the running min / max filter equals the direct one, borders replicated', () => {
+    const w = 23;
+    const h = 17;
+    const rand = (i: number) => ((i * 2654435761) % 1000) / 10;
+    const src = { width: w, height: h, data: Float32Array.from({ length: w * h }, (_, i) => rand(i)) };
+    for (const r of [1, 4, 12]) {
+      for (const op of ['min', 'max'] as const) {
+        const fast = squareFilter(src, r, op).data;
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x < w; x++) {
+            let acc = op === 'min' ? Infinity : -Infinity;
+            for (let dy = -r; dy <= r; dy++)
+              for (let dx = -r; dx <= r; dx++) {
+                const v = src.data[Math.min(h - 1, Math.max(0, y + dy)) * w + Math.min(w - 1, Math.max(0, x + dx))] as number;
+                acc = op === 'min' ? Math.min(acc, v) : Math.max(acc, v);
+              }
+            expect(fast[y * w + x]).toBe(acc);
+          }
+      }
+    }
+  });
+  it('the line mean averages along the segment: 1 on a line of ones, small across it, every angle', () => {
+    const w = 96;
+    for (const theta of [0, 0.4, Math.PI / 4, 1.2, Math.PI / 2, 2.0, 2.9]) {
+      const data = new Float32Array(w * w);
+      // a 2 px wide line through the centre at angle theta
+      for (let y = 0; y < w; y++)
+        for (let x = 0; x < w; x++) {
+          const d = Math.abs(-(x - 48) * Math.sin(theta) + (y - 48) * Math.cos(theta));
+          if (d <= 1) data[y * w + x] = 1;
+        }
+      const along = lineMean({ width: w, height: w, data }, 10, theta);
+      const across = lineMean({ width: w, height: w, data }, 10, theta + Math.PI / 2);
+      expect(along[48 * w + 48]).toBeGreaterThan(0.95);
+      expect(across[48 * w + 48]).toBeLessThan(0.25);
+      // a constant plane stays constant, borders included (only the pixels inside are averaged)
+      const flat = lineMean({ width: w, height: w, data: new Float32Array(w * w).fill(3) }, 10, theta);
+      expect(Math.min(...flat)).toBeCloseTo(3, 5);
+      expect(Math.max(...flat)).toBeCloseTo(3, 5);
+    }
   });
 });
 
@@ -102,7 +144,7 @@ describe.runIf(existsSync(T))('scratch detector on real old photos', () => {
     const precision = tp / (tp + fp);
     const recall = tp / (tp + fn);
     console.log(`scratch 0_7: precision ${precision.toFixed(3)} recall ${recall.toFixed(3)} ${ms.toFixed(0)} ms at 512 px`);
-    // measured 0.863 / 0.320 (the issue's target, recall 0.6 at precision 0.8, is NOT reached: see README)
+    // measured 0.861 / 0.329 (the issue's target, recall 0.6 at precision 0.8, is NOT reached: see README)
     expect(precision).toBeGreaterThan(0.8);
     expect(recall).toBeGreaterThan(0.3);
   });
@@ -139,6 +181,27 @@ describe.runIf(existsSync(T))('scratch detector on real old photos', () => {
     expect(hit / total).toBeGreaterThan(0.9);
     // the 1 px growth around the blotch is allowed; nothing else appears
     expect(newOutside).toBeLessThan(0.25 * total);
+  });
+  it('finds most of the synthetic scratches painted on clean old photos (other photos than 0_7)', async () => {
+    const files = ['026_Bjork_00.png', '051_Eminem_00.png', '099_Victoria_Beckham_00.png'];
+    let tp = 0;
+    let total = 0;
+    for (const [k, f] of files.entries()) {
+      const { image, truth } = paintScratches(await load(`${T}old_photos/med/${f}`), 4, 100 + k);
+      const m = detectScratchMask(image);
+      let hit = 0;
+      let n = 0;
+      for (let i = 0; i < m.length; i++)
+        if (truth[i]) {
+          n++;
+          hit += m[i] as number;
+        }
+      console.log(`synthetic scratches on ${f}: ${((100 * hit) / n).toFixed(1)}% of ${n} px found`);
+      tp += hit;
+      total += n;
+    }
+    // measured 0.85 (the measure tool's ten photos, other seeds: 0.78); faint strokes on light skin are the misses
+    expect(tp / total).toBeGreaterThan(0.65);
   });
   it('flags few pixels on clean faces', async () => {
     const files = [

@@ -4,11 +4,13 @@
  *
  * Method (classical: morphology and a multi-orientation line detector; sizes given at 512 px and scaled):
  * 1. luminance L, lightly denoised with a 3x3 box (JPEG noise);
- * 2. white top-hat T = L - open(L, 9x9 square): what is brighter than its surroundings and thinner than the
+ * 2. white top-hat T = L - open(L, 7x7 square): what is brighter than its surroundings and thinner than the
  *    square (dark lines: black top-hat close(L) - L, off by default: eyelids, brows and lips are thin dark lines);
  * 3. line detector: R = max over 12 orientations of the mean of T along a 21 px segment, minus the mean of T in
  *    the 21x21 square around it. A line scores its full contrast in one direction; a dot scores 1/21 of it;
- *    texture (hair, knitwear, grain) is high in every direction and cancels against the square's mean;
+ *    texture (hair, knitwear, grain) is high in every direction and cancels against the square's mean. The segment
+ *    means are running sums along digital lines (morphology.ts lineMean) and the square min/max filters are van
+ *    Herk / Gil-Werman: the cost per pixel does not grow with the segment or the square;
  * 4. hysteresis on R (seed 22, follow 11 grey levels); connected components smaller than 30 px or not elongated
  *    (length^2 / area from the second moments under 4: spots and knit) are dropped;
  * 5. blotches: L - open(L, 25x25) above 25 grey levels, at least 40 px, with a sharp edge (mean gradient on the
@@ -19,7 +21,7 @@
  */
 import type { RgbaImage } from '../api';
 import type { Plane } from './morphology';
-import { boxMean, lineOffsets, squareFilter, squareOpen, squareClose } from './morphology';
+import { boxMean, lineMean, squareFilter, squareOpen, squareClose } from './morphology';
 
 export interface ScratchOptions {
   /** detect bright scratches (the usual cracked-emulsion kind) */
@@ -61,7 +63,7 @@ export interface ScratchOptions {
 export const DEFAULT_SCRATCH_OPTIONS: ScratchOptions = {
   bright: true,
   dark: false,
-  maxWidth: 9,
+  maxWidth: 7,
   lineLength: 21,
   orientations: 12,
   high: 22,
@@ -92,40 +94,11 @@ function boxBlur3(p: Plane): Plane {
   return boxMean(p, 1);
 }
 
-/** Mean of `src` along a centred digital segment (borders replicated). */
-function lineMean(src: Plane, offsets: [number, number][]): Float32Array {
-  const { width: w, height: h, data } = src;
-  const out = new Float32Array(w * h);
-  let m = 0;
-  for (const [dx, dy] of offsets) m = Math.max(m, Math.abs(dx), Math.abs(dy));
-  const flat = Int32Array.from(offsets.map(([dx, dy]) => dy * w + dx));
-  const n = flat.length;
-  const inv = 1 / n;
-  for (let y = 0; y < h; y++) {
-    const inner = y >= m && y < h - m;
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      if (inner && x >= m && x < w - m) {
-        const base = y * w + x;
-        for (let k = 0; k < n; k++) s += data[base + (flat[k] as number)] as number;
-      } else {
-        for (const [dx, dy] of offsets) {
-          const xx = Math.min(w - 1, Math.max(0, x + dx));
-          const yy = Math.min(h - 1, Math.max(0, y + dy));
-          s += data[yy * w + xx] as number;
-        }
-      }
-      out[y * w + x] = s * inv;
-    }
-  }
-  return out;
-}
-
 /** Line detector: max over orientations of the mean along a segment, minus the mean over the square around it. */
 function lineResponse(t: Plane, halfLength: number, orientations: number): Float32Array {
   const best = new Float32Array(t.data.length).fill(-Infinity);
   for (let k = 0; k < orientations; k++) {
-    const o = lineMean(t, lineOffsets(halfLength, (Math.PI * k) / orientations));
+    const o = lineMean(t, halfLength, (Math.PI * k) / orientations);
     for (let i = 0; i < best.length; i++) if ((o[i] as number) > (best[i] as number)) best[i] = o[i] as number;
   }
   const local = boxMean(t, halfLength).data;

@@ -11,20 +11,49 @@ export interface Plane {
 
 type Op = 'min' | 'max';
 
+/**
+ * Running min or max over a (2r+1) window along rows or columns (borders replicated), van Herk / Gil-Werman: about
+ * three comparisons a pixel whatever the radius.
+ */
 function reduce1d(src: Plane, radius: number, horizontal: boolean, op: Op): Plane {
   const { width: w, height: h, data } = src;
   const out = new Float32Array(w * h);
   const isMin = op === 'min';
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let acc = isMin ? Infinity : -Infinity;
-      for (let k = -radius; k <= radius; k++) {
-        const xx = horizontal ? Math.min(w - 1, Math.max(0, x + k)) : x;
-        const yy = horizontal ? y : Math.min(h - 1, Math.max(0, y + k));
-        const v = data[yy * w + xx] as number;
+  const n = horizontal ? w : h; // samples along one line
+  const lines = horizontal ? h : w;
+  const step = horizontal ? 1 : w;
+  const k = 2 * radius + 1;
+  const blocks = Math.ceil((n + 2 * radius) / k) * k;
+  const buf = new Float32Array(blocks);
+  const pre = new Float32Array(blocks); // running best from each block's start
+  const suf = new Float32Array(blocks); // running best to each block's end
+  for (let line = 0; line < lines; line++) {
+    const base = horizontal ? line * w : line;
+    for (let i = 0; i < blocks; i++) {
+      const j = i < radius ? 0 : i - radius < n ? i - radius : n - 1;
+      buf[i] = data[base + j * step] as number;
+    }
+    for (let b = 0; b < blocks; b += k) {
+      let acc = buf[b] as number;
+      pre[b] = acc;
+      for (let i = b + 1; i < b + k; i++) {
+        const v = buf[i] as number;
         if (isMin ? v < acc : v > acc) acc = v;
+        pre[i] = acc;
       }
-      out[y * w + x] = acc;
+      acc = buf[b + k - 1] as number;
+      suf[b + k - 1] = acc;
+      for (let i = b + k - 2; i >= b; i--) {
+        const v = buf[i] as number;
+        if (isMin ? v < acc : v > acc) acc = v;
+        suf[i] = acc;
+      }
+    }
+    // the window of output x covers padded samples x .. x + 2r
+    for (let x = 0; x < n; x++) {
+      const u = suf[x] as number;
+      const v = pre[x + k - 1] as number;
+      out[base + x * step] = isMin ? (u < v ? u : v) : u > v ? u : v;
     }
   }
   return { width: w, height: h, data: out };
@@ -137,4 +166,54 @@ export function lineOpen(src: Plane, halfLength: number, theta: number): Plane {
   const offs = lineOffsets(halfLength, theta);
   const reflected = offs.map(([dx, dy]) => [-dx, -dy] as [number, number]);
   return offsetFilter(offsetFilter(src, offs, 'min'), reflected, 'max');
+}
+
+/**
+ * Mean of `src` along a centred digital segment at angle theta, for every pixel, in O(1) a pixel whatever the length.
+ * The image is cut into the digital lines y = q + round(x * slope) (x and y swapped for steep angles): every pixel
+ * lies on exactly one, and a running sum along it gives the segment sums. The segment spans `halfLength` pixels
+ * either side along the line (halfLength * max(|cos|, |sin|) along the major axis); at the image border only the
+ * pixels inside are averaged.
+ */
+export function lineMean(src: Plane, halfLength: number, theta: number): Float32Array {
+  const { width: w, height: h, data } = src;
+  const c = Math.cos(theta);
+  const s = Math.sin(theta);
+  const steep = Math.abs(s) > Math.abs(c);
+  const major = steep ? h : w; // samples along a line
+  const minor = steep ? w : h;
+  const slope = steep ? c / s : s / c;
+  const half = Math.max(1, Math.round(halfLength * Math.max(Math.abs(c), Math.abs(s))));
+  const off = new Int32Array(major);
+  for (let x = 0; x < major; x++) off[x] = Math.round(x * slope);
+  const lo = Math.min(0, off[major - 1] as number);
+  const hi = Math.max(0, off[major - 1] as number);
+  const sum = new Float64Array(major + 1);
+  const out = new Float32Array(w * h);
+  // pixel (x along the major axis, y along the minor) is data[x * strideX + y * strideY]
+  const strideX = steep ? w : 1;
+  const strideY = steep ? 1 : w;
+  // line q holds the pixels (x, q + off[x]) with 0 <= q + off[x] < minor: a contiguous run of x (off is monotonic)
+  for (let q = -hi; q < minor - lo; q++) {
+    let first = -1;
+    let last = -1;
+    sum[0] = 0;
+    for (let x = 0; x < major; x++) {
+      const y = q + (off[x] as number);
+      if (y >= 0 && y < minor) {
+        if (first < 0) first = x;
+        last = x;
+        sum[x - first + 1] = (sum[x - first] as number) + (data[x * strideX + y * strideY] as number);
+      } else if (first >= 0) break;
+    }
+    if (first < 0) continue;
+    const n = last - first + 1;
+    for (let i = 0; i < n; i++) {
+      const a = Math.max(0, i - half);
+      const b = Math.min(n, i + half + 1);
+      const x = first + i;
+      out[x * strideX + (q + (off[x] as number)) * strideY] = ((sum[b] as number) - (sum[a] as number)) / (b - a);
+    }
+  }
+  return out;
 }
