@@ -4,9 +4,7 @@
  * lightness (mean of R, G, B, as workers/engine/image.ts withLightnessOf) of the uploaded photo at its full
  * resolution (where the shift is not clipped at 0 or 255), and with the colour of the result: not grey.
  */
-import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
-import type { Download, Page } from '@playwright/test';
 import sharp from 'sharp';
 import { openWithCroppedFace } from './pages/app-page';
 import { testImage } from './fixtures';
@@ -16,11 +14,6 @@ const SIDE = 512;
 async function rgb(buffer: Buffer): Promise<{ width: number; height: number; data: Buffer }> {
   const { data, info } = await sharp(buffer).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data };
-}
-
-async function download(page: Page, button: ReturnType<Page['getByTestId']>): Promise<Buffer> {
-  const [dl]: [Download, void] = await Promise.all([page.waitForEvent('download', { timeout: 240_000 }), button.click()]);
-  return fs.readFileSync(await dl.path());
 }
 
 const lightness = (d: Buffer, o: number) => ((d[o] as number) + (d[o + 1] as number) + (d[o + 2] as number)) / 3;
@@ -73,14 +66,11 @@ test("a colorized 512 px grey photo: the downloaded face and full photo have the
   await page.getByTestId('task-colorization').click();
   expect((await app.state()).task).toBe('colorization');
   await app.setSampler({ steps: 2, seed: 7 });
-  await expect(app.runButton).toBeEnabled();
-  await app.runButton.click();
-  await expect(app.results).toBeVisible({ timeout: 240_000 });
-  expect((await app.state()).currentRun).toMatchObject({ faces: 1, width: 64, height: 64, task: 'colorization' });
+  expect((await app.runToResults()).currentRun).toMatchObject({ faces: 1, width: 64, height: 64, task: 'colorization' });
   await page.getByTestId('download-upscaler').selectOption('bicubic');
 
   // the face at its size in the photo: 512 px from the 64 px result, the photo's lightness at 512 px
-  const face = await measure(await download(page, app.downloadCrop), photo);
+  const face = await measure((await app.download(app.downloadCrop)).bytes, photo);
   // the 64 px photo enlarged the same way: the lightness an enlarged 64 px result has, far from the photo's
   const small = await sharp(upload.buffer).resize(64, 64, { kernel: 'cubic' }).toBuffer();
   const enlarged = await measure(await sharp(small).resize(SIDE, SIDE, { kernel: 'cubic' }).png().toBuffer(), photo);
@@ -89,7 +79,7 @@ test("a colorized 512 px grey photo: the downloaded face and full photo have the
   expect(enlarged.psnr).toBeLessThan(35);
 
   // the full photo with the face pasted back: the same
-  const full = await measure(await download(page, app.downloadFull), photo);
+  const full = await measure((await app.download(app.downloadFull)).bytes, photo);
   console.log(report('full photo', full));
   expectKept(full);
 
@@ -99,7 +89,7 @@ test("a colorized 512 px grey photo: the downloaded face and full photo have the
   await app.historyEntry(0).getByTestId('history-open').click();
   await expect(app.results).toBeVisible();
   await page.getByTestId('download-upscaler').selectOption('bicubic');
-  const again = await measure(await download(page, app.downloadCrop), photo);
+  const again = await measure((await app.download(app.downloadCrop)).bytes, photo);
   console.log(report('after a reload', again));
   expectKept(again);
 });

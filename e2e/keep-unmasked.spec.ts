@@ -3,9 +3,8 @@
  * with the tiny 64 px test set comes back as a 512x512 face (enlarged by the super-resolution step) and as the full
  * photo, both byte for byte the uploaded photo outside the mask (grown by the feather band), and changed inside it.
  */
-import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
-import type { Download, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import sharp from 'sharp';
 import { openWithCroppedFace, type AppPage } from './pages/app-page';
 import { testImage } from './fixtures';
@@ -36,11 +35,6 @@ async function maskFile() {
 async function rgb(buffer: Buffer): Promise<{ width: number; height: number; data: Buffer }> {
   const { data, info } = await sharp(buffer).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data };
-}
-
-async function download(page: Page, button: ReturnType<Page['getByTestId']>): Promise<Buffer> {
-  const [dl]: [Download, void] = await Promise.all([page.waitForEvent('download', { timeout: 240_000 }), button.click()]);
-  return fs.readFileSync(await dl.path());
 }
 
 /** Compares a downloaded 512x512 PNG with the photo: pixels off outside the grown mask, pixels changed inside. */
@@ -86,10 +80,7 @@ async function inpaint(page: Page, keep: boolean): Promise<{ app: AppPage; photo
     await toggle.uncheck();
     await expect(toggle).not.toBeChecked();
   }
-  await expect(app.runButton).toBeEnabled();
-  await app.runButton.click();
-  await expect(app.results).toBeVisible({ timeout: 240_000 });
-  expect((await app.state()).currentRun).toMatchObject({ faces: 1, width: 64, height: 64, task: 'inpainting' });
+  expect((await app.runToResults()).currentRun).toMatchObject({ faces: 1, width: 64, height: 64, task: 'inpainting' });
   return { app, photo };
 }
 
@@ -99,7 +90,7 @@ test('outside the mask the downloaded 512 px face and full photo are the uploade
   const { app, photo } = await inpaint(page, true);
 
   // the face at its size in the photo: 512 px from the 64 px model output, the photo's own bytes outside the mask
-  const face = await compare(await download(page, app.downloadCrop), photo);
+  const face = await compare((await app.download(app.downloadCrop)).bytes, photo);
   console.log(
     `face: ${face.offOutside} of ${face.outside} pixels off outside the mask; ${face.changedInside} of ${face.inside} changed inside`,
   );
@@ -108,7 +99,7 @@ test('outside the mask the downloaded 512 px face and full photo are the uploade
   expect(face.changedInside).toBeGreaterThan(0.5 * face.inside);
 
   // the full photo with the face pasted back: the same
-  const full = await compare(await download(page, app.downloadFull), photo);
+  const full = await compare((await app.download(app.downloadFull)).bytes, photo);
   console.log(`full photo: ${full.offOutside} of ${full.outside} off outside; ${full.changedInside} of ${full.inside} changed inside`);
   expect(full.offOutside).toBe(0);
   expect(full.changedInside).toBeGreaterThan(0.5 * full.inside);
@@ -120,7 +111,7 @@ test('outside the mask the downloaded 512 px face and full photo are the uploade
   await app.historyEntry(0).getByTestId('history-open').click();
   await expect(app.results).toBeVisible();
   await page.getByTestId('download-upscaler').selectOption('bicubic');
-  const again = await compare(await download(page, app.downloadCrop), photo);
+  const again = await compare((await app.download(app.downloadCrop)).bytes, photo);
   expect(again.offOutside).toBe(0);
   expect(again.changedInside).toBeGreaterThan(0.5 * again.inside);
 });
@@ -129,7 +120,7 @@ test('with the switch off the downloaded face is the enlarged model output outsi
   test.setTimeout(600_000);
   const { app, photo } = await inpaint(page, false);
   await page.getByTestId('download-upscaler').selectOption('bicubic');
-  const face = await compare(await download(page, app.downloadCrop), photo);
+  const face = await compare((await app.download(app.downloadCrop)).bytes, photo);
   console.log(`switch off: ${face.offOutside} of ${face.outside} pixels off outside the mask`);
   expect(face.offOutside).toBeGreaterThan(0.5 * face.outside);
 });

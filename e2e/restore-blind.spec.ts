@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
 import { openWithCroppedFace } from './pages/app-page';
@@ -10,14 +9,8 @@ test('blind restoration: cropped face, progress with preview, compare, download,
   await app.setTask('blind');
   await app.setSampler({ steps: 3, seed: 7 });
 
-  await expect(app.runButton).toBeEnabled();
-  await app.runButton.click();
-  await expect(app.progress).toBeVisible();
   // real step events drive the bar; the preview arrives with them
-  await app.waitForFirstStep(120_000);
-  await expect(app.results).toBeVisible({ timeout: 240_000 });
-  const s = await app.state();
-  expect(s.runStatus).toBe('done');
+  const s = await app.runToResults({ firstStepTimeout: 120_000 });
   expect(s.currentRun).toMatchObject({ faces: 1, variants: 1, width: 64, height: 64, task: 'blind' });
   expect(s.previewSize).toBeGreaterThan(0);
   expect(s.measuredStepMs).toBeGreaterThan(0);
@@ -33,22 +26,20 @@ test('blind restoration: cropped face, progress with preview, compare, download,
 
   // download the face crop: at the face's size in the photo (512 here: the whole photo is the face), not the
   // model's 64, as a PNG since the photo was a PNG
-  const [dl] = await Promise.all([page.waitForEvent('download'), app.downloadCrop.click()]);
-  expect(dl.suggestedFilename()).toMatch(/-restored\.png$/);
-  const cropPath = await dl.path();
-  const meta = await sharp(fs.readFileSync(cropPath)).metadata();
+  const dl = await app.download(app.downloadCrop);
+  expect(dl.name).toMatch(/-restored\.png$/);
+  const meta = await sharp(dl.bytes).metadata();
   expect(meta).toMatchObject({ format: 'png', width: 512, height: 512 });
   // other formats on request
   await page.getByTestId('download-format').selectOption('jpeg');
   await page.getByTestId('download-quality').fill('80');
-  const [dlj] = await Promise.all([page.waitForEvent('download'), app.downloadCrop.click()]);
-  expect(dlj.suggestedFilename()).toMatch(/-restored\.jpg$/);
-  expect(await sharp(fs.readFileSync(await dlj.path())).metadata()).toMatchObject({ format: 'jpeg', width: 512 });
+  const dlj = await app.download(app.downloadCrop);
+  expect(dlj.name).toMatch(/-restored\.jpg$/);
+  expect(await sharp(dlj.bytes).metadata()).toMatchObject({ format: 'jpeg', width: 512 });
   await page.getByTestId('download-format').selectOption('png');
 
   // the full photo with the face pasted back, at the photo's size
-  const [dl2] = await Promise.all([page.waitForEvent('download'), app.downloadFull.click()]);
-  const meta2 = await sharp(fs.readFileSync(await dl2.path())).metadata();
+  const meta2 = await sharp((await app.download(app.downloadFull)).bytes).metadata();
   expect(meta2).toMatchObject({ format: 'png', width: 512, height: 512 });
 
   // the run is in the history, and still there after a reload
@@ -64,7 +55,6 @@ test('blind restoration: cropped face, progress with preview, compare, download,
   expect((await app.state()).currentRun).toMatchObject({ width: 64, task: 'blind' });
   // after the reload the photo on screen is the restored session's (a new photo id): the full photo of this run
   // comes from the copy the history kept
-  const [dl3] = await Promise.all([page.waitForEvent('download'), app.downloadFull.click()]);
-  const meta3 = await sharp(fs.readFileSync(await dl3.path())).metadata();
+  const meta3 = await sharp((await app.download(app.downloadFull)).bytes).metadata();
   expect(meta3).toMatchObject({ format: 'png', width: 512, height: 512 });
 });

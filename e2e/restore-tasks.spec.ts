@@ -15,12 +15,7 @@ async function prepare(page: Page, photo: FilePayload, task: TaskName): Promise<
 }
 
 async function runAndCheck(app: AppPage, task: TaskName, variants = 1): Promise<void> {
-  await expect(app.runButton).toBeEnabled();
-  await app.runButton.click();
-  await expect(app.progress).toBeVisible();
-  await expect(app.results).toBeVisible({ timeout: 240_000 });
-  const s = await app.state();
-  expect(s.runStatus).toBe('done');
+  const s = await app.runToResults();
   expect(s.currentRun).toMatchObject({ faces: 1, variants, width: 64, height: 64, task });
   await expect(app.historyEntry(0)).toBeVisible();
   expect((await app.state()).history[0]?.task).toBe(task);
@@ -34,8 +29,7 @@ test('colorization of a grey face, two variants side by side', async ({ page }) 
   await expect(page.getByTestId('variant-0')).toHaveAttribute('aria-pressed', 'true');
   await v1.click();
   await expect(v1).toHaveAttribute('aria-pressed', 'true');
-  const [dl] = await Promise.all([page.waitForEvent('download'), app.downloadCrop.click()]);
-  expect(dl.suggestedFilename()).toMatch(/-restored-v2\.png$/);
+  expect((await app.download(app.downloadCrop)).name).toMatch(/-restored-v2\.png$/);
 });
 
 test('inpainting needs a mask, imported in the mask editor', async ({ page }) => {

@@ -1,4 +1,5 @@
 /** Page object for the whole app, on data-testid. */
+import fs from 'node:fs';
 import { expect } from '@playwright/test';
 import type { Locator, Page } from '@playwright/test';
 import type { ModelSource, SamplerSettings, TaskName } from '../../workers/api';
@@ -138,6 +139,27 @@ export class AppPage {
       const state = await this.state().catch((err: unknown) => `unavailable: ${String(err)}`);
       throw new Error(`${(e as Error).message}\napp state when no step came: ${JSON.stringify(state)}`, { cause: e });
     }
+  }
+
+  /**
+   * Starts the run and waits for its results; with `firstStepTimeout` it first waits for a step to be reported (a
+   * hang then fails with the app's state). Returns the state once the run is done.
+   */
+  async runToResults(opts: { timeout?: number; firstStepTimeout?: number } = {}): Promise<TestStateSummary> {
+    await expect(this.runButton).toBeEnabled();
+    await this.runButton.click();
+    await expect(this.progress).toBeVisible();
+    if (opts.firstStepTimeout) await this.waitForFirstStep(opts.firstStepTimeout);
+    await expect(this.results).toBeVisible({ timeout: opts.timeout ?? 240_000 });
+    const s = await this.state();
+    expect(s.runStatus).toBe('done');
+    return s;
+  }
+
+  /** Clicks a download button and returns the file's suggested name and bytes. */
+  async download(button: Locator, timeout = 240_000): Promise<{ name: string; bytes: Buffer }> {
+    const [dl] = await Promise.all([this.page.waitForEvent('download', { timeout }), button.click()]);
+    return { name: dl.suggestedFilename(), bytes: fs.readFileSync(await dl.path()) };
   }
 
   async loadModels(source: ModelSource): Promise<void> {
