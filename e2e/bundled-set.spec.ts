@@ -32,6 +32,15 @@ test('the bundled latent set loads at start-up and restores a face at 256 px fro
   await expect.poll(async () => (await app.state()).modelStatus, { timeout: 300_000 }).toBe('ready');
   expect((await app.state()).model).toMatchObject({ name: 'pgdiff-utk-latent', resolution: 256 });
 
+  // the reference task starts from the set's identity weight (for its own identity network, face-api's, far above the
+  // paper's 25), inside the weight slider's range, not beyond it
+  const idWeight = manifest.defaults?.reference?.weights?.identity;
+  expect(idWeight).toBeGreaterThan(100);
+  await page.getByTestId('task-reference').click();
+  await expect(page.getByTestId('weight-identity-number')).toHaveValue(String(idWeight));
+  await expect(page.getByTestId('weight-identity-beyond')).toHaveCount(0);
+  expect(Number(await page.getByTestId('weight-identity-range').getAttribute('max'))).toBeGreaterThanOrEqual(2 * idWeight!);
+
   // the set's blind defaults are in the controls: steps, sampler, and the start (the Advanced slider)
   await page.getByTestId('task-blind').click();
   await expect(page.getByTestId('steps-select')).toHaveValue(String(blind!.steps));

