@@ -51,7 +51,10 @@ def add_noise(x: np.ndarray, sigma: float, grey: bool, rs: np.random.RandomState
     return (x + sigma * n).astype(np.float32)
 
 
-def one_round(x: np.ndarray, rs: np.random.RandomState, strength: float = 1.0) -> np.ndarray:
+def one_round(x: np.ndarray, rs: np.random.RandomState, strength: float = 1.0, p_mosaic: float = 0.0) -> np.ndarray:
+    """One round; with probability p_mosaic a down-sampled image comes back up by nearest neighbour (the blocky
+    mosaic of enlarged thumbnails, as in ../shared/testdata/ref_cropped_faces). p_mosaic = 0 draws no extra random
+    number, so the fixed test recipes below stay what they were."""
     h, w = x.shape[:2]
     k = w / 128.0
     if rs.rand() < 0.9:
@@ -65,7 +68,7 @@ def one_round(x: np.ndarray, rs: np.random.RandomState, strength: float = 1.0) -
     if rs.rand() < 0.85:
         x = jpeg(x, rs.randint(int(30 + 40 * (1 - strength)), 96))
     if x.shape[:2] != (h, w):
-        x = resize(x, w, h, rs.choice(['bicubic', 'bilinear']))
+        x = resize(x, w, h, 'nearest' if p_mosaic > 0 and rs.rand() < p_mosaic else rs.choice(['bicubic', 'bilinear']))
     return np.clip(x, 0, 1).astype(np.float32)
 
 
@@ -107,10 +110,12 @@ def scratches(x: np.ndarray, rs: np.random.RandomState, n: int | None = None):
 
 
 def degrade(x: np.ndarray, rs: np.random.RandomState, p2: float = 0.7, p_grey: float = 0.15,
-            p_fade: float = 0.15, p_scratch: float = 0.1, strength: float | None = None) -> np.ndarray:
-    """The restorer's training degradation: two rounds plus optional old-photo effects."""
+            p_fade: float = 0.15, p_scratch: float = 0.1, strength: float | None = None,
+            p_mosaic: float = 0.0) -> np.ndarray:
+    """The restorer's training degradation: two rounds plus optional old-photo effects (and, first round only,
+    an optional nearest-neighbour mosaic)."""
     s = rs.uniform(0.3, 1.0) if strength is None else strength
-    y = one_round(x, rs, s)
+    y = one_round(x, rs, s, p_mosaic)
     if rs.rand() < p2:
         y = one_round(y, rs, s * 0.5)
     if rs.rand() < p_fade:

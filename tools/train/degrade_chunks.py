@@ -21,7 +21,13 @@ import numpy as np
 import degrade as D  # noqa: E402
 
 
-def degrade_chunk(src: str, dst: str, seed: int) -> None:
+# Chunks from this index on also get the nearest-neighbour mosaic (20% of faces, first round): added in the fourth
+# session after the real reference inputs (pixelated thumbnails) came back still pixelated. Earlier chunks keep their
+# recipe, so existing files stay valid.
+MOSAIC_FROM = 8
+
+
+def degrade_chunk(src: str, dst: str, seed: int, p_mosaic: float = 0.0) -> None:
     if os.path.exists(dst):
         return
     imgs = np.load(src)  # (N,3,R,R) uint8
@@ -29,7 +35,7 @@ def degrade_chunk(src: str, dst: str, seed: int) -> None:
     out = np.empty_like(imgs)
     for i in range(len(imgs)):
         x = imgs[i].transpose(1, 2, 0).astype(np.float32) / 255.0
-        y = D.degrade(x, rs)
+        y = D.degrade(x, rs, p_mosaic=p_mosaic)
         out[i] = np.clip(np.round(y * 255), 0, 255).astype(np.uint8).transpose(2, 0, 1)
     tmp = dst + '.tmp.npy'
     np.save(tmp, out)
@@ -44,7 +50,8 @@ def main() -> None:
     t0 = time.time()
     degrade_chunk(os.path.join(a.dir, 'img_val_000.npy'), os.path.join(a.dir, 'img_valdeg_000.npy'), 7)
     for k in range(a.chunks):
-        degrade_chunk(os.path.join(a.dir, f'img_train_{k:03d}.npy'), os.path.join(a.dir, f'img_deg_{k:03d}.npy'), 1000 + k)
+        degrade_chunk(os.path.join(a.dir, f'img_train_{k:03d}.npy'), os.path.join(a.dir, f'img_deg_{k:03d}.npy'), 1000 + k,
+                      0.2 if k >= MOSAIC_FROM else 0.0)
         print(f'deg chunk {k} done at {time.time() - t0:.0f} s', flush=True)
 
 
