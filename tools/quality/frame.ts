@@ -3,46 +3,13 @@
  * prior's UTKFace framing), with a least-squares similarity transform and antialiased bilinear sampling.
  */
 import type { RgbaImage } from '../../workers/api';
+import { similarityTransform } from '../../workers/faces/alignment';
 import { FFHQ_TEMPLATE_512, type Point } from '../../workers/faces/templates';
-
-/** Least-squares similarity (rotation, uniform scale, translation) mapping src points to dst points. */
-export function similarity(src: Point[], dst: Point[]): [number, number, number, number] {
-  // x' = a x - b y + tx ; y' = b x + a y + ty
-  const n = src.length;
-  let sx = 0,
-    sy = 0,
-    dx = 0,
-    dy = 0;
-  for (let i = 0; i < n; i++) {
-    sx += src[i]![0];
-    sy += src[i]![1];
-    dx += dst[i]![0];
-    dy += dst[i]![1];
-  }
-  sx /= n;
-  sy /= n;
-  dx /= n;
-  dy /= n;
-  let num1 = 0,
-    num2 = 0,
-    den = 0;
-  for (let i = 0; i < n; i++) {
-    const x = src[i]![0] - sx,
-      y = src[i]![1] - sy,
-      u = dst[i]![0] - dx,
-      v = dst[i]![1] - dy;
-    num1 += x * u + y * v;
-    num2 += x * v - y * u;
-    den += x * x + y * y;
-  }
-  const a = num1 / den,
-    b = num2 / den;
-  return [a, b, dx - (a * sx - b * sy), dy - (b * sx + a * sy)];
-}
 
 /** Re-frame an FFHQ-aligned crop into the model's framing (size R), supersampled bilinear (antialiased). */
 export function reframe(img: RgbaImage, srcTemplate: Point[], dstTemplate: Point[], size: number, binary = false): RgbaImage {
-  const [a, b, tx, ty] = similarity(dstTemplate, srcTemplate); // output pixel -> source pixel
+  // output pixel -> source pixel: x' = a x - b y + tx, y' = b x + a y + ty
+  const [a, , tx, b, , ty] = similarityTransform(dstTemplate, srcTemplate);
   const scale = Math.hypot(a, b);
   const ss = Math.max(1, Math.min(8, Math.ceil(scale)));
   const out = new Uint8ClampedArray(size * size * 4);
