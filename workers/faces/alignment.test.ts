@@ -3,7 +3,21 @@ import { describe, expect, it } from 'vitest';
 import type { Affine } from '../api';
 import { loadRgba } from '../../tools/faces/node-io';
 import { gradient, psnr, rng, sharedDir } from '../../tools/faces/test-support';
-import { affineScale, alignFace, applyAffine, featherWeight, invertAffine, pasteBack, similarityTransform, warpAffine } from './alignment';
+import {
+  affineScale,
+  alignFace,
+  applyAffine,
+  centresToCorners,
+  composeAffine,
+  cornersToCentres,
+  featherWeight,
+  invertAffine,
+  pasteBack,
+  resizeCentres,
+  similarityTransform,
+  warpAffine,
+} from './alignment';
+import { createImage } from './image';
 import { FFHQ_TEMPLATE_512, ffhqTemplate, type Point } from './templates';
 
 function similarity(scale: number, angleDeg: number, tx: number, ty: number): Affine {
@@ -56,6 +70,37 @@ describe('similarityTransform (Umeyama)', () => {
     const [x, y] = applyAffine(inv, ...applyAffine(m, 123.4, -56.7));
     expect(x).toBeCloseTo(123.4, 9);
     expect(y).toBeCloseTo(-56.7, 9);
+  });
+});
+
+describe('pixel-centre conventions', () => {
+  it('resizeCentres: halving an image of 2x2 blocks gives back each block, not a mix of neighbours', () => {
+    // warpAffine (pixel centres) with resizeCentres(0.5): output pixel u is the middle of input pixels 2u and 2u + 1,
+    // at 2u + 0.5; plain scaling by 0.5 would put it at 2u and blend in the block to the left
+    const img = createImage(64, 48);
+    const block = (bx: number, by: number) => ((bx * 37 + by * 91) % 200) + 20;
+    for (let y = 0; y < 48; y++) for (let x = 0; x < 64; x++) img.data.set([block(x >> 1, y >> 1), 0, 0, 255], (y * 64 + x) * 4);
+    const half = warpAffine(img, resizeCentres(0.5), 32, 24);
+    for (let y = 0; y < 24; y++) for (let x = 0; x < 32; x++) expect(half.data[(y * 32 + x) * 4]).toBe(block(x, y));
+    expect(applyAffine(resizeCentres(0.5), 0.5, 0.5)).toEqual([0, 0]);
+    expect(applyAffine(resizeCentres(8), -0.5, 63.5)).toEqual([-0.5, 511.5]); // the edges meet
+  });
+
+  it('corners <-> centres: the same map, read the other way; composeAffine is outer after inner', () => {
+    const corners = similarity(3.2, 17, 40.25, -8.5);
+    const c = cornersToCentres(corners);
+    // a corner-convention point p is pixel-centre point p - 0.5
+    const [x, y] = applyAffine(corners, 10.5, 20.5);
+    const [cx, cy] = applyAffine(c, 10, 20);
+    expect(cx).toBeCloseTo(x - 0.5, 12);
+    expect(cy).toBeCloseTo(y - 0.5, 12);
+    const back = centresToCorners(c);
+    for (let i = 0; i < 6; i++) expect(back[i]).toBeCloseTo(corners[i]!, 12);
+    const m = composeAffine(similarity(2, 30, 1, 2), similarity(0.5, -10, 3, 4));
+    const [px, py] = applyAffine(similarity(2, 30, 1, 2), ...applyAffine(similarity(0.5, -10, 3, 4), 5, 6));
+    const [qx, qy] = applyAffine(m, 5, 6);
+    expect(qx).toBeCloseTo(px, 12);
+    expect(qy).toBeCloseTo(py, 12);
   });
 });
 

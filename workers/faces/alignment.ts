@@ -2,6 +2,18 @@
  * Face alignment in pure TS on RgbaImage: least-squares similarity transform (Umeyama) from the
  * five landmarks to a template, its inverse, a bilinear (antialiased) warp into the crop, and
  * paste-back of restored crops with a feathered mask. No DOM, no onnxruntime.
+ *
+ * Pixel convention (the one every pixel mapping in the app uses): pixel CENTRES at whole
+ * coordinates. Pixel (i, j) is the point (i, j) and covers [i - 0.5, i + 0.5] x [j - 0.5, j + 0.5];
+ * an image of width w spans [-0.5, w - 0.5]. Every Affine between the photo, the working copy, an
+ * aligned crop at any size and the masks in those frames maps pixel centres to pixel centres
+ * (landmarks, templates, AlignedFace.transform / inverse, warpAffine, pasteBack). Two places speak
+ * pixel CORNERS (pixel i spans [i, i + 1]) and are converted at their edge: the canvas
+ * (drawImage / setTransform; centresToCorners), and the recorded `inverse` of the whole photo as the
+ * face ("already a cropped face", faceIndex -1, centerSquareTransform; cornersToCentres), which
+ * stays in corners because saved history holds it so. The same place at two sizes of one frame
+ * (a photo and its working copy, a crop at the model's and at a larger size) relates by
+ * resizeCentres: u' = (u + 0.5) * k - 0.5, not u' = u * k.
  */
 import type { AlignedFace, Affine, DetectedFace, RgbaImage } from '../api';
 import { createImage, sampleBilinear, type EdgeMode } from './image';
@@ -60,6 +72,36 @@ export function invertAffine(m: Affine): Affine {
   const id = -d / det;
   const ie = a / det;
   return [ia, ib, -(ia * c + ib * f), id, ie, -(id * c + ie * f)];
+}
+
+/** outer after inner: x -> outer(inner(x)). */
+export function composeAffine(outer: Affine, inner: Affine): Affine {
+  const [a, b, c, d, e, f] = outer;
+  const [g, h, i, j, k, l] = inner;
+  return [a * g + b * j, a * h + b * k, a * i + b * l + c, d * g + e * j, d * h + e * k, d * i + e * l + f];
+}
+
+/**
+ * Pixel centres of an image to those of the same frame k times as large (a photo and its working copy, a crop at
+ * the model's size and enlarged): u' = (u + 0.5) * k - 0.5, so that the images' edges, not their first pixels, meet.
+ */
+export function resizeCentres(k: number): Affine {
+  const c = 0.5 * k - 0.5;
+  return [k, 0, c, 0, k, c];
+}
+
+/** A map written in pixel corners (pixel i spans [i, i + 1]: the canvas) as the same map on pixel centres. */
+export function cornersToCentres(m: Affine): Affine {
+  // P(u) = C(u + 0.5) - 0.5
+  const [a, b, c, d, e, f] = m;
+  return [a, b, c + 0.5 * (a + b) - 0.5, d, e, f + 0.5 * (d + e) - 0.5];
+}
+
+/** A map on pixel centres as the same map in pixel corners (for a canvas setTransform). */
+export function centresToCorners(m: Affine): Affine {
+  // C(p) = P(p - 0.5) + 0.5
+  const [a, b, c, d, e, f] = m;
+  return [a, b, c - 0.5 * (a + b) + 0.5, d, e, f - 0.5 * (d + e) + 0.5];
 }
 
 /** Linear scale of an affine map (sqrt of |det|): output pixels per input pixel. */

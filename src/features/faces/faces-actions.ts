@@ -5,9 +5,10 @@ import { countMasked, maskToRgba, warpMaskToCrop } from '../mask-editor/maskOps'
 import { drawToRgba } from '../../canvas/canvas';
 import { engine } from '../../worker-client';
 import { makeError, toAppError } from '../errors/errors';
-import { centerSquareTransform } from '../upload/image-math';
+import { centerSquareTransform, cropToWorkingCentres, invertAffine } from '../upload/image-math';
 import type { LoadedPhoto } from '../../store/photoSlice';
 import { checkAlreadyAligned } from '../../../workers/faces/already-aligned';
+import { composeAffine } from '../../../workers/faces/alignment';
 
 let generation = 0;
 
@@ -168,16 +169,26 @@ export async function setAlreadyCropped(on: boolean): Promise<void> {
   const st = useAppStore.getState();
   const next = selectActiveCrop(st);
   if (!next || next.key === prev.key || st.alreadyCropped !== on) return;
-  const carried = carryMask(mask, prev.aligned.transform, next.aligned.inverse, next.aligned.crop.width, next.aligned.crop.height);
+  const carried = carryMaskBetween(mask, prev, next);
   st.setMaskImage(carried, next.key);
   st.announce(carried ? 'The painted mask was moved onto the new crop.' : 'The painted mask lies outside the new crop, so it was cleared.');
 }
 
-/** new crop -> photo (newInverse), then photo -> old crop (oldTransform): where each new crop pixel was. */
+/** A mask painted on crop `prev` carried onto crop `next` (their transforms read on pixel centres). */
+export function carryMaskBetween(
+  mask: RgbaImage,
+  prev: Pick<FaceCrop, 'faceIndex' | 'aligned'>,
+  next: Pick<FaceCrop, 'faceIndex' | 'aligned'>,
+): RgbaImage | undefined {
+  const { width, height } = next.aligned.crop;
+  return carryMask(mask, invertAffine(cropToWorkingCentres(prev)), cropToWorkingCentres(next), width, height);
+}
+
+/**
+ * new crop -> photo (newInverse), then photo -> old crop (oldTransform): where each new crop pixel was. Both map pixel
+ * centres (cropToWorkingCentres: the whole photo as the face records its own in corners).
+ */
 export function carryMask(mask: RgbaImage, oldTransform: Affine, newInverse: Affine, width: number, height: number): RgbaImage | undefined {
-  const [a, b, c, d, e, f] = oldTransform;
-  const [g, h, i, j, k, l] = newInverse;
-  const newToOld: Affine = [a * g + b * j, a * h + b * k, a * i + b * l + c, d * g + e * j, d * h + e * k, d * i + e * l + f];
-  const m = warpMaskToCrop(mask, newToOld, width, height);
+  const m = warpMaskToCrop(mask, composeAffine(oldTransform, newInverse), width, height);
   return countMasked(m) ? maskToRgba(m) : undefined;
 }

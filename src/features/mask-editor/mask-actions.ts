@@ -11,10 +11,10 @@ import type { LoadedPhoto } from '../../store/photoSlice';
 import { selectActiveCrop } from '../../store/facesSlice';
 import { engine } from '../../worker-client';
 import { toAppError } from '../errors/errors';
-import { toOriginalPixels } from '../upload/image-math';
+import { cropToWorkingCentres } from '../upload/image-math';
 import type { MaskBuffer, MaskImportPlan } from './maskOps';
 import { countMasked, maskFromEngine, maskFromImage, planMaskImport, warpMaskToCrop } from './maskOps';
-import { alignedCropAt, detectionSide, maskFromDetection } from './scratch-source';
+import { alignedCropAt, detectionGeometry, maskFromDetection } from './scratch-source';
 
 /** The photo's geometry an imported mask may match (original or working size), for the active crop. */
 export type MaskImportPhoto = NonNullable<Parameters<typeof planMaskImport>[2]>;
@@ -26,7 +26,7 @@ export function maskImportPhoto(photo: LoadedPhoto | undefined, active: FaceCrop
     height: photo.height,
     workingWidth: photo.working.width,
     workingHeight: photo.working.height,
-    cropToWorking: active.aligned.inverse,
+    cropToWorking: cropToWorkingCentres(active),
     scale: photo.scale,
   };
 }
@@ -74,9 +74,8 @@ export async function detectScratches(crop: RgbaImage, apply: (found: MaskBuffer
     const photo = st.photo;
     let source = crop;
     if (photo && active && active.aligned.crop === crop) {
-      const toOriginal = toOriginalPixels(active.aligned.inverse, photo.scale);
-      const side = detectionSide(toOriginal, crop.width);
-      if (side > crop.width) source = alignedCropAt(photo.bitmap, toOriginal, crop.width, side);
+      const at = detectionGeometry(active, photo.scale, crop.width);
+      if (at) source = alignedCropAt(photo.bitmap, at.toDetection, at.side);
     }
     const detected = await engine.detectScratches(source);
     const found = source === crop ? maskFromEngine(detected) : maskFromDetection(detected, crop.width, crop.height);

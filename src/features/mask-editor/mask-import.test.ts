@@ -19,7 +19,8 @@ describe('importing a mask image', () => {
 
   it("places a whole-photo mask on the face with the face's alignment (original or working size)", () => {
     const orig = planMaskImport({ width: 2000, height: 1000 }, { width: 64, height: 64 }, photo);
-    expect(orig).toMatchObject({ kind: 'photo', cropToMask: [4, 0, 200, 0, 4, 100] });
+    // pixel centres: working pixel x is original pixel (x + 0.5) * 2 - 0.5 (the two copies' edges meet)
+    expect(orig).toMatchObject({ kind: 'photo', cropToMask: [4, 0, 200.5, 0, 4, 100.5] });
     const work = planMaskImport({ width: 1000, height: 500 }, { width: 64, height: 64 }, photo);
     expect(work).toMatchObject({ kind: 'photo', cropToMask: [2, 0, 100, 0, 2, 50] });
   });

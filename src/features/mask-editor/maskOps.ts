@@ -3,6 +3,7 @@
  * Exported to RgbaImage as white = missing, black elsewhere (the RestoreRequest convention).
  */
 import type { RgbaImage } from '../../../workers/api';
+import { composeAffine, resizeCentres } from '../../../workers/faces/alignment';
 
 export interface MaskBuffer {
   width: number;
@@ -232,6 +233,7 @@ export function fitView(w: number, h: number, vw: number, vh: number): View {
 /**
  * A mask drawn for the whole photo, brought into a face crop with the face's own alignment: every crop pixel takes
  * the mask's value where the crop -> mask transform lands (bilinear), so the mask stays on the features it covers.
+ * `cropToMask` maps pixel centres to pixel centres (workers/faces/alignment.ts), as warpAffine reads a transform.
  */
 export function warpMaskToCrop(
   src: RgbaImage,
@@ -245,8 +247,8 @@ export function warpMaskToCrop(
     xx < 0 || yy < 0 || xx >= src.width || yy >= src.height ? 0 : maskValue(src.data, (yy * src.width + xx) * 4);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
-      const px = a * (x + 0.5) + b * (y + 0.5) + c - 0.5;
-      const py = d * (x + 0.5) + e * (y + 0.5) + f - 0.5;
+      const px = a * x + b * y + c;
+      const py = d * x + e * y + f;
       const xa = Math.floor(px);
       const ya = Math.floor(py);
       const tx = px - xa;
@@ -265,7 +267,8 @@ export type MaskImportPlan =
 /**
  * What an imported mask image is for: this face crop (its size, or the same shape at another size: scaled), or the
  * whole photo (the original's or the working copy's size: warped with the face's alignment). Any other shape is
- * refused with the sizes named, never stretched.
+ * refused with the sizes named, never stretched. `cropToWorking` and the plan's `cropToMask` map pixel centres
+ * (workers/faces/alignment.ts); the original is the working copy 1 / scale times as large.
  */
 export function planMaskImport(
   mask: { width: number; height: number },
@@ -284,10 +287,9 @@ export function planMaskImport(
   if (photo) {
     const k = photo.cropToWorking;
     if (mask.width === photo.width && mask.height === photo.height) {
-      const s = 1 / photo.scale;
       return {
         kind: 'photo',
-        cropToMask: [k[0] * s, k[1] * s, k[2] * s, k[3] * s, k[4] * s, k[5] * s],
+        cropToMask: composeAffine(resizeCentres(1 / photo.scale), k),
         note: `a mask for the whole ${mask.width}×${mask.height} photo, placed on this face`,
       };
     }

@@ -3,6 +3,7 @@ import {
   MAX_PIXELS,
   applyAffine,
   centerSquareTransform,
+  cropToWorkingCentres,
   invertAffine,
   readHeaderSize,
   sniffImageKind,
@@ -70,12 +71,24 @@ describe('workingSize', () => {
 });
 
 describe('affine helpers', () => {
-  it('maps working-photo coordinates back to the original photo', () => {
+  it('maps working-photo coordinates back to the original photo, pixel centres to pixel centres', () => {
     const inv: [number, number, number, number, number, number] = [2, 0, 100, 0, 2, 50];
-    const scale = 0.5; // working is half the original
+    const scale = 0.5; // working is half the original: working pixel x covers original pixels 2x and 2x + 1
     const [x, y] = applyAffine(toOriginalPixels(inv, scale), 10, 20);
     const [wx, wy] = applyAffine(inv, 10, 20);
-    expect([x, y]).toEqual([wx / scale, wy / scale]);
+    expect([x, y]).toEqual([(wx + 0.5) / scale - 0.5, (wy + 0.5) / scale - 0.5]);
+    // the working copy's first pixel centre is the middle of the original's first 2 x 2 block
+    expect(applyAffine(toOriginalPixels([1, 0, 0, 0, 1, 0], scale), 0, 0)).toEqual([0.5, 0.5]);
+  });
+  it("reads a face crop's inverse on pixel centres: the whole photo's (corners) converted, a detected face's as is", () => {
+    const t = centerSquareTransform(800, 600, 64); // corners: crop pixel u spans [u, u + 1] -> photo [100 + u * 600 / 64, ...]
+    const whole = cropToWorkingCentres({ faceIndex: -1, aligned: { inverse: t.inverse } });
+    const k = 600 / 64;
+    // crop pixel 0's centre (0.5 in corners) is photo corner coordinate 100 + 0.5k, pixel-centre coordinate that - 0.5
+    expect(applyAffine(whole, 0, 0)[0]).toBeCloseTo(100 + 0.5 * k - 0.5, 12);
+    expect(applyAffine(whole, 63, 63)[1]).toBeCloseTo(63.5 * k - 0.5, 12);
+    const detected: [number, number, number, number, number, number] = [1.5, 0.2, 10, -0.2, 1.5, 20];
+    expect(cropToWorkingCentres({ faceIndex: 2, aligned: { inverse: detected } })).toBe(detected);
   });
   it('centre square crop: corners of the crop land on the centred square', () => {
     const t = centerSquareTransform(800, 600, 512);

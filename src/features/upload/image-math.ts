@@ -1,5 +1,6 @@
 /** Pure helpers for reading image files and sizing the working copy (unit-tested in Node). */
 import type { Affine } from '../../../workers/api';
+import { composeAffine, cornersToCentres, resizeCentres } from '../../../workers/faces/alignment';
 
 export type ImageKind = 'png' | 'jpeg' | 'webp' | 'gif' | 'bmp' | 'avif' | 'heic' | 'tiff' | 'ico';
 
@@ -114,15 +115,27 @@ export function workingSize(width: number, height: number, maxSide = WORK_MAX_SI
   };
 }
 
-/** An affine that maps into working-photo pixels, re-expressed to map into original-photo pixels. */
+/**
+ * An affine into working-photo pixel centres, re-expressed into original-photo pixel centres (the convention of
+ * workers/faces/alignment.ts): x = (x_w + 0.5) / scale - 0.5, the two copies' edges meeting (not x_w / scale).
+ */
 export function toOriginalPixels(inverse: Affine, scale: number): Affine {
-  const k = 1 / scale;
-  return [inverse[0] * k, inverse[1] * k, inverse[2] * k, inverse[3] * k, inverse[4] * k, inverse[5] * k];
+  return composeAffine(resizeCentres(1 / scale), inverse);
+}
+
+/**
+ * A face crop's crop -> working-photo transform on pixel centres (workers/faces/alignment.ts). A detected face's
+ * `inverse` is one already (the worker's warpAffine); the whole photo as the face (faceIndex -1) holds
+ * centerSquareTransform's, in pixel corners, as the canvas draws it and history records it: converted here.
+ */
+export function cropToWorkingCentres(crop: { faceIndex: number; aligned: { inverse: Affine } }): Affine {
+  return crop.faceIndex < 0 ? cornersToCentres(crop.aligned.inverse) : crop.aligned.inverse;
 }
 
 /**
  * "My photo is already a cropped face": the largest centred square of the photo, scaled to the
- * model's resolution. Returns photo -> crop and crop -> photo.
+ * model's resolution. Returns photo -> crop and crop -> photo in pixel CORNERS (as the canvas draws the square;
+ * cropToWorkingCentres turns the inverse into the pixel-centre convention the rest of the app uses).
  */
 export function centerSquareTransform(
   width: number,
