@@ -12,7 +12,15 @@
  */
 import type { Affine, RgbaImage } from '../../../workers/api';
 import { blendOutsideMask, featherFor, withLightnessOf } from '../../../workers/engine/image';
-import { applyAffine, featherWeight, invertAffine, warpAffine } from '../../../workers/faces/alignment';
+import {
+  applyAffine,
+  composeAffine,
+  cornersToCentres,
+  featherWeight,
+  invertAffine,
+  resizeCentres,
+  warpAffine,
+} from '../../../workers/faces/alignment';
 import { scaleCropInverse } from '../../../workers/upscaler/geometry';
 import type { RunFaceResult } from '../history/history-model';
 
@@ -45,13 +53,10 @@ export function keptOf(f: Pick<RunFaceResult, 'mask' | 'keptUnmasked' | 'keptLig
  */
 export function cropToOriginalCentres(inverse: Affine, scale: number, corners: boolean): Affine {
   const k = 1 / scale;
-  const [a, b, c, d, e, f] = inverse;
-  if (corners) {
-    // corners: P(u) = C(u + 0.5) - 0.5, with C = inverse / scale
-    return [a * k, b * k, (a * 0.5 + b * 0.5 + c) * k - 0.5, d * k, e * k, (d * 0.5 + e * 0.5 + f) * k - 0.5];
-  }
+  // corners: the crop -> working map divided by the scale is a corner map crop -> original
+  if (corners) return cornersToCentres(inverse.map((v) => v * k) as Affine);
   // centres in the working copy: (P_w(u) + 0.5) / scale - 0.5
-  return [a * k, b * k, (c + 0.5) * k - 0.5, d * k, e * k, (f + 0.5) * k - 0.5];
+  return composeAffine(resizeCentres(k), inverse);
 }
 
 /** Whether mask pixel i is missing (white = missing: any of R, G, B > 0, as the engine reads masks). */
