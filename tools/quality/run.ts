@@ -226,6 +226,12 @@ async function run(
 }
 
 // ---------------------------------------------------------------- output: side-by-side strips and tables
+/** How the tasks sampled, for the tables' header: the set's per-task defaults unless --steps or --paper-values. */
+function samplingNote(): string {
+  if (STEPS_ARG) return `${STEPS} steps for every task`;
+  if (PAPER || !manifest.defaults) return "the paper's settings (DDPM 100 steps unless --steps)";
+  return "each task's sampler, steps and start from the set's defaults";
+}
 const TILE_DEFAULT = 128;
 async function strip(file: string, header: string[], rows: RgbaImage[][], TILE = TILE_DEFAULT): Promise<void> {
   const cols = Math.max(...rows.map((r) => r.length));
@@ -427,7 +433,7 @@ async function main(): Promise<void> {
     md.push(`NIQE check: baboon.png gives ${(results.niqeBaboon as number).toFixed(5)} (MATLAB 5.72957, BasicSR 5.72958).`, '');
   }
   md.push(
-    `Model set: \`${results.manifest as string}\` (${manifest.name} ${manifest.setVersion}), ${R}x${R}, DDPM ${STEPS} steps, seed ${SEED}, guidance scales x${SCALE_MULT} the presets. Identity: cosine of \`${judge.model}\` embeddings (the independent judge; the set guides with \`${manifest.models.find((m) => m.role === 'identity')?.files.fp32.path ?? 'no identity network'}\`).`,
+    `Model set: \`${results.manifest as string}\` (${manifest.name} ${manifest.setVersion}), ${R}x${R}, ${samplingNote()}, seed ${SEED}, guidance scales x${SCALE_MULT} the set's. Identity: cosine of \`${judge.model}\` embeddings (the independent judge; the set guides with \`${manifest.models.find((m) => m.role === 'identity')?.files.fp32.path ?? 'no identity network'}\`).`,
     '',
   );
 
