@@ -177,7 +177,7 @@ describe('bundled model set pgdiff-utk-latent', () => {
     // measured at step 1,400: 1.51 / 1.75; at step 4,400 (set 0.5.900): 1.35 / 1.63, while a 3x3 box blur gives
     // 2.63 / 2.06 on this degradation: the restorer beats its input but NOT the trivial smoother (reported in
     // docs/quality.md as unmet; issue 9). This test's degradation is a 4x mosaic, which the restorer's training recipe
-    // lacked until tools/train/degrade_chunks.py's chunks 8 on (p_mosaic); step 4,400 had not seen them yet.
+    // lacked before tools/train/degrade_chunks.py's chunks 8 on (p_mosaic): step 4,400 had seen them ~1,200 steps.
     for (const g of gains) expect(g).toBeGreaterThan(RESTORER_GAIN_MIN);
   });
 });
