@@ -1,5 +1,6 @@
 import type { ProgressCallback, RestoreRequest, RestoreResult, RgbaImage, RunStats } from '../api';
 import type { ModelSetBytes } from '../models/loader';
+import { COMPONENT_ROLES, MODEL_ROLES } from '../models/manifest';
 import type { ModelManifest, ModelRole } from '../models/manifest-types';
 import type { Backend, RtTensor, Session } from '../runtime/backend';
 import { CancelledError, EngineError, badInput } from './errors';
@@ -49,17 +50,8 @@ export interface StepDump {
   grad?: Float32Array;
 }
 
-const ROLES = [
-  'prior',
-  'restorer',
-  'identity',
-  'identity-vjp',
-  'perceptual',
-  'discriminator',
-  'decoder',
-  'decoder-vjp',
-  'encoder',
-] as const;
+/** The roles a model set's own files play; components (face detector, upscalers) load elsewhere. */
+const ROLES = MODEL_ROLES.filter((r) => !COMPONENT_ROLES.includes(r));
 
 /** The compiled graphs one run uses (null where the plan needs none). */
 interface RunGraphs {
