@@ -83,7 +83,7 @@ function nearestKept(mask: RgbaImage): { d: Float32Array; near: Int32Array } {
   const d = new Float32Array(n);
   const near = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
-    const missing = (mask.data[i * 4] as number) > 0 || (mask.data[i * 4 + 1] as number) > 0 || (mask.data[i * 4 + 2] as number) > 0;
+    const missing = maskMissingAt(mask, i);
     d[i] = missing ? INF : 0;
     if (!missing) near[i] = i;
   }
@@ -147,10 +147,16 @@ export function withLightnessOf(result: RgbaImage, photo: RgbaImage, mask?: Rgba
   const out = new Uint8ClampedArray(result.data);
   for (let i = 0; i < w * h; i++) {
     const k = i * 4;
-    if (mask && ((mask.data[k] as number) > 0 || (mask.data[k + 1] as number) > 0 || (mask.data[k + 2] as number) > 0)) continue;
+    if (mask && maskMissingAt(mask, i)) continue;
     const lp = ((photo.data[k] as number) + (photo.data[k + 1] as number) + (photo.data[k + 2] as number)) / 3;
     const lr = ((result.data[k] as number) + (result.data[k + 1] as number) + (result.data[k + 2] as number)) / 3;
     for (let c = 0; c < 3; c++) out[k + c] = Math.round((result.data[k + c] as number) + lp - lr);
   }
   return { width: w, height: h, data: out };
+}
+
+/** Whether mask pixel i is missing: any of its R, G, B > 0 (white = missing), as every mask reader here takes it. */
+export function maskMissingAt(mask: RgbaImage, i: number): boolean {
+  const d = mask.data;
+  return (d[i * 4] as number) > 0 || (d[i * 4 + 1] as number) > 0 || (d[i * 4 + 2] as number) > 0;
 }

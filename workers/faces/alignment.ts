@@ -177,6 +177,10 @@ export interface PasteOptions {
   feather?: number;
 }
 
+/** pasteBack's defaults, as fractions of the crop's side: the untouched edge and the feather's width. */
+export const PASTE_MARGIN = 0.02;
+export const PASTE_FEATHER = 0.1;
+
 /**
  * The feathered blend weight at crop pixel (u, v) of a size x size crop: 0 within `margin` of
  * the edge, rising smoothly (smoothstep) to 1 over `feather`.
@@ -208,8 +212,8 @@ export function pasteBack(
     const { crop, inverse } = piece;
     if (crop.width !== crop.height) throw new Error('pasteBack: crops must be square');
     const size = crop.width;
-    const margin = (options.margin ?? 0.02) * size;
-    const feather = Math.max(1e-6, (options.feather ?? 0.1) * size);
+    const margin = (options.margin ?? PASTE_MARGIN) * size;
+    const feather = Math.max(1e-6, (options.feather ?? PASTE_FEATHER) * size);
     const toCrop = invertAffine(inverse);
     const cropPerPhoto = affineScale(toCrop);
     const ss = cropPerPhoto > 1.25 ? Math.min(4, Math.ceil(cropPerPhoto)) : 1;

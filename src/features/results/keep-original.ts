@@ -11,13 +11,15 @@
  * pixels, inside it the result's. Pure: no DOM, no worker.
  */
 import type { Affine, RgbaImage } from '../../../workers/api';
-import { blendOutsideMask, featherFor, withLightnessOf } from '../../../workers/engine/image';
+import { blendOutsideMask, featherFor, maskMissingAt, withLightnessOf } from '../../../workers/engine/image';
 import {
   applyAffine,
   composeAffine,
   cornersToCentres,
   featherWeight,
   invertAffine,
+  PASTE_FEATHER,
+  PASTE_MARGIN,
   resizeCentres,
   warpAffine,
 } from '../../../workers/faces/alignment';
@@ -57,12 +59,6 @@ export function cropToOriginalCentres(inverse: Affine, scale: number, corners: b
   if (corners) return cornersToCentres(inverse.map((v) => v * k) as Affine);
   // centres in the working copy: (P_w(u) + 0.5) / scale - 0.5
   return composeAffine(resizeCentres(k), inverse);
-}
-
-/** Whether mask pixel i is missing (white = missing: any of R, G, B > 0, as the engine reads masks). */
-function missingAt(mask: RgbaImage, i: number): boolean {
-  const d = mask.data;
-  return (d[i * 4] as number) > 0 || (d[i * 4 + 1] as number) > 0 || (d[i * 4 + 2] as number) > 0;
 }
 
 /**
@@ -132,10 +128,6 @@ export interface PastedFace extends KeptOfPhoto {
   inverse: Affine;
 }
 
-/** pasteBack's own defaults (workers/faces/alignment.ts): which photo pixels a pasted crop changes. */
-const PASTE_MARGIN = 0.02;
-const PASTE_FEATHER = 0.1;
-
 /** The photo pixels a pasted crop's square can touch: its bounding box, clipped to the photo. */
 function footprint(f: PastedFace, W: number, H: number): { x0: number; x1: number; y0: number; y1: number } {
   const s = f.size;
@@ -182,7 +174,7 @@ export function keepOriginalInPhoto(composed: RgbaImage, original: RgbaImage, fa
   const inMask = (f: Face, m: RgbaImage, u: number, v: number): boolean => {
     const mx = Math.min(m.width - 1, Math.max(0, Math.floor(((u + 0.5) * m.width) / f.size)));
     const my = Math.min(m.height - 1, Math.max(0, Math.floor(((v + 0.5) * m.height) / f.size)));
-    return missingAt(m, my * m.width + mx);
+    return maskMissingAt(m, my * m.width + mx);
   };
   /** whether face f's paste changed photo pixel (x, y) and is not to be undone there */
   const changes = (f: Face, x: number, y: number): boolean => {
