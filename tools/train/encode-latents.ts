@@ -1,9 +1,9 @@
 /**
  * Encodes the face chunks written by tools/train/encode_latents.py into TAEF2 latents with onnxruntime-node
- * (3.7x faster than Debian's torch on this CPU). Resumable: chunks that already have latents are skipped,
- * and each latent file appears whole (written to a temporary name, then renamed).
+ * (3.7x faster than Debian's torch on this CPU). Resumable: chunks that already have latents are skipped, chunks
+ * written while it runs are picked up, and each latent file appears whole (written to a temporary name, then renamed).
  *
- *   npx tsx tools/train/encode-latents.ts [--dir .data/lat256] [--encoder FILE] [--threads 1] [--watch]
+ *   npx tsx tools/train/encode-latents.ts [--dir .data/lat256] [--encoder FILE] [--threads 1]
  *
  * --encoder is the raw TAEF2 encoder ([0,1] RGB -> raw latents), as `tools/convert/taef2.py --raw-encoder` writes it.
  */
@@ -27,18 +27,20 @@ const session = await ort.InferenceSession.create(values.encoder, {
   graphOptimizationLevel: 'all',
 });
 const batch = Number(values.batch);
-// val first, then the restorer's degraded copies (degrade_chunks.py), then train, then mirrored copies:
+// val first, then the restorer's degraded copies (degrade_chunks.py: deg, degm), then train, then mirrored copies:
 // what the trainers need first is ready first
-const order = ['val', 'valdeg', 'deg', 'train', 'trainflip'];
+const order = ['val', 'valdeg', 'deg', 'degm', 'train', 'trainflip'];
 const rank = (f: string) => order.indexOf(/^img_([a-z]+)_/.exec(f)![1]!);
-const chunks = readdirSync(dir)
-  .filter((f) => /^img_(val|valdeg|train|deg|trainflip)_\d{3}\.npy$/.test(f))
-  .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+// the next chunk without latents, listed afresh each time: chunks written while this runs (degrade_chunks.py) join
+// in their place in the order
+const nextChunk = () =>
+  readdirSync(dir)
+    .filter((f) => /^img_(val|valdeg|train|deg|degm|trainflip)_\d{3}\.npy$/.test(f) && !existsSync(join(dir, f.slice(4))))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))[0];
 let faces = 0;
 const t0 = performance.now();
-for (const f of chunks) {
+for (let f = nextChunk(); f; f = nextChunk()) {
   const out = join(dir, f.slice(4));
-  if (existsSync(out)) continue;
   const ts = performance.now();
   const img = readNpy(join(dir, f));
   const [n, c, h, w] = img.shape as [number, number, number, number];

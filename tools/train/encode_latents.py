@@ -85,7 +85,17 @@ def main():
                          'order) as their original JPEG bytes, for a GPU run to carry (<= 64 MiB)')
     ap.add_argument('--from-carry', default='', help='read faces from a carry file instead of the tar')
     ap.add_argument('--device', default='cpu')
+    ap.add_argument('--val-jpegs', default='', help='only write the held-out faces as their original JPEG files to this '
+                    'folder (tools/quality/run.ts reads .data/utk_val200 as its real faces) and stop')
     a = ap.parse_args()
+    if a.val_jpegs:
+        names, blobs, val, _, _ = split(a.tar, 0.0)
+        os.makedirs(a.val_jpegs, exist_ok=True)
+        for i in val:
+            with open(os.path.join(a.val_jpegs, names[i]), 'wb') as f:
+                f.write(blobs[i])
+        print(f'wrote {len(val)} held-out faces to {a.val_jpegs}')
+        return
     torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
     t0 = time.time()

@@ -7,6 +7,7 @@ learned in TAEF2's latent space.
   nohup /usr/bin/python3 tools/train/latent_restorer.py --run .data/runs/restorer256 > .data/restorer256.log 2>&1 &
   /usr/bin/python3 tools/train/latent_restorer.py --run .data/runs/restorer256 --eval      # PSNR vs the input
   /usr/bin/python3 tools/train/latent_restorer.py --run .data/runs/restorer256 --export .data/restorer256.onnx
+      [--fusion .data/runs/fusion/fusion.pt]      # with the pixel refinement (tools/train/restorer_fusion.py)
   /usr/bin/python3 tools/train/latent_restorer.py --smoke
 
 Why latents: a pixel network at 256 px costs ~64x a 32x32 one to train on this CPU. Here a small UNet maps the
@@ -91,27 +92,32 @@ class LatentUNet(nn.Module):
 class RestorerGraph(nn.Module):
     """What the engine runs: y in [-1,1] -> smooth estimate in [-1,1]."""
 
-    def __init__(self, enc, net, dec, mean, std):
+    def __init__(self, enc, net, dec, mean, std, fusion=None):
         super().__init__()
-        self.enc, self.net, self.dec = enc, net, dec
+        self.enc, self.net, self.dec, self.fusion = enc, net, dec, fusion
         self.register_buffer('mean', torch.tensor(list(mean), dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer('std', torch.tensor(list(std), dtype=torch.float32).view(1, -1, 1, 1))
 
     def forward(self, y):
         z = (self.enc((y + 1) / 2) - self.mean) / self.std
         z = self.net(z) * self.std + self.mean
-        return (self.dec(z) * 2 - 1).clamp(-1, 1)
+        r = (self.dec(z) * 2 - 1).clamp(-1, 1)
+        # the pixel refinement (tools/train/restorer_fusion.py): sees y at full resolution beside r
+        return r if self.fusion is None else self.fusion(y, r).clamp(-1, 1)
 
 
-def load_pairs(folder: str, mean, std, prefix_in='deg_', prefix_out='train_'):
-    """(degraded, clean) normalised latent pairs from every deg_NNN.npy whose clean train_NNN.npy exists."""
+def load_pairs(folder: str, mean, std, prefix_in=('deg_', 'degm_'), prefix_out='train_'):
+    """(degraded, clean) normalised latent pairs from every deg_NNN.npy / degm_NNN.npy (degrade_chunks.py's two
+    mixes) whose clean train_NNN.npy exists."""
     xs, ys = [], []
     m = np.asarray(mean, np.float32)[None, :, None, None]
     s = np.asarray(std, np.float32)[None, :, None, None]
+    prefixes = (prefix_in,) if isinstance(prefix_in, str) else prefix_in
     for f in sorted(os.listdir(folder)):
-        if not (f.startswith(prefix_in) and f.endswith('.npy')) or '.tmp' in f:
+        pre = next((p for p in prefixes if f.startswith(p)), None)
+        if pre is None or not f.endswith('.npy') or '.tmp' in f:
             continue
-        tgt = os.path.join(folder, prefix_out + f[len(prefix_in):])
+        tgt = os.path.join(folder, prefix_out + f[len(pre):])
         if not os.path.exists(tgt):
             continue
         xs.append((np.load(os.path.join(folder, f)).astype(np.float32) - m) / s)
@@ -160,10 +166,17 @@ def evaluate(net, data: str, mean, std, n: int = 48):
             'psnr_autoencoder_bound': round(np.mean([psnr(ae[i], x_img[i]) for i in range(n)]), 2)}, outs, y_img, x_img
 
 
-def export(net, mean, std, path: str, res: int = 256) -> None:
+def export(net, mean, std, path: str, res: int = 256, fusion: str = '') -> None:
     from tools.pgdiff_models.taef2 import load_taef2
     enc, dec = load_taef2()
-    g = RestorerGraph(enc, net.eval(), dec, mean, std).eval()
+    fu = None
+    if fusion:
+        from restorer_fusion import Fusion
+        f = torch.load(fusion, map_location='cpu')
+        fu = Fusion(**f['config'])
+        fu.load_state_dict(f['state'])
+        fu.eval()
+    g = RestorerGraph(enc, net.eval(), dec, mean, std, fu).eval()
     y = torch.zeros(1, 3, res, res)
     torch.onnx.export(g, (y,), path, opset_version=17, input_names=['y'], output_names=['out'], do_constant_folding=True)
     # TAEF2's weights are float16: stored so, computed in fp32 (keeps the file under the 16 MiB limit)
@@ -251,6 +264,7 @@ def main() -> None:
     ap.add_argument('--eval', action='store_true')
     ap.add_argument('--grid', default='', help='with --eval: input | restorer | truth rows as a PNG')
     ap.add_argument('--export', default='')
+    ap.add_argument('--fusion', default='', help='with --export: the pixel refinement (restorer_fusion.py) to append')
     ap.add_argument('--save-ema', default='', help='write the resume point (EMA weights, step, log) to commit')
     ap.add_argument('--init', default='', help='start from a --save-ema resume point when the run has no checkpoint')
     ap.add_argument('--smoke', action='store_true')
@@ -283,7 +297,7 @@ def main() -> None:
                 g = ((torch.cat(rows, 1).clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
                 Image.fromarray(g).resize((g.shape[1] // 2, g.shape[0] // 2), Image.BICUBIC).save(a.grid)
         if a.export:
-            export(net, c['latent_mean'], c['latent_std'], a.export)
+            export(net, c['latent_mean'], c['latent_std'], a.export, fusion=a.fusion)
         return
     train(a)
 

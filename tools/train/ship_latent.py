@@ -91,6 +91,8 @@ def main() -> None:
     ap.add_argument("--res", type=int, default=256)
     ap.add_argument("--restorer", default="", help="an ONNX restorer (y [, t] -> f) to include")
     ap.add_argument("--defaults", default=str(HERE / "latent-defaults.json"))
+    ap.add_argument("--restorer-step", type=int, default=0,
+                    help="the restorer's training step, appended to the set version (+rN) when the restorer is newer than the prior")
     ap.add_argument("--save-ema", default="")
     ap.add_argument("--manifest-only", action="store_true",
                     help="rewrite only the manifest from the files already in --out (state from its prior.onnx unless --ema)")
@@ -140,7 +142,7 @@ def main() -> None:
     ident = os.path.relpath(ROOT / "public" / "models" / "common" / "identity", out)
     spec = {
         "name": "pgdiff-utk-latent",
-        "version": f"0.{st['step'] // 1000}.{st['step'] % 1000}",
+        "version": f"0.{st['step'] // 1000}.{st['step'] % 1000}" + (f"+r{a.restorer_step}" if a.restorer_step else ""),
         "description": (
             f"PGDiff web's latent face model set, trained by the project on CPU: a {params / 1e6:.2f}M-parameter guided-diffusion "
             f"UNet over the 32x{a.res // 8}x{a.res // 8} latents of the TAEF2 autoencoder ({st['step']} steps, "

@@ -34,6 +34,13 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 const opts: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: 1 };
 
 describe('training smoke runs', () => {
+  it('restorer_fusion.py --smoke starts as the restorer alone and learns a correction from y', () => {
+    const out = execFileSync(PY, [path.join(root, 'tools/train/restorer_fusion.py'), '--smoke'], { cwd: root, encoding: 'utf8' });
+    const j = JSON.parse(out.trim().split('\n').pop() ?? '') as { smoke: string; before: number; after: number };
+    expect(j.smoke).toBe('ok');
+    expect(j.after).toBeLessThan(0.5 * j.before);
+  });
+
   it('prior.py --smoke trains, resumes and exports an ONNX prior (x, t -> out) that matches torch, at other sizes too', async () => {
     const { onnx } = smoke('prior.py');
     const s = await ort.InferenceSession.create(onnx, opts);
