@@ -14,6 +14,8 @@ export default tseslint.config(
       'public/**',
       'test-results/**',
       'playwright-report/**',
+      // training data, runs and scratch experiments (git-ignored, like .prettierignore)
+      '.data/**',
       'tools/**/*.py',
       '**/*.js',
       '**/*.mjs',
