@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { readNpy } from '../convert/npy';
 import { boxBlur3 } from '../quality/metrics/box-blur';
+import { psnr as psnrOf } from '../quality/metrics/psnr';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,13 +24,9 @@ const sessions = await Promise.all(positionals.map((m) => ort.InferenceSession.c
 const clean = readNpy(join(values.dir, 'img_val_000.npy'));
 const [, C, R] = clean.shape as [number, number, number, number];
 const P = C * R * R;
+/** PSNR of [-1, 1] data (planar order does not matter for the mean over all values) */
+const psnr = (a: Float32Array, b: Float32Array) => psnrOf(a, b, a.length / 3, { peak: 2 });
 const face = (u: Uint8Array, k: number) => Float32Array.from(u.subarray(k * P, (k + 1) * P), (v) => v / 127.5 - 1);
-
-function psnr(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m += ((Math.max(-1, Math.min(1, a[i]!)) - b[i]!) / 2) ** 2;
-  return 10 * Math.log10(a.length / m);
-}
 
 console.log(`| recipe (${N} held-out faces) | input | 3x3 box blur | ${positionals.join(' | ')} |`);
 console.log(`|---|---|---|${positionals.map(() => '---|').join('')}`);

@@ -28,6 +28,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, HERE)
+from latent_restorer import psnr  # noqa: E402
+
 DEFAULT_CFG = dict(width=32, layers=4, luma=True)
 
 
@@ -37,7 +40,7 @@ class Fusion(nn.Module):
     colour inputs pulls a grey photo's estimate back toward grey, and colorization starts from this estimate
     (measured with a 3-channel correction: the colorization runs' colourfulness fell from 21.6-27.8 to 15.6-25.1)."""
 
-    def __init__(self, width: int = 32, layers: int = 4, luma: bool = False):
+    def __init__(self, width: int = 32, layers: int = 4, luma: bool = True):
         super().__init__()
         convs = [nn.Conv2d(6, width, 3, padding=1)]
         convs += [nn.Conv2d(width, width, 3, padding=1) for _ in range(layers - 2)]
@@ -55,11 +58,6 @@ class Fusion(nn.Module):
 
 def to_float(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(a.astype(np.float32) / 127.5 - 1)
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    mse = torch.mean(((a.clamp(-1, 1) - b) / 2) ** 2).item()
-    return 10 * np.log10(1.0 / max(mse, 1e-12))
 
 
 def evaluate(net: Fusion, data: str) -> dict:
