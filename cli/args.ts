@@ -50,6 +50,8 @@ has the input's size and framing (an aligned 512 px crop comes back 512 px). A m
   --style 0-3                 colour style for colour statistics   --style-ref FILE (repeatable)
   --identity-loss mse|cosine
   --keep-unmasked true|false  keep the photo's pixels outside the mask in the result (default: true for inpainting)
+  --blend-latents true|false  latent sets: keep the photo's latent outside the mask while sampling (default: as
+                              --keep-unmasked)
   --keep-lightness true|false keep the photo's lightness, the result's colour (default: true when the lightness
                               property is on, as in colorization)
   --paper-values              start from the paper's settings instead of the model set's per-task defaults
@@ -149,6 +151,7 @@ export function parseArgs(argv: string[]): CliOptions {
         '--identity-loss',
         '--keep-unmasked',
         '--keep-lightness',
+        '--blend-latents',
       ].includes(a)
     )
       over[a] = take();
@@ -199,18 +202,15 @@ export function parseArgs(argv: string[]): CliOptions {
     if (!(v > 0 && v <= 1)) throw new UsageError(`--start must be a fraction in (0, 1] (1 = from pure noise), got ${v}`);
     sampler.start = v;
   }
-  let keepLightness: boolean | undefined;
-  if (over['--keep-lightness'] !== undefined) {
-    const k = over['--keep-lightness'];
-    if (k !== 'true' && k !== 'false') throw new UsageError('--keep-lightness must be true or false');
-    keepLightness = k === 'true';
-  }
-  let keepUnmasked: boolean | undefined;
-  if (over['--keep-unmasked'] !== undefined) {
-    const k = over['--keep-unmasked'];
-    if (k !== 'true' && k !== 'false') throw new UsageError('--keep-unmasked must be true or false');
-    keepUnmasked = k === 'true';
-  }
+  const bool = (flag: string): boolean | undefined => {
+    const k = over[flag];
+    if (k === undefined) return undefined;
+    if (k !== 'true' && k !== 'false') throw new UsageError(`${flag} must be true or false`);
+    return k === 'true';
+  };
+  const keepLightness = bool('--keep-lightness');
+  const keepUnmasked = bool('--keep-unmasked');
+  const blendLatents = bool('--blend-latents');
   return {
     ...(o as CliOptions),
     task,
@@ -221,6 +221,7 @@ export function parseArgs(argv: string[]): CliOptions {
       variants: over['--variants'] !== undefined ? num('--variants', over['--variants']) : 1,
       ...(keepUnmasked !== undefined ? { keepUnmasked } : {}),
       ...(keepLightness !== undefined ? { keepLightness } : {}),
+      ...(blendLatents !== undefined ? { blendLatents } : {}),
     },
   };
 }

@@ -105,6 +105,12 @@ export interface RestoreRequest {
    */
   keepUnmasked?: boolean;
   /**
+   * Latent sets with an encoder: while sampling, replace the latent cells clear of the mask by the photo's own latent
+   * (noised to each step's level), so the sampler itself ends on the photo there and only the hole and its edge are
+   * generated. Default: as keepUnmasked.
+   */
+  blendLatents?: boolean;
+  /**
    * Put the photo's own lightness (the mean of R, G, B) back into the result, keeping the result's colour: the
    * detail of a grey photo survives colorization exactly. Default: on when the lightness property is used. Outside
    * a mask only, when there is one.

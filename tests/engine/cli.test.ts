@@ -92,6 +92,11 @@ describe('npm run restore (cli/restore.ts)', () => {
     expect(() => parseArgs(['--task', 'inpainting', '--input', 'a', '--out', 'b', '--keep-unmasked', 'maybe'])).toThrow(
       /--keep-unmasked must be true or false/,
     );
+    const blend = (v: string) => parseArgs(['--task', 'inpainting', '--input', 'a', '--out', 'b', '--blend-latents', v]).request;
+    expect(blend('false').blendLatents).toBe(false);
+    expect(blend('true').blendLatents).toBe(true);
+    expect(o.request.blendLatents).toBeUndefined();
+    expect(() => blend('1')).toThrow(/--blend-latents must be true or false/);
   });
 
   it('with --noise and --dump-steps reproduces the Python reference step by step (inpainting golden)', async () => {

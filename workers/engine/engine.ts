@@ -267,6 +267,14 @@ export class Engine {
       );
     }
     if (plan.start.from !== 'noise') inputs.startFrom = await this.startEstimate(run, inputs, y);
+    if (plan.latentBlend && plan.graphs.latent) {
+      const { C, h, w } = plan.graphs.latent;
+      const photo = this.track(be.tensor(plan.latentBlend.photo, [1, 3, H, W]));
+      const z = await this.encodeLatent(run, photo);
+      this.free(photo);
+      graphInputs.zKnown = this.track(be.tensor(z, [1, C, h, w]));
+      graphInputs.keepLat = this.track(be.tensor(plan.latentBlend.keepLat, [1, 1, h, w]));
+    }
     if (plan.identity) {
       const { references, size, loss } = plan.identity;
       inputs.refEmbedding = await this.referenceEmbedding(references, size);
@@ -398,7 +406,8 @@ export class Engine {
           }
           g = await timed(
             'update',
-            () => this.runGraph(graphs.update as Session, { ...update, graw: graw ?? (inputs.zeroGrad as RtTensor) }),
+            () =>
+              this.runGraph(graphs.update as Session, { ...inputs.graphInputs, ...update, graw: graw ?? (inputs.zeroGrad as RtTensor) }),
             (o) => o.next,
           );
         }
@@ -487,14 +496,22 @@ export class Engine {
       this.free(filled);
       return pixels;
     }
+    const z = await this.encodeLatent(run, est);
+    this.free(filled);
+    return z;
+  }
+
+  /** Pixels (1, 3, H, W) in [-1, 1] through the set's encoder, normalised like the prior's latents (one read). */
+  private async encodeLatent(run: Run, pixels: RtTensor): Promise<Float32Array> {
+    const L = run.plan.graphs.latent as NonNullable<RunPlan['graphs']['latent']>;
     const raw = await this.timed(
       run,
       'encoder',
-      () => this.runRole('encoder', { input: est }),
+      () => this.runRole('encoder', { input: pixels }),
       (t) => t,
     );
     const z = Float32Array.from(await this.backend.read(raw, false));
-    this.free(raw, filled);
+    this.free(raw);
     if (z.length !== L.C * L.h * L.w)
       throw new EngineError('invalid-model', `The encoder returned ${z.length} values; a ${L.C}x${L.h}x${L.w} latent was expected.`);
     return scaleLatent(z, L, 'normalise');
@@ -626,6 +643,7 @@ function scalarNamesOf(graphs: RunGraphs): (keyof StepScalars)[] {
     nonzero: true,
     sqrtOneMinusAbar: true,
     sqrtAbarPrev: true,
+    sqrtOneMinusAbarPrev: true,
     ddimDirCoef: true,
     ddimSigma: true,
   };

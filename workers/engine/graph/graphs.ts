@@ -27,6 +27,12 @@ export interface GraphSpec {
    * output and the pixel gradient comes back through the decoder's VJP (see buildLatentUpdateGraph).
    */
   latent?: { C: number; h: number; w: number; mean: number[]; std: number[] };
+  /**
+   * Latent sets with "keep unmasked pixels": after each update the latent cells clear of the mask are replaced by the
+   * photo's own latent noised to the next step's level (inputs zKnown, keepLat), as blended latent diffusion does, so
+   * the chain ends on the photo's encoding there and the guidance only has the hole and its edge to reconcile.
+   */
+  latentBlend?: boolean;
   /** the analytic properties in use; each reads its weight from the input `w_<name>` */
   terms: AnalyticProperty[];
   update: UpdateRule;
@@ -66,6 +72,8 @@ export interface StepScalars {
   /** DDIM: sqrt(1 - abar), sqrt(abarPrev), sqrt(1 - abarPrev - sigma^2), sigma */
   sqrtOneMinusAbar: number;
   sqrtAbarPrev: number;
+  /** sqrt(1 - abarPrev): noising the photo's latent to the next step's level (latentBlend) */
+  sqrtOneMinusAbarPrev: number;
   ddimDirCoef: number;
   ddimSigma: number;
 }
@@ -203,8 +211,17 @@ export function buildLatentUpdateGraph(p: GraphSpec): Uint8Array {
   const g = new GraphBuilder('latent_update');
   const lat = [1, L.C, L.h, L.w];
   const u = updateInputs(g, lat);
-  const grad = g.mul(g.input('graw', lat), g.constF(L.std, [1, L.C, 1, 1]));
-  const next = applyUpdate(g, p, grad, u);
+  let grad = g.mul(g.input('graw', lat), g.constF(L.std, [1, L.C, 1, 1]));
+  const keep = p.latentBlend ? g.input('keepLat', [1, 1, L.h, L.w]) : '';
+  // the kept cells are replaced after the step: their gradient would only dilute the dynamic weight's norm
+  if (keep) grad = g.mul(grad, g.sub(g.constF(1), keep));
+  let next = applyUpdate(g, p, grad, u);
+  if (keep) {
+    // q(x_{t-1} | z_photo) outside the mask, the sampled step inside: next = k * known + (1 - k) * next
+    const known = g.add(g.mul(scalar(g, 'sqrtAbarPrev'), g.input('zKnown', lat)), g.mul(scalar(g, 'sqrtOneMinusAbarPrev'), u.noise));
+    // (exact where k is 0 or 1: next + k * (known - next) would round)
+    next = g.add(g.mul(keep, known), g.mul(g.sub(g.constF(1), keep), next));
+  }
   g.output(next, 'next', lat);
   if (p.emitGrad) g.output(grad, 'grad', lat);
   return g.build();
