@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeEngine, type NodeEngine } from '../../cli/node-engine';
 import type { RgbaImage } from '../../workers/api';
-import { REPO, request, syntheticImage } from './helpers';
+import { REPO, request, squareMask, syntheticImage } from './helpers';
 
 const TINY_LATENT = path.join(REPO, 'tests/fixtures/models/tiny-latent/manifest.json');
 
@@ -13,16 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await ne?.dispose();
 });
-
-function squareMask(size: number, from: number, to: number): RgbaImage {
-  const data = new Uint8ClampedArray(size * size * 4);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const inside = x >= from && x < to && y >= from && y < to;
-      data.set([inside ? 255 : 0, inside ? 255 : 0, inside ? 255 : 0, 255], (y * size + x) * 4);
-    }
-  return { width: size, height: size, data };
-}
 
 describe('engine on the tiny latent set (onnxruntime-node)', () => {
   it('reports the latent grid and runs a full-resolution blind restoration without reading back between steps', async () => {

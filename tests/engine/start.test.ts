@@ -8,7 +8,7 @@ import type { NoiseSource } from '../../workers/engine/rng';
 import { createNodeBackend } from '../../workers/runtime/node';
 import { countPriorCalls, spaceTimesteps, startIndexFor } from '../../workers/shared/steps';
 import { latentKeep } from '../../workers/engine/plan';
-import { request, syntheticImage } from './helpers';
+import { request, squareMask, syntheticImage } from './helpers';
 import { tinySet } from './tiny-set';
 
 /** Noise that is all zeros: the start is then exactly sqrt(abar) times the estimate. */
@@ -118,33 +118,22 @@ describe('latent sets keep the unmasked cells of the photo while sampling (blend
     await engine?.dispose();
     engine = undefined;
   });
-  /** white square [from, to) on black */
-  const square = (size: number, from: number, to: number) => {
-    const data = new Uint8ClampedArray(size * size * 4);
-    for (let y = 0; y < size; y++)
-      for (let x = 0; x < size; x++) {
-        const v = x >= from && x < to && y >= from && y < to ? 255 : 0;
-        data.set([v, v, v, 255], (y * size + x) * 4);
-      }
-    return { width: size, height: size, data };
-  };
-
   it('marks the cells clear of the mask by a margin', () => {
     // 4 px cells, a hole over pixels 16..31 = cells 4..7; one cell of margin leaves cells 3..8 sampled
-    const keep = latentKeep(square(64, 16, 32), 4, 1);
+    const keep = latentKeep(squareMask(64, 16, 32), 4, 1);
     const row = (i: number) => Array.from(keep.slice(i * 16, i * 16 + 16)).join('');
     expect(row(0)).toBe('1'.repeat(16));
     expect(row(5)).toBe('111000000111111' + '1');
     expect(row(9)).toBe('1'.repeat(16));
     expect(keep.reduce((a, b) => a + b, 0)).toBe(256 - 36);
     // a pixel at the very edge of a cell still counts
-    expect(latentKeep(square(64, 3, 4), 4, 0)[0]).toBe(0);
+    expect(latentKeep(squareMask(64, 3, 4), 4, 0)[0]).toBe(0);
   });
 
   it("ends on the photo's own latent outside the mask, whatever the noise, and samples the hole", async () => {
     engine = new Engine(createNodeBackend(1));
     await engine.load(withEncoder(tinySet('linear', 'fixed-large', 'tiny-latent')));
-    const mask = square(64, 16, 48);
+    const mask = squareMask(64, 16, 48);
     const req = (seed: number, keepUnmasked = true) =>
       request('inpainting', img, { mask, keepUnmasked, sampler: { kind: 'ddpm', steps: 'ddpm10', seed } });
     const plan = engine.plan(req(1));
