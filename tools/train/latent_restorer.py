@@ -112,9 +112,8 @@ def load_pairs(folder: str, mean, std, prefix_in=('deg_', 'degm_'), prefix_out='
     xs, ys = [], []
     m = np.asarray(mean, np.float32)[None, :, None, None]
     s = np.asarray(std, np.float32)[None, :, None, None]
-    prefixes = (prefix_in,) if isinstance(prefix_in, str) else prefix_in
     for f in sorted(os.listdir(folder)):
-        pre = next((p for p in prefixes if f.startswith(p)), None)
+        pre = next((p for p in prefix_in if f.startswith(p)), None)
         if pre is None or not f.endswith('.npy') or '.tmp' in f:
             continue
         tgt = os.path.join(folder, prefix_out + f[len(pre):])
@@ -147,7 +146,7 @@ def evaluate(net, data: str, mean, std, n: int = 48):
     """Held-out: decoded restorer output vs the clean face, against the degraded input itself (both in pixels)."""
     from tools.pgdiff_models.taef2 import load_taef2
     enc, dec = load_taef2()
-    zin, ztgt = load_pairs(data, mean, std, 'valdeg_', 'val_')
+    zin, ztgt = load_pairs(data, mean, std, ('valdeg_',), 'val_')
     y_img = torch.from_numpy(np.load(os.path.join(data, 'img_valdeg_000.npy'))[:n].astype(np.float32) / 127.5 - 1)
     x_img = torch.from_numpy(np.load(os.path.join(data, 'img_val_000.npy'))[:n].astype(np.float32) / 127.5 - 1)
     m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)

@@ -269,9 +269,13 @@ export class Engine {
     if (plan.start.from !== 'noise') inputs.startFrom = await this.startEstimate(run, inputs, y);
     if (plan.latentBlend && plan.graphs.latent) {
       const { C, h, w } = plan.graphs.latent;
-      const photo = this.track(be.tensor(plan.latentBlend.photo, [1, 3, H, W]));
-      const z = await this.encodeLatent(run, photo);
-      this.free(photo);
+      // a start from the photo (with a mask: the same hole-filled photo) has encoded it already
+      let z = plan.start.from === 'photo' ? inputs.startFrom : undefined;
+      if (!z) {
+        const photo = this.track(be.tensor(plan.latentBlend.photo, [1, 3, H, W]));
+        z = await this.encodeLatent(run, photo);
+        this.free(photo);
+      }
       graphInputs.zKnown = this.track(be.tensor(z, [1, C, h, w]));
       graphInputs.keepLat = this.track(be.tensor(plan.latentBlend.keepLat, [1, 1, h, w]));
     }
