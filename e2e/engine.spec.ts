@@ -1,5 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import type { EngineApi, ProgressEvent, RestoreRequest } from '../workers/api';
+import { latentKeep } from '../workers/engine/plan';
+import { request, squareMask, syntheticImage } from '../tests/engine/helpers';
 
 // The engine in headless Chromium. WebGPU here is swiftshader (software, ~20-70x slower than
 // WASM), so shapes are the tiny 64x64 test set and only a few sampler calls.
@@ -133,6 +135,39 @@ test('WebGPU runs a latent set: matches the latent reference (inpainting, first 
   for (const d of r.diffs) expect(d).toBeLessThanOrEqual(1e-3);
   expect(r.live).toBe(0);
   expect(r.stats.largestReadbackBetweenSteps).toBe(0);
+});
+
+test('WebGPU blends latents for inpainting: ends on the photo\'s latent outside the mask whatever the seed, as WASM does', async ({ page }) => {
+  await harness(page, 'webgpu');
+  const mask = squareMask(64, 16, 48);
+  const req = request('inpainting', syntheticImage(64), { mask, keepUnmasked: true, sampler: { kind: 'ddpm', steps: 'ddpm3', seed: 1 } });
+  type R = { backend: string; last: number[][]; live: number; stats: { largestReadbackBetweenSteps: number } };
+  const run = (backend: 'webgpu' | 'wasm', seeds: number[]) =>
+    page.evaluate(
+      ([b, r, s]) =>
+        (window as unknown as { __blend: (b: string, r: RestoreRequest, s: number[]) => Promise<R> }).__blend(b, r, s),
+      [backend, req, seeds] as const,
+    );
+  const gpu = await run('webgpu', [1, 2]);
+  const wasm = await run('wasm', [1]);
+  expect(gpu.backend).toBe('webgpu');
+  expect(wasm.backend).toBe('wasm');
+  const keep = latentKeep(mask, 4, 0); // the engine's margin (BLEND_MARGIN_CELLS) is 0
+  const [a, b] = gpu.last as [number[], number[]];
+  let keptDiff = 0;
+  let holeDiffer = 0;
+  let gpuVsWasm = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (keep[i % 256] === 1) keptDiff = Math.max(keptDiff, Math.abs(a[i]! - b[i]!));
+    else if (Math.abs(a[i]! - b[i]!) > 1e-3) holeDiffer++;
+    gpuVsWasm = Math.max(gpuVsWasm, Math.abs(a[i]! - wasm.last[0]![i]!));
+  }
+  console.log(`WebGPU blended latents: kept cells across seeds ${keptDiff.toExponential(2)}, hole values that differ ${holeDiffer}/256, vs WASM ${gpuVsWasm.toExponential(2)}`);
+  expect(a).toHaveLength(4 * 256);
+  expect(keptDiff).toBeLessThanOrEqual(1e-6);
+  expect(holeDiffer).toBeGreaterThan(4 * 64 * 0.9);
+  expect(gpuVsWasm).toBeLessThanOrEqual(1e-3);
+  expect(gpu.live).toBe(0);
 });
 
 test('cancelling stops within a step, frees the run and leaves the worker usable (WASM)', async ({ page }) => {

@@ -107,3 +107,33 @@ async function bench(manifestUrl: string, size: number, task: 'blind' | 'referen
   return { caps: d.caps, warmMs, stats: res.stats, live, gpu: { before, afterLoad, afterRun, afterDispose } };
 }
 (window as unknown as { __bench: typeof bench }).__bench = bench;
+
+import { tinyEncoder, tinyEncoderEntry } from '../../tests/engine/tiny-encoder';
+import { sha256Hex } from '../../workers/models/download';
+
+// Blended latents (inpainting with a latent set that has an encoder): the tiny latent set ships no encoder, so the
+// page adds the unit tests' stand-in and loads the set as picked files. Returns the last latent of each seed's run.
+async function blend(prefer: 'webgpu' | 'wasm', req: RestoreRequest, seeds: number[]) {
+  const dir = new URL('/tests/fixtures/models/tiny-latent/', location.href);
+  const manifest = (await (await fetch(new URL('manifest.json', dir))).json()) as ModelManifest;
+  manifest.diffusion = { ...manifest.diffusion, variance: 'fixed-large' };
+  const files: { name: string; data: ArrayBuffer }[] = [];
+  for (const m of manifest.models)
+    files.push({ name: m.files.fp32.path.split('/').pop()!, data: await (await fetch(new URL(m.files.fp32.path, dir))).arrayBuffer() });
+  const encoder = tinyEncoder();
+  manifest.models.push(tinyEncoderEntry(encoder.byteLength, await sha256Hex(encoder)));
+  files.push({ name: 'encoder.onnx', data: encoder.slice().buffer }, { name: 'manifest.json', data: new TextEncoder().encode(JSON.stringify(manifest)).buffer });
+  const { service, caps } = await directService({ kind: 'files', files }, prefer);
+  const last: number[][] = [];
+  let stats: unknown = null;
+  for (const seed of seeds) {
+    let x: number[] = [];
+    const res = await service.restoreWith({ ...req, sampler: { ...req.sampler, seed } }, { onStepDump: (d) => (x = Array.from(d.x)) });
+    last.push(x);
+    stats = res.stats;
+  }
+  const live = service.liveTensors;
+  await service.dispose();
+  return { backend: caps.backend, last, live, stats };
+}
+(window as unknown as { __blend: typeof blend }).__blend = blend;

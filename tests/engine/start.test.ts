@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RestoreRequest } from '../../workers/api';
 import { Engine, type ModelSetBytes } from '../../workers/engine/engine';
-import { GraphBuilder } from '../../workers/engine/graph/builder';
 import { rgbaToChw } from '../../workers/engine/image';
 import { makeDiffusion } from '../../workers/engine/schedule';
 import type { NoiseSource } from '../../workers/engine/rng';
@@ -9,6 +8,7 @@ import { createNodeBackend } from '../../workers/runtime/node';
 import { countPriorCalls, spaceTimesteps, startIndexFor } from '../../workers/shared/steps';
 import { latentKeep } from '../../workers/engine/plan';
 import { request, squareMask, syntheticImage } from './helpers';
+import { tinyEncoder, tinyEncoderEntry } from './tiny-encoder';
 import { tinySet } from './tiny-set';
 
 /** Noise that is all zeros: the start is then exactly sqrt(abar) times the estimate. */
@@ -17,24 +17,8 @@ const img = syntheticImage(64);
 const withStart = (task: Parameters<typeof request>[0], start: number, extra: Partial<RestoreRequest> = {}) =>
   request(task, img, { sampler: { kind: 'ddpm', steps: 'ddpm10', seed: 3, start }, ...extra });
 
-/** A stand-in TAEF2-like encoder for the tiny latent set: 4x4 average pooling, then a fixed 1x1 conv to 4 channels. */
-function tinyEncoder(): Uint8Array {
-  const g = new GraphBuilder('tiny_encoder');
-  const x = g.input('image', [1, 3, 64, 64]);
-  const pooled = g.op('AveragePool', [x], { kernel_shape: [4, 4], strides: [4, 4] });
-  const w = g.constF([0.5, -0.25, 0.1, 0.2, 0.3, -0.4, -0.1, 0.6, 0.2, 0.3, 0.3, 0.3], [4, 3, 1, 1]);
-  g.output(g.op('Conv', [pooled, w]), 'latent', [1, 4, 16, 16]);
-  return g.build();
-}
-
 function withEncoder(set: ModelSetBytes): ModelSetBytes {
-  const file = { path: 'encoder.onnx', sha256: '0'.repeat(64), bytes: 0, dtype: 'float32' as const };
-  set.manifest.models.push({
-    role: 'encoder',
-    files: { fp32: file },
-    inputs: [{ name: 'image', shape: [1, 3, 64, 64], dtype: 'float32' }],
-    outputs: [{ name: 'latent', shape: [1, 4, 16, 16], dtype: 'float32' }],
-  });
+  set.manifest.models.push(tinyEncoderEntry(0, '0'.repeat(64)));
   set.files.encoder = tinyEncoder();
   return set;
 }
