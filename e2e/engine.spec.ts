@@ -137,15 +137,16 @@ test('WebGPU runs a latent set: matches the latent reference (inpainting, first 
   expect(r.stats.largestReadbackBetweenSteps).toBe(0);
 });
 
-test('WebGPU blends latents for inpainting: ends on the photo\'s latent outside the mask whatever the seed, as WASM does', async ({ page }) => {
+test("WebGPU blends latents for inpainting: ends on the photo's latent outside the mask whatever the seed, as WASM does", async ({
+  page,
+}) => {
   await harness(page, 'webgpu');
   const mask = squareMask(64, 16, 48);
   const req = request('inpainting', syntheticImage(64), { mask, keepUnmasked: true, sampler: { kind: 'ddpm', steps: 'ddpm3', seed: 1 } });
   type R = { backend: string; last: number[][]; live: number; stats: { largestReadbackBetweenSteps: number } };
   const run = (backend: 'webgpu' | 'wasm', seeds: number[]) =>
     page.evaluate(
-      ([b, r, s]) =>
-        (window as unknown as { __blend: (b: string, r: RestoreRequest, s: number[]) => Promise<R> }).__blend(b, r, s),
+      ([b, r, s]) => (window as unknown as { __blend: (b: string, r: RestoreRequest, s: number[]) => Promise<R> }).__blend(b, r, s),
       [backend, req, seeds] as const,
     );
   const gpu = await run('webgpu', [1, 2]);
@@ -162,7 +163,9 @@ test('WebGPU blends latents for inpainting: ends on the photo\'s latent outside 
     else if (Math.abs(a[i]! - b[i]!) > 1e-3) holeDiffer++;
     gpuVsWasm = Math.max(gpuVsWasm, Math.abs(a[i]! - wasm.last[0]![i]!));
   }
-  console.log(`WebGPU blended latents: kept cells across seeds ${keptDiff.toExponential(2)}, hole values that differ ${holeDiffer}/256, vs WASM ${gpuVsWasm.toExponential(2)}`);
+  console.log(
+    `WebGPU blended latents: kept cells across seeds ${keptDiff.toExponential(2)}, hole values that differ ${holeDiffer}/256, vs WASM ${gpuVsWasm.toExponential(2)}`,
+  );
   expect(a).toHaveLength(4 * 256);
   expect(keptDiff).toBeLessThanOrEqual(1e-6);
   expect(holeDiffer).toBeGreaterThan(4 * 64 * 0.9);

@@ -122,7 +122,10 @@ async function blend(prefer: 'webgpu' | 'wasm', req: RestoreRequest, seeds: numb
     files.push({ name: m.files.fp32.path.split('/').pop()!, data: await (await fetch(new URL(m.files.fp32.path, dir))).arrayBuffer() });
   const encoder = tinyEncoder();
   manifest.models.push(tinyEncoderEntry(encoder.byteLength, await sha256Hex(encoder)));
-  files.push({ name: 'encoder.onnx', data: encoder.slice().buffer }, { name: 'manifest.json', data: new TextEncoder().encode(JSON.stringify(manifest)).buffer });
+  files.push(
+    { name: 'encoder.onnx', data: encoder.slice().buffer },
+    { name: 'manifest.json', data: new TextEncoder().encode(JSON.stringify(manifest)).buffer },
+  );
   const { service, caps } = await directService({ kind: 'files', files }, prefer);
   const last: number[][] = [];
   let stats: unknown = null;

@@ -4,6 +4,8 @@ tools/quality/run.ts. Uses tools/train/degrade.py's fixed recipes, at max(128, -
 
   /usr/bin/python3 tools/quality/make_synthetic.py [--n 6] [--out .data/quality-inputs]
 
+Without --src (default .data/utk_val200) it first extracts the first 200 held-out faces there.
+
 Writes per face i: gt_i.png (64, clean), blind_i.png, grey_i.png, old_i.png (faded+grey, no scratches),
 oldscr_i.png + oldscr_mask_i.png (with scratches; white = damaged), inpaint_i.png + inpaint_mask_i.png
 (a box and strokes), all 64x64, and list.json.
@@ -22,6 +24,18 @@ def save(x, p):
     Image.fromarray((np.clip(x, 0, 1) * 255 + 0.5).astype(np.uint8)).save(p)
 
 
+def extract_val(dst: str, n: int = 200):
+    """The first n held-out faces (every 50th file of the tarball by sorted name, as pack.py), as their JPEG files."""
+    import tarfile
+    tar = os.path.join(ROOT, '..', 'shared', 'datasets', 'utkface', 'utkface-aligned-200.tar')
+    with tarfile.open(tar) as tf:
+        members = sorted((m for m in tf.getmembers() if m.isfile() and m.name.lower().endswith('.jpg')), key=lambda m: m.name)
+        os.makedirs(dst, exist_ok=True)
+        for m in members[::50][:n]:
+            with open(os.path.join(dst, os.path.basename(m.name)), 'wb') as f:
+                f.write(tf.extractfile(m).read())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--src', default=os.path.join(ROOT, '.data', 'utk_val200'))
@@ -29,6 +43,8 @@ def main():
     ap.add_argument('--res', type=int, default=64)
     ap.add_argument('--out', default=os.path.join(ROOT, '.data', 'quality-inputs'))
     a = ap.parse_args()
+    if not os.path.isdir(a.src):
+        extract_val(a.src)  # also the real faces run.ts measures samples against (--real)
     os.makedirs(a.out, exist_ok=True)
     names = sorted(os.listdir(a.src))
     # spread over the split (every k-th held-out file), deterministic

@@ -285,18 +285,20 @@ const nSyn = haveSyn
 const pixels = R * R;
 
 /**
- * Latent sets: unconditional samples through the engine itself (no property on: the prior alone, DDIM eta 0), against
+ * Latent sets: unconditional samples through the engine itself (no property on: the prior alone, DDIM, eta 0 unless --sample-eta), against
  * real held-out faces at the same size: NIQE (after the same 2x bicubic) and each image's mean colour, whose range
  * over the real faces says what a colour cast is.
  */
 async function latentSamples(): Promise<void> {
   const restore = await engine();
   const steps = Number(arg('sample-steps', '25'));
+  // DDIM eta 0 by default; --sample-eta 1 is DDIM's stochastic end (DDPM-like) on the same respaced steps
+  const eta = Number(arg('sample-eta', '0'));
   const t0 = Date.now();
   const samples: RgbaImage[] = [];
   for (let i = 0; i < N_SAMPLES; i++) {
     const g: GuidanceSettings = { ...presetGuidance('custom'), weights: {}, scale: 0 };
-    const res = await restore({ image: blankFace(), guidance: g, sampler: { kind: 'ddim', eta: 0, steps, seed: 100 + i } });
+    const res = await restore({ image: blankFace(), guidance: g, sampler: { kind: 'ddim', eta, steps, seed: 100 + i } });
     samples.push(res.images[0]!);
   }
   const ms = (Date.now() - t0) / N_SAMPLES;
@@ -323,10 +325,11 @@ async function latentSamples(): Promise<void> {
   const casts = r ? s.means.filter((m) => m.some((v, c) => v < lo[c]! || v > hi[c]!)).length : null;
   const rows: RgbaImage[][] = [];
   for (let i = 0; i < samples.length; i += 8) rows.push(samples.slice(i, i + 8));
-  await strip('samples.png', [`${N_SAMPLES} unconditional samples, ${R}x${R}, DDIM ${steps} (the prior alone)`], rows, 96);
+  await strip('samples.png', [`${N_SAMPLES} unconditional samples, ${R}x${R}, DDIM ${steps}, eta ${eta} (the prior alone)`], rows, 96);
   results.samples = {
     count: N_SAMPLES,
     steps,
+    eta,
     msPerSample: ms,
     niqeSamples: s.niqe,
     niqeReal: r?.niqe ?? null,
@@ -338,7 +341,7 @@ async function latentSamples(): Promise<void> {
   md.push(
     '### Unconditional samples',
     '',
-    `${N_SAMPLES} samples of the prior alone (DDIM ${steps}, eta 0, seeds 100-${99 + N_SAMPLES}), ${(ms / 1000).toFixed(1)} s each (CPU, 1 thread): \`docs/quality/samples.png\`.`,
+    `${N_SAMPLES} samples of the prior alone (DDIM ${steps}, eta ${eta}, seeds 100-${99 + N_SAMPLES}), ${(ms / 1000).toFixed(1)} s each (CPU, 1 thread): \`docs/quality/samples.png\`.`,
     '',
     "| | n | mean NIQE (lower better) | images whose mean colour lies outside the real faces' range |",
     '|---|---|---|---|',
