@@ -79,6 +79,9 @@ test('the bundled latent set loads at start-up and restores a face at 256 px fro
   await expect(page.getByTestId('run-estimate')).toContainText(`10 steps (${below} model calls): `);
   await expect(page.getByTestId('run-estimate')).toContainText('per model call');
 
+  // what the bundled set gives (a short run: 10 steps, of which those below the start run), for the README
+  await app.results.screenshot({ path: path.join(repoRoot, 'docs', 'screenshots', 'desktop-results-bundled.png') });
+
   // the face crop comes at the face's size in the photo (the whole 512 px photo), not the model's 256
   const [dl] = await Promise.all([page.waitForEvent('download'), app.downloadCrop.click()]);
   expect(await sharp(fs.readFileSync(await dl.path())).metadata()).toMatchObject({ format: 'png', width: 512, height: 512 });
