@@ -143,7 +143,7 @@ test("WebGPU blends latents for inpainting: ends on the photo's latent outside t
   await harness(page, 'webgpu');
   const mask = squareMask(64, 16, 48);
   const req = request('inpainting', syntheticImage(64), { mask, keepUnmasked: true, sampler: { kind: 'ddpm', steps: 'ddpm3', seed: 1 } });
-  type R = { backend: string; last: number[][]; live: number; stats: { largestReadbackBetweenSteps: number } };
+  type R = { backend: string; last: number[][]; live: number };
   const run = (backend: 'webgpu' | 'wasm', seeds: number[]) =>
     page.evaluate(
       ([b, r, s]) => (window as unknown as { __blend: (b: string, r: RestoreRequest, s: number[]) => Promise<R> }).__blend(b, r, s),

@@ -128,15 +128,13 @@ async function blend(prefer: 'webgpu' | 'wasm', req: RestoreRequest, seeds: numb
   );
   const { service, caps } = await directService({ kind: 'files', files }, prefer);
   const last: number[][] = [];
-  let stats: unknown = null;
   for (const seed of seeds) {
     let x: number[] = [];
-    const res = await service.restoreWith({ ...req, sampler: { ...req.sampler, seed } }, { onStepDump: (d) => (x = Array.from(d.x)) });
+    await service.restoreWith({ ...req, sampler: { ...req.sampler, seed } }, { onStepDump: (d) => (x = Array.from(d.x)) });
     last.push(x);
-    stats = res.stats;
   }
   const live = service.liveTensors;
   await service.dispose();
-  return { backend: caps.backend, last, live, stats };
+  return { backend: caps.backend, last, live };
 }
 (window as unknown as { __blend: typeof blend }).__blend = blend;
