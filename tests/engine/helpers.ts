@@ -2,19 +2,10 @@ import path from 'node:path';
 import type { RestoreRequest, RgbaImage, TaskName } from '../../workers/api';
 import { presetGuidance } from '../../workers/shared/presets';
 
+export { squareMask } from '../helpers/pixel-geometry';
+
 export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 export const TINY = path.join(REPO, 'tests/fixtures/models/tiny/manifest.json');
-
-/** A mask: a white square [from, to) on black, RGBA (white = missing). */
-export function squareMask(size: number, from: number, to: number): RgbaImage {
-  const data = new Uint8ClampedArray(size * size * 4);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const v = x >= from && x < to && y >= from && y < to ? 255 : 0;
-      data.set([v, v, v, 255], (y * size + x) * 4);
-    }
-  return { width: size, height: size, data };
-}
 
 /** A smooth synthetic face-sized image (deterministic). */
 export function syntheticImage(size: number, seed = 1): RgbaImage {

@@ -14,6 +14,17 @@ export function blank(width: number, height: number): RgbaImage {
   return { width, height, data };
 }
 
+/** A mask: a white square [from, to) on black, RGBA (white = missing); engine and carried-mask tests. */
+export function squareMask(size: number, from: number, to: number): RgbaImage {
+  const data = new Uint8ClampedArray(size * size * 4);
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
+      const v = x >= from && x < to && y >= from && y < to ? 255 : 0;
+      data.set([v, v, v, 255], (y * size + x) * 4);
+    }
+  return { width: size, height: size, data };
+}
+
 /** A white disc: every pixel whose centre (x, y) lies within r of (cx, cy). */
 export function fillDisc(img: RgbaImage, cx: number, cy: number, r: number): void {
   for (let y = 0; y < img.height; y++)

@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'train'))
 import degrade as D  # noqa: E402
+from utk_split import TAR, is_val, jpeg_members  # noqa: E402
 
 
 def save(x, p):
@@ -25,14 +26,13 @@ def save(x, p):
 
 
 def extract_val(dst: str):
-    """All 467 held-out faces (every 50th file of the tarball by sorted name, as pack.py), as their JPEG files. (The
+    """All 467 held-out faces (tools/train/utk_split.py), as their JPEG files. (The
     folder's name says 200, but the inputs in docs/quality.md were always picked from the whole split.)"""
     import tarfile
-    tar = os.path.join(ROOT, '..', 'shared', 'datasets', 'utkface', 'utkface-aligned-200.tar')
-    with tarfile.open(tar) as tf:
-        members = sorted((m for m in tf.getmembers() if m.isfile() and m.name.lower().endswith('.jpg')), key=lambda m: m.name)
+    with tarfile.open(TAR) as tf:
+        members = jpeg_members(tf)
         os.makedirs(dst, exist_ok=True)
-        for m in members[::50]:
+        for m in (m for i, m in enumerate(members) if is_val(i)):
             with open(os.path.join(dst, os.path.basename(m.name)), 'wb') as f:
                 f.write(tf.extractfile(m).read())
 

@@ -34,25 +34,17 @@ from PIL import Image
 import torch
 
 from tools.pgdiff_models.taef2 import load_taef2  # noqa: E402
-
-
-def laplacian_var(grey: np.ndarray) -> float:
-    g = grey.astype(np.float32)
-    lap = (g[1:-1, :-2] + g[1:-1, 2:] + g[:-2, 1:-1] + g[2:, 1:-1] - 4 * g[1:-1, 1:-1])
-    return float(lap.var())
+from tools.train.utk_split import TAR, is_val, jpeg_members, laplacian_var  # noqa: E402
 
 
 def split(tar_path: str, sharp_drop: float, limit: int = 0):
     """(names, jpeg bytes, val indices, kept train indices, threshold) with pack.py's split."""
     with tarfile.open(tar_path) as tf:
-        members = sorted((m for m in tf.getmembers() if m.isfile() and m.name.lower().endswith('.jpg')),
-                         key=lambda m: m.name)
-        if limit:
-            members = members[:limit]
+        members = jpeg_members(tf, limit)
         names = [os.path.basename(m.name) for m in members]
         blobs = [tf.extractfile(m).read() for m in members]
     idx = np.arange(len(names))
-    val, tr = idx[idx % 50 == 0], idx[idx % 50 != 0]
+    val, tr = idx[is_val(idx)], idx[~is_val(idx)]
     sharp = np.array([laplacian_var(np.asarray(Image.open(io.BytesIO(blobs[i])).convert('L'))) for i in tr])
     thr = float(np.quantile(sharp, sharp_drop)) if sharp_drop > 0 else -1.0
     keep = tr[sharp > thr] if sharp_drop > 0 else tr
@@ -70,7 +62,7 @@ def load_face(blob: bytes, res: int, flip: bool = False) -> np.ndarray:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--tar', default=os.path.join(ROOT, '..', 'shared', 'datasets', 'utkface', 'utkface-aligned-200.tar'))
+    ap.add_argument('--tar', default=TAR)
     ap.add_argument('--out', default=os.path.join(ROOT, '.data', 'lat256'))
     ap.add_argument('--res', type=int, default=256)
     ap.add_argument('--chunk', type=int, default=512)

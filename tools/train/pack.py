@@ -19,18 +19,14 @@ import argparse, io, json, os, tarfile, time
 import numpy as np
 from PIL import Image
 
-
-def laplacian_var(grey: np.ndarray) -> float:
-    g = grey.astype(np.float32)
-    lap = (g[1:-1, :-2] + g[1:-1, 2:] + g[:-2, 1:-1] + g[2:, 1:-1] - 4 * g[1:-1, 1:-1])
-    return float(lap.var())
+from utk_split import TAR, is_val, jpeg_members, laplacian_var
 
 
 def main():
     ap = argparse.ArgumentParser()
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.abspath(os.path.join(here, '..', '..'))
-    ap.add_argument('--tar', default=os.path.join(root, '..', 'shared', 'datasets', 'utkface', 'utkface-aligned-200.tar'))
+    ap.add_argument('--tar', default=TAR)
     ap.add_argument('--out', default=os.path.join(root, '.data'))
     ap.add_argument('--res', type=int, nargs='+', default=[64])
     ap.add_argument('--sharp-drop', type=float, default=0.05)
@@ -40,10 +36,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     t0 = time.time()
     with tarfile.open(a.tar) as tf:
-        members = [m for m in tf.getmembers() if m.isfile() and m.name.lower().endswith('.jpg')]
-        members.sort(key=lambda m: m.name)
-        if a.limit:
-            members = members[:a.limit]
+        members = jpeg_members(tf, a.limit)
         names, imgs = [], {r: [] for r in a.res}
         sharp = []
         for m in members:
@@ -55,8 +48,7 @@ def main():
             names.append(os.path.basename(m.name))
     n = len(names)
     idx = np.arange(n)
-    val = idx[idx % 50 == 0]
-    tr = idx[idx % 50 != 0]
+    val, tr = idx[is_val(idx)], idx[~is_val(idx)]
     sharp = np.array(sharp)
     thr = float(np.quantile(sharp[tr], a.sharp_drop)) if a.sharp_drop > 0 else -1.0
     tr_keep = tr[sharp[tr] > thr] if a.sharp_drop > 0 else tr
@@ -78,7 +70,7 @@ def main():
         lens = np.array([len(x) for x in blobs], np.int64)
         cp = os.path.join(a.out, f'utk{r}_carry.npz')
         np.savez(cp, jpeg=np.concatenate(blobs), lengths=lens, names=np.array(names),
-                 is_val=(idx % 50 == 0), sharpness=sharp.astype(np.float32), res=np.int64(r))
+                 is_val=is_val(idx), sharpness=sharp.astype(np.float32), res=np.int64(r))
         info['res'][str(r)] = {'train_shape': list(arr[tr_keep].shape), 'carry_bytes': os.path.getsize(cp)}
         if os.path.getsize(cp) > 64 * 1024 * 1024:
             print(f'WARNING: carry file {cp} is over 64 MiB; lower --carry-quality')

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RgbaImage } from '../../../workers/api';
+import { squareMask as square } from '../../../tests/helpers/pixel-geometry';
 import { carryMask } from './faces-actions';
-
-function square(size: number, x0: number, x1: number): RgbaImage {
-  const data = new Uint8ClampedArray(size * size * 4);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const v = x >= x0 && x < x1 && y >= x0 && y < x1 ? 255 : 0;
-      data.set([v, v, v, 255], (y * size + x) * 4);
-    }
-  return { width: size, height: size, data };
-}
 
 describe('carryMask ("already cropped" flipped)', () => {
   it('moves a painted block through the photo onto the new crop', () => {
