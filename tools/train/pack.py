@@ -82,15 +82,15 @@ def main():
 
 def unpack_carry(path, out, sharp_drop=0.05):
     """Carry npz -> utk{R}_train.npy / utk{R}_val.npy in `out` (same split and sharpness rule as main())."""
-    imgs, is_val, sharp = load_carry(path)
+    imgs, held_out, sharp = load_carry(path)
     r = imgs.shape[-1]
-    tr = np.where(~is_val)[0]
+    tr = np.where(~held_out)[0]
     thr = float(np.quantile(sharp[tr], sharp_drop)) if sharp_drop > 0 else -1.0
     keep = tr[sharp[tr] > thr] if sharp_drop > 0 else tr
     os.makedirs(out, exist_ok=True)
     np.save(os.path.join(out, f'utk{r}_train.npy'), imgs[keep])
-    np.save(os.path.join(out, f'utk{r}_val.npy'), imgs[is_val])
-    print(json.dumps({'train': int(len(keep)), 'val': int(is_val.sum()), 'res': int(r)}))
+    np.save(os.path.join(out, f'utk{r}_val.npy'), imgs[held_out])
+    print(json.dumps({'train': int(len(keep)), 'val': int(held_out.sum()), 'res': int(r)}))
 
 
 def load_carry(path):
