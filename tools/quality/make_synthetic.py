@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Synthetic test inputs from held-out UTKFace faces (tools/train/pack.py's every-50th split), for
+"""Synthetic test inputs from held-out UTKFace faces (tools/train/utk_split.py), for
 tools/quality/run.ts. Uses tools/train/degrade.py's fixed recipes, at max(128, --res) px then area-resized to --res.
 
   /usr/bin/python3 tools/quality/make_synthetic.py [--n 6] [--out .data/quality-inputs]

@@ -88,8 +88,7 @@ def sample(r):
     g = background(r)
     n = 2 * S  # strokes are drawn at twice the size, then boxed down (sub-pixel widths)
     base = np.asarray(Image.fromarray((g * 255).astype(np.uint8)).resize((n, n), Image.BICUBIC), np.float32) / 255
-    core = Image.new('L', (n, n), 0); halo = Image.new('L', (n, n), 0); band = Image.new('L', (n, n), 0)
-    dc, dh, db = ImageDraw.Draw(core), ImageDraw.Draw(halo), ImageDraw.Draw(band)
+    band = Image.new('L', (n, n), 0); db = ImageDraw.Draw(band)  # the label, all strokes; each stroke paints itself
     out = base.copy()
     k = int(r.integers(0, 7)) if r.random() < 0.85 else 0
     for _ in range(k):
@@ -186,11 +185,14 @@ def evaluate(path, sizes=(256, 320, 384)):
     for size in sizes:
         p = predict(net, g, size); pc = [predict(net, c, size) for c in clean]
         pr = []
-        for th in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        for th in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
             m = p > th; tp = (m & gt).sum()
             fl = np.mean([(q > th).mean() for q in pc]) * 100
             pr.append(f'{th}: P {tp / max(1, m.sum()):.3f} R {tp / gt.sum():.3f} clean {fl:.2f}%')
         print(f'at {size} px:', ' | '.join(pr), flush=True)
+        # halves A / B: the two colours of a 128 px checkerboard, as tools/scratches/measure.ts
+        yy, xx = np.mgrid[:gt.shape[0], :gt.shape[1]]; A = (yy // 128 + xx // 128) % 2 == 0; m = p > 0.5
+        print('  at 0.5, half A / B:', ' / '.join(f'P {(m & gt & H).sum() / max(1, (m & H).sum()):.3f} R {(m & gt & H).sum() / (gt & H).sum():.3f}' for H in (A, ~A)), flush=True)
 
 
 if __name__ == '__main__' and sys.argv[1:2] == ['--eval']:
