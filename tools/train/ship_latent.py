@@ -145,8 +145,8 @@ def main() -> None:
         "version": f"0.{st['step'] // 1000}.{st['step'] % 1000}" + (f"+r{a.restorer_step}" if a.restorer_step else ""),
         "description": (
             f"PGDiff web's latent face model set, trained by the project on CPU: a {params / 1e6:.2f}M-parameter guided-diffusion "
-            f"UNet over the 32x{a.res // 8}x{a.res // 8} latents of the TAEF2 autoencoder ({st['step']} steps, "
-            f"{(st.get('wall_s') or 0) / 3600:.1f} h), decoded to {a.res}x{a.res} faces; guidance is computed on the decoded "
+            f"UNet over the 32x{a.res // 8}x{a.res // 8} latents of the TAEF2 autoencoder ({st['step']} steps "
+            f"over {(st.get('wall_s') or 0) / 3600:.1f} h of wall-clock time), decoded to {a.res}x{a.res} faces; guidance is computed on the decoded "
             "image and reaches the latent through the decoder's gradient graph. See docs/training.md and docs/quality.md."),
         "licence": LICENCE,
         "resolution": a.res,
